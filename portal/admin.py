@@ -1,0 +1,127 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Desk, Organisation, SiteConfiguration, User, WorkerHeartbeat
+
+
+class HasDeskFilter(admin.SimpleListFilter):
+    title = _("meldpunt")
+    parameter_name = "has_desk"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Met meldpunt")), ("no", _("Zonder meldpunt"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(desk__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(desk__isnull=True)
+        return queryset
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "code", "desk_or_warning", "time_zone", "emergency_number"]
+    list_filter = ["type", HasDeskFilter, "desk", "time_zone"]
+    search_fields = ["name", "code"]
+    list_select_related = ["desk"]
+
+    @admin.display(description=_("meld- en steunpunt"), ordering="desk__name")
+    def desk_or_warning(self, organisation):
+        if organisation.desk_id:
+            return organisation.desk.name
+        return _("⚠ Geen meldpunt: meldingen gaan naar het reservemeldpunt")
+
+
+class OrganisationInline(admin.TabularInline):
+    model = Organisation
+    fields = ["name", "type", "code"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("bediende organisaties (wijzig via de organisatie)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Desk)
+class DeskAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "phone", "time_zone"]
+    search_fields = ["name", "organisations__name"]
+    inlines = [OrganisationInline]
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    list_display = [
+        "username",
+        "first_name",
+        "last_name",
+        "role",
+        "function",
+        "organisation",
+        "desk",
+        "is_active",
+    ]
+    list_filter = ["role", "function", "organisation", "desk", "is_active", "preferred_language"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    list_select_related = ["organisation", "desk"]
+    fieldsets = [
+        *UserAdmin.fieldsets,
+        (
+            _("Rol in het portaal"),
+            {
+                "fields": [
+                    "role",
+                    "function",
+                    "organisation",
+                    "desk",
+                    "gender",
+                    "preferred_language",
+                ]
+            },
+        ),
+    ]
+    add_fieldsets = [
+        *UserAdmin.add_fieldsets,
+        (
+            _("Rol in het portaal"),
+            {
+                "fields": [
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "role",
+                    "function",
+                    "organisation",
+                    "desk",
+                    "preferred_language",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(SiteConfiguration)
+class SiteConfigurationAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "fallback_desk", "support_team_phone"]
+
+    def has_add_permission(self, request):
+        return not SiteConfiguration.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "last_seen_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,59 @@
+"""Choices for people and organisations. Codes in English, labels translated (Dutch by default)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+TIME_ZONE_NETHERLANDS = "Europe/Amsterdam"
+TIME_ZONE_CARIBBEAN = "America/Kralendijk"
+
+
+class OrganisationType(models.TextChoices):
+    GEMEENTE = "gemeente", _("Gemeente")
+    PROVINCIE = "provincie", _("Provincie")
+    WATERSCHAP = "waterschap", _("Waterschap")
+    OPENBAAR_LICHAAM = "openbaar_lichaam", _("Openbaar lichaam")
+
+
+class TimeZone(models.TextChoices):
+    NETHERLANDS = TIME_ZONE_NETHERLANDS, _("Europees Nederland (Europe/Amsterdam)")
+    CARIBBEAN = TIME_ZONE_CARIBBEAN, _("Caribisch Nederland (America/Kralendijk)")
+
+
+class EmergencyNumber(models.TextChoices):
+    NETHERLANDS = "112", "112"
+    CARIBBEAN = "911", "911"
+
+
+class Role(models.TextChoices):
+    OFFICEHOLDER = "officeholder", _("Ambtsdrager")
+    REGISTRAR = "registrar", _("Medewerker meld- en steunpunt")
+    SUPPORT = "support", _("Ondersteuningsteam Weerbaar Bestuur")
+    ADMIN = "admin", _("Functioneel beheerder")
+
+
+class OfficeholderFunction(models.TextChoices):
+    BURGEMEESTER = "burgemeester", _("Burgemeester")
+    WETHOUDER = "wethouder", _("Wethouder")
+    RAADSLID = "raadslid", _("Raadslid")
+    COMMISSIELID = "commissielid", _("Commissielid")
+    STATENLID = "statenlid", _("Statenlid")
+    GEDEPUTEERDE = "gedeputeerde", _("Gedeputeerde")
+    COMMISSARIS_VAN_DE_KONING = "commissaris_van_de_koning", _("Commissaris van de Koning")
+    DIJKGRAAF = "dijkgraaf", _("Dijkgraaf")
+    WATERSCHAPSBESTUURDER = (
+        "waterschapsbestuurder",
+        _("Lid algemeen of dagelijks bestuur waterschap"),
+    )
+    GEZAGHEBBER = "gezaghebber", _("Gezaghebber")
+    EILANDGEDEPUTEERDE = "eilandgedeputeerde", _("Eilandgedeputeerde")
+    EILANDSRAADSLID = "eilandsraadslid", _("Eilandsraadslid")
+
+
+class Gender(models.TextChoices):
+    WOMAN = "woman", _("Vrouw")
+    MAN = "man", _("Man")
+    OTHER = "other", _("Anders")
+    UNSPECIFIED = "", _("Zeg ik liever niet")
+
+
+STAFF_ROLES = frozenset({Role.REGISTRAR, Role.SUPPORT, Role.ADMIN})

@@ -1,0 +1,221 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.constants import (
+    TIME_ZONE_CARIBBEAN,
+    TIME_ZONE_NETHERLANDS,
+    EmergencyNumber,
+    Gender,
+    OfficeholderFunction,
+    OrganisationType,
+    Role,
+    TimeZone,
+)
+
+
+class Desk(models.Model):
+    """A meld- en steunpunt: serves one or more organisations; registrars work for it."""
+
+    name = models.CharField(_("naam"), max_length=200, unique=True)
+    email = models.EmailField(
+        _("e-mailadres"), blank=True, help_text=_("Algemeen adres voor meldingen aan dit meldpunt.")
+    )
+    phone = models.CharField(_("telefoonnummer"), max_length=40, blank=True)
+    time_zone = models.CharField(
+        _("tijdzone"), max_length=40, choices=TimeZone.choices, default=TIME_ZONE_NETHERLANDS
+    )
+
+    class Meta:
+        verbose_name = _("meld- en steunpunt")
+        verbose_name_plural = _("meld- en steunpunten")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Organisation(models.Model):
+    """A gemeente, provincie, waterschap or openbaar lichaam. Served by exactly one desk."""
+
+    name = models.CharField(_("naam"), max_length=200, unique=True)
+    type = models.CharField(_("soort"), max_length=20, choices=OrganisationType.choices)
+    code = models.CharField(
+        _("code"),
+        max_length=10,
+        unique=True,
+        help_text=_("Code in de stijl van het CBS, bijvoorbeeld GM0344 voor Utrecht."),
+    )
+    time_zone = models.CharField(
+        _("tijdzone"), max_length=40, choices=TimeZone.choices, default=TIME_ZONE_NETHERLANDS
+    )
+    emergency_number = models.CharField(
+        _("alarmnummer"),
+        max_length=4,
+        choices=EmergencyNumber.choices,
+        default=EmergencyNumber.NETHERLANDS,
+        help_text=_("112 in Europees Nederland, 911 op Bonaire, Sint Eustatius en Saba."),
+    )
+    desk = models.ForeignKey(
+        Desk,
+        verbose_name=_("meld- en steunpunt"),
+        related_name="organisations",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Zonder meldpunt gaan meldingen naar het reservemeldpunt uit de portaalinstellingen."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("organisatie")
+        verbose_name_plural = _("organisaties")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_caribbean(self) -> bool:
+        return self.time_zone == TIME_ZONE_CARIBBEAN
+
+
+class PortalUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person with exactly one role.
+
+    Officeholders belong to an organisation, registrars to a desk.
+    """
+
+    role = models.CharField(_("rol"), max_length=20, choices=Role.choices)
+    function = models.CharField(
+        _("functie"), max_length=40, choices=OfficeholderFunction.choices, blank=True
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisatie"),
+        related_name="officeholders",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    desk = models.ForeignKey(
+        Desk,
+        verbose_name=_("meld- en steunpunt"),
+        related_name="registrars",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    gender = models.CharField(
+        _("gender"),
+        max_length=10,
+        choices=Gender.choices,
+        blank=True,
+        help_text=_("Optioneel. Alleen gebruikt voor geanonimiseerde statistiek."),
+    )
+    preferred_language = models.CharField(
+        _("voorkeurstaal"), max_length=5, choices=settings.LANGUAGES, default="nl"
+    )
+
+    objects = PortalUserManager()
+
+    class Meta:
+        verbose_name = _("gebruiker")
+        verbose_name_plural = _("gebruikers")
+        constraints = [
+            models.CheckConstraint(
+                name="officeholder_has_organisation_and_function",
+                condition=~Q(role=Role.OFFICEHOLDER)
+                | (Q(organisation__isnull=False) & ~Q(function="")),
+                violation_error_message=_("Een ambtsdrager heeft een organisatie en een functie."),
+            ),
+            models.CheckConstraint(
+                name="only_officeholder_has_organisation",
+                condition=Q(role=Role.OFFICEHOLDER)
+                | (Q(organisation__isnull=True) & Q(function="")),
+                violation_error_message=_(
+                    "Alleen een ambtsdrager heeft een organisatie en een functie."
+                ),
+            ),
+            models.CheckConstraint(
+                name="registrar_has_desk",
+                condition=(Q(role=Role.REGISTRAR) & Q(desk__isnull=False))
+                | (~Q(role=Role.REGISTRAR) & Q(desk__isnull=True)),
+                violation_error_message=_(
+                    "Een medewerker van een meldpunt hoort bij precies één meldpunt; "
+                    "andere rollen hebben geen meldpunt."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def time_zone(self) -> str:
+        if self.organisation_id:
+            return self.organisation.time_zone
+        if self.desk_id:
+            return self.desk.time_zone
+        return TIME_ZONE_NETHERLANDS
+
+    @property
+    def emergency_number(self) -> str:
+        if self.organisation_id:
+            return self.organisation.emergency_number
+        if self.desk_id and self.desk.time_zone == TIME_ZONE_CARIBBEAN:
+            return EmergencyNumber.CARIBBEAN
+        return EmergencyNumber.NETHERLANDS
+
+
+class SiteConfiguration(models.Model):
+    """Portal-wide settings that the functional administrator edits in the admin (one row)."""
+
+    fallback_desk = models.ForeignKey(
+        Desk,
+        verbose_name=_("reservemeldpunt"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Ontvangt de meldingen van organisaties die (nog) geen meldpunt hebben."),
+    )
+    support_team_phone = models.CharField(
+        _("telefoonlijn Ondersteuningsteam"),
+        max_length=200,
+        blank=True,
+        help_text=_("Getoond na elke melding, bijvoorbeeld: 070 - 123 45 67 (dag en nacht)."),
+    )
+
+    class Meta:
+        verbose_name = _("portaalinstellingen")
+        verbose_name_plural = _("portaalinstellingen")
+        constraints = [
+            models.CheckConstraint(name="site_configuration_singleton", condition=Q(pk=1)),
+        ]
+
+    def __str__(self):
+        return str(_("Portaalinstellingen"))
+
+
+class WorkerHeartbeat(models.Model):
+    """When the background worker last ran a scheduled task; shows admins that Celery lives."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("hartslag achtergrondverwerking")
+        verbose_name_plural = _("hartslagen achtergrondverwerking")
+
+    def __str__(self):
+        return self.name

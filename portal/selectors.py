@@ -1,0 +1,30 @@
+"""Reads about people, organisations and desks."""
+
+from django.db.models import QuerySet
+
+from portal.models import Desk, Organisation, SiteConfiguration, User, WorkerHeartbeat
+
+
+def site_configuration_get() -> SiteConfiguration:
+    """The one configuration row; created empty on first use."""
+    configuration, _ = SiteConfiguration.objects.select_related("fallback_desk").get_or_create(pk=1)
+    return configuration
+
+
+def desk_for_organisation(*, organisation: Organisation) -> Desk | None:
+    """The desk that handles this organisation's incidents: its own desk, else the fallback."""
+    if organisation.desk_id:
+        return organisation.desk
+    return site_configuration_get().fallback_desk
+
+
+def organisations_without_desk() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(desk__isnull=True)
+
+
+def desk_colleagues(*, desk: Desk) -> QuerySet[User]:
+    return User.objects.filter(desk=desk, is_active=True).order_by("first_name", "last_name")
+
+
+def worker_heartbeat_get(*, name: str) -> WorkerHeartbeat | None:
+    return WorkerHeartbeat.objects.filter(name=name).first()

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The portal with a Celery worker and Celery beat, for `make run`. Ctrl-C stops all three.
+set -euo pipefail
+PY=.venv/bin/python
+CELERY=.venv/bin/celery
+mkdir -p var/broker/queue var/broker/processed
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+"$CELERY" -A portal worker --loglevel=INFO --concurrency=2 --hostname=worker@%h &
+pids+=($!)
+"$CELERY" -A portal beat --loglevel=INFO --schedule=var/celerybeat-schedule &
+pids+=($!)
+
+cat <<MSG
+
+  Meldpunt Weerbaar Bestuur runs at http://127.0.0.1:8000/
+  Demo accounts (password: ${DEMO_PASSWORD:-weerbaar-demo}):
+    officeholders: wethouder.utrecht, raadslid.utrecht, burgemeester.zwolle,
+                   statenlid.overijssel, eilandsraadslid.saba
+    registrars:    meldpunt.utrecht, meldpunt.ijsselland
+    support team:  ondersteuning
+    administrator: beheer
+  Press Ctrl-C to stop the portal, the worker and beat.
+
+MSG
+"$PY" manage.py runserver 127.0.0.1:8000 &
+pids+=($!)
+wait -n

@@ -1,0 +1,115 @@
+"""Browser-test fixtures shared by every issue: headless Chromium against the live server.
+
+- Every request that does not go to the test server is aborted (no CDN may be needed), and the
+  aborted request shows up as a console error, which fails the test.
+- Any JavaScript error or console error (a CSP violation included) fails the test.
+- `assert_accessible(page)` runs axe-core with the WCAG 2.1 A/AA rules at desktop width and at
+  320 px, and fails on any violation.
+"""
+
+import os
+import shutil
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 320, "height": 640}
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: apt-get install chromium (.ci/run does).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, transactional_db) -> Page:
+    """A fresh browser tab (own cookies) on the live server, Dutch, desktop size."""
+    context = browser.new_context(
+        base_url=live_server.url, locale="nl-NL", viewport=DESKTOP, accept_downloads=True
+    )
+    context.set_default_timeout(10_000)
+    problems: list[str] = []
+
+    def only_the_test_server(route):
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            problems.append(f"blocked request to {route.request.url}")
+            route.abort()
+
+    context.route("**/*", only_the_test_server)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    yield page
+    context.close()
+    if problems:
+        pytest.fail("The browser reported problems:\n" + "\n".join(problems))
+
+
+_axe = Axe()
+
+
+def assert_accessible(page: Page) -> None:
+    """Fail when axe-core finds WCAG 2.1 A/AA violations, at desktop width and at 320 px."""
+    original = page.viewport_size
+    try:
+        for size in (DESKTOP, PHONE):
+            page.set_viewport_size(size)
+            results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+            assert results.violations_count == 0, (
+                f"{page.url} at {size['width']} px:\n{results.generate_report()}"
+            )
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll_width <= size["width"], (
+                f"{page.url} scrolls sideways at {size['width']} px ({scroll_width} px wide)"
+            )
+    finally:
+        page.set_viewport_size(original)
+
+
+def login(page: Page, username: str, password: str) -> None:
+    """Log in through the real login page."""
+    page.goto("/account/inloggen/")
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def accessible():
+    return assert_accessible
+
+
+@pytest.fixture
+def log_in():
+    return login
