@@ -44,5 +44,6 @@ urlpatterns = [
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
     path("taal/", set_language, name="set_language"),
     path("account/", include(auth_patterns)),
+    path("meldingen/", include("incidents.urls")),
     path("beheer/", admin.site.urls),
 ]

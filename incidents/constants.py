@@ -1,0 +1,219 @@
+"""Choices of the incident domain (DESIGN.md taxonomy). Codes in English, labels in Dutch."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class IncidentType(models.TextChoices):
+    VERBAL_AGGRESSION = "verbal_aggression", _("Verbale agressie (schelden, beledigen)")
+    THREAT = "threat", _("Bedreiging")
+    THREAT_TO_FAMILY = "threat_to_family", _("Bedreiging van gezin of naasten")
+    INTIMIDATION = "intimidation", _("Intimidatie")
+    SEXUAL_INTIMIDATION = "sexual_intimidation", _("Seksuele intimidatie")
+    DISCRIMINATION = "discrimination", _("Discriminatie")
+    STALKING = "stalking", _("Stalking")
+    DOXING = "doxing", _("Doxing: persoonsgegevens verspreiden om te intimideren")
+    PHYSICAL_VIOLENCE = "physical_violence", _("Fysiek geweld")
+    PROPERTY_DAMAGE = "property_damage", _("Vernieling van eigendommen")
+    OTHER = "other", _("Iets anders")
+
+
+class Channel(models.TextChoices):
+    IN_PERSON_PUBLIC = "in_person_public", _("Persoonlijk, op straat of in het openbaar")
+    IN_PERSON_MEETING = (
+        "in_person_meeting",
+        _("Persoonlijk, tijdens een vergadering of bijeenkomst"),
+    )
+    AT_HOME = "at_home", _("Bij mij thuis")
+    PHONE = "phone", _("Telefoon")
+    LETTER = "letter", _("Brief of kaart")
+    EMAIL = "email", _("E-mail")
+    SOCIAL_MEDIA = "social_media", _("Sociale media")
+    OTHER_ONLINE = "other_online", _("Ander online kanaal (forum, chatgroep)")
+    VIA_RELATIVES = "via_relatives", _("Via familie of naasten")
+    OTHER = "other", _("Anders")
+
+
+ONLINE_CHANNELS = frozenset({Channel.SOCIAL_MEDIA, Channel.OTHER_ONLINE})
+
+
+class ReporterSeverity(models.TextChoices):
+    NOT_SERIOUS = "not_serious", _("Niet ernstig")
+    SOMEWHAT_SERIOUS = "somewhat_serious", _("Een beetje ernstig")
+    SERIOUS = "serious", _("Ernstig")
+    VERY_SERIOUS = "very_serious", _("Heel ernstig")
+
+
+SERIOUS_SEVERITIES = frozenset({ReporterSeverity.SERIOUS, ReporterSeverity.VERY_SERIOUS})
+
+
+class PerpetratorKnown(models.TextChoices):
+    KNOWN = "known", _("Ja, ik weet wie het is")
+    UNKNOWN = "unknown", _("Nee, ik weet niet wie het is")
+
+
+class PerpetratorKind(models.TextChoices):
+    INDIVIDUAL = "individual", _("Eén persoon")
+    GROUP = "group", _("Een groep")
+    ORGANISATION = "organisation", _("Namens een organisatie")
+
+
+class PerpetratorRelation(models.TextChoices):
+    CITIZEN = "citizen", _("Inwoner of burger")
+    FELLOW_OFFICEHOLDER = "fellow_officeholder", _("Andere ambtsdrager of politicus")
+    CIVIL_SERVANT = "civil_servant", _("Ambtenaar")
+    BUSINESS = "business", _("Bedrijf of ondernemer")
+    OTHER = "other", _("Anders")
+
+
+class IdentifierKind(models.TextChoices):
+    HANDLE = "handle", _("Account op sociale media")
+    EMAIL = "email", _("E-mailadres")
+    PHONE = "phone", _("Telefoonnummer")
+
+
+class Impact(models.TextChoices):
+    LESS_JOB_SATISFACTION = "less_job_satisfaction", _("Ik heb minder plezier in mijn werk")
+    CHANGED_BEHAVIOUR = "changed_behaviour", _("Ik gedraag me anders (bijvoorbeeld voorzichtiger)")
+    INFLUENCED_DECISIONS = "influenced_decisions", _("Het heeft invloed op mijn besluiten")
+    MENTAL_HEALTH = "mental_health", _("Ik heb psychische klachten (zoals slecht slapen of angst)")
+    SICK_LEAVE = "sick_leave", _("Ik heb me ziek gemeld")
+    IMPACT_ON_FAMILY = "impact_on_family", _("Het heeft gevolgen voor mijn gezin of naasten")
+    NONE = "none", _("Geen gevolgen")
+
+
+class AffectedPerson(models.TextChoices):
+    PARTNER = "partner", _("Partner")
+    CHILDREN = "children", _("Kinderen")
+    OTHER_FAMILY = "other_family", _("Andere familie of naasten")
+    STAFF = "staff", _("Medewerkers of collega's")
+
+
+class PoliceStatus(models.TextChoices):
+    NOT_REPORTED = "not_reported", _("Nog niet gemeld bij de politie")
+    WANTS_ADVICE = "wants_advice", _("Ik wil advies over aangifte doen")
+    POLICE_NOTIFIED = "police_notified", _("Gemeld bij de politie, geen aangifte gedaan")
+    REPORTED = "reported", _("Aangifte gedaan")
+
+
+class SupportWish(models.TextChoices):
+    REGISTRATION_ONLY = "registration_only", _("Alleen registreren")
+    CONTACT_WITH_DESK = "contact_with_desk", _("Ik wil contact met het meld- en steunpunt")
+    SUPPORT_FROM_TEAM = (
+        "support_from_ondersteuningsteam",
+        _("Ik wil steun van het Ondersteuningsteam Weerbaar Bestuur"),
+    )
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Ontvangen")
+    IN_TRIAGE = "in_triage", _("In behandeling bij het meldpunt")
+    ESCALATED = "escalated", _("Doorgegeven aan het Ondersteuningsteam")
+    CLOSED = "closed", _("Afgesloten")
+    WITHDRAWN = "withdrawn", _("Ingetrokken")
+
+
+OPEN_STATUSES = frozenset({Status.SUBMITTED, Status.IN_TRIAGE, Status.ESCALATED})
+
+
+class TriageSeverity(models.TextChoices):
+    LOW = "low", _("Laag")
+    MEDIUM = "medium", _("Middel")
+    HIGH = "high", _("Hoog")
+    CRITICAL = "critical", _("Kritiek")
+
+
+class RiskFlag(models.TextChoices):
+    ACUTE_DANGER = "acute_danger", _("Acuut gevaar")
+    WEAPON = "weapon", _("Wapen gezien of genoemd")
+    THREAT_TO_FAMILY = "threat_to_family", _("Bedreiging van gezin")
+    HOME_ADDRESS_KNOWN = "home_address_known", _("Huisadres is bekend bij dader")
+    REPEAT_INCIDENT = "repeat_incident", _("Herhaald incident")
+    CRIMINAL_OFFENCE_SUSPECTED = "criminal_offence_suspected", _("Vermoedelijk strafbaar feit")
+
+
+class Advice(models.TextChoices):
+    AANGIFTE = "aangifte", _("Aangifte doen bij de politie")
+    SECURITY_MEASURES = "security_measures", _("Beveiligingsmaatregelen")
+    HOME_SECURITY_SCAN = "home_security_scan", _("Woningscan (beveiliging van de woning)")
+    CONTACT_SUPPORT_TEAM = "contact_support_team", _("Contact met het Ondersteuningsteam")
+
+
+class LinkKind(models.TextChoices):
+    SAME_PERPETRATOR = "same_perpetrator", _("Zelfde dader")
+    SERIES = "series", _("Hoort bij dezelfde reeks")
+
+
+class MessageAudience(models.TextChoices):
+    OFFICEHOLDER_THREAD = "officeholder", _("Gesprek met de ambtsdrager")
+    STAFF = "staff", _("Overleg meldpunt en Ondersteuningsteam")
+
+
+class EvidenceKind(models.TextChoices):
+    IMAGE = "image", _("Afbeelding")
+    PDF = "pdf", _("PDF-document")
+    EMAIL = "email", _("E-mailbericht")
+    TEXT = "text", _("Tekstbestand")
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("Melding ontvangen")
+    FILED_BY_DESK = "filed_by_desk", _("Melding vastgelegd door het meldpunt")
+    COMPLETED = "completed", _("Melding aangevuld")
+    FOLLOW_UP = "follow_up", _("Nieuwe informatie toegevoegd")
+    EVIDENCE_ADDED = "evidence_added", _("Bewijsstuk toegevoegd")
+    VIEWED_BY_DESK = "viewed_by_desk", _("Bekeken door het meldpunt")
+    STATUS_CHANGED = "status_changed", _("Status gewijzigd")
+    ASSIGNED = "assigned", _("Behandelaar toegewezen")
+    TRIAGED = "triaged", _("Beoordeeld door het meldpunt")
+    MESSAGE = "message", _("Bericht")
+    NOTE = "note", _("Interne notitie")
+    LINKED = "linked", _("Gekoppeld aan een andere melding")
+    MARKED_DUPLICATE = "marked_duplicate", _("Dubbele melding")
+    ESCALATED = "escalated", _("Doorgegeven aan het Ondersteuningsteam")
+    ESCALATION_CLOSED = "escalation_closed", _("Ondersteuning afgerond")
+
+
+# Events the officeholder sees in their own timeline; the rest is for staff only.
+OFFICEHOLDER_VISIBLE_EVENTS = frozenset(
+    {
+        EventKind.SUBMITTED,
+        EventKind.FILED_BY_DESK,
+        EventKind.COMPLETED,
+        EventKind.FOLLOW_UP,
+        EventKind.EVIDENCE_ADDED,
+        EventKind.VIEWED_BY_DESK,
+        EventKind.STATUS_CHANGED,
+        EventKind.MESSAGE,
+        EventKind.ESCALATED,
+    }
+)
+
+MAX_EVIDENCE_FILES = 10
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+
+# The facts an officeholder (or the desk on their behalf) files and may later complete.
+FACT_FIELDS = (
+    "types",
+    "occurred_on",
+    "occurred_at",
+    "summary",
+    "description",
+    "location",
+    "channel",
+    "platform",
+    "links",
+    "reporter_severity",
+    "perpetrator_known",
+    "perpetrator_kind",
+    "perpetrator_relation",
+    "perpetrator_description",
+    "impacts",
+    "affected_people",
+    "police_status",
+    "police_report_number",
+    "police_used_work_address",
+    "police_vpt_requested",
+    "police_outcome",
+    "support_wish",
+)

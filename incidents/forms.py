@@ -1,0 +1,456 @@
+"""Forms for filing and following up incidents. They check shape; services do the rest."""
+
+import uuid
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Fieldset, Layout
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from incidents.constants import (
+    FACT_FIELDS,
+    MAX_EVIDENCE_FILES,
+    ONLINE_CHANNELS,
+    AffectedPerson,
+    Channel,
+    IdentifierKind,
+    Impact,
+    IncidentType,
+    PerpetratorKind,
+    PerpetratorKnown,
+    PerpetratorRelation,
+    PoliceStatus,
+    ReporterSeverity,
+    SupportWish,
+)
+from incidents.evidence import EvidenceRejected, evidence_inspect
+
+EVIDENCE_HELP = _(
+    "Foto's, schermafbeeldingen, PDF, e-mail (.eml) of tekst. Ten hoogste 10 bestanden van "
+    "elk 10 MB. Bij foto's halen wij verborgen gegevens weg, zoals de plaats."
+)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceField(forms.FileField):
+    """Zero or more files; each is checked by content and turned into an InspectedFile."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, max_files=MAX_EVIDENCE_FILES, **kwargs):
+        self.max_files = max_files
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if len(files) > self.max_files:
+            raise ValidationError(
+                _("U kunt ten hoogste %(max)s bestanden toevoegen.") % {"max": self.max_files}
+            )
+        inspected, errors = [], []
+        for uploaded in files:
+            if uploaded.size > 10 * 1024 * 1024:
+                errors.append(
+                    _("%(name)s: het bestand is groter dan 10 MB.") % {"name": uploaded.name}
+                )
+                continue
+            try:
+                inspected.append(evidence_inspect(name=uploaded.name, data=uploaded.read()))
+            except EvidenceRejected as rejected:
+                errors.append(f"{rejected.file_name}: {rejected.reason}")
+        if errors:
+            errors.append(_("Kies de goede bestanden opnieuw; de andere velden zijn bewaard."))
+            raise ValidationError(errors)
+        return inspected
+
+
+def _not_in_future(value):
+    if value and value > timezone.localdate():
+        raise ValidationError(_("Deze datum ligt in de toekomst. Kies vandaag of een eerdere dag."))
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+class SubmissionTokenMixin(forms.Form):
+    """A hidden token per form view: submitting twice (a double click) files one incident."""
+
+    submission_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+class QuickReportForm(SubmissionTokenMixin):
+    types = forms.MultipleChoiceField(
+        label=_("Wat gebeurde er?"),
+        choices=IncidentType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Kies één of meer."),
+        error_messages={"required": _("Kies wat er gebeurde.")},
+    )
+    occurred_on = forms.DateField(
+        label=_("Wanneer?"),
+        widget=DateInput,
+        initial=timezone.localdate,
+        validators=[_not_in_future],
+        error_messages={"required": _("Vul de datum in.")},
+    )
+    occurred_at = forms.TimeField(label=_("Hoe laat? (mag leeg)"), widget=TimeInput, required=False)
+    summary = forms.CharField(
+        label=_("Wat gebeurde er, in één zin?"),
+        max_length=300,
+        error_messages={"required": _("Schrijf in één zin wat er gebeurde.")},
+    )
+    evidence = EvidenceField(label=_("Bestand (mag leeg)"), max_files=1, help_text=EVIDENCE_HELP)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].widget = forms.ClearableFileInput()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+class FullReportForm(SubmissionTokenMixin):
+    """Every fact of the DESIGN.md taxonomy, in five sections."""
+
+    # 1. What happened
+    types = QuickReportForm.base_fields["types"]
+    occurred_on = QuickReportForm.base_fields["occurred_on"]
+    occurred_at = QuickReportForm.base_fields["occurred_at"]
+    summary = QuickReportForm.base_fields["summary"]
+    description = forms.CharField(
+        label=_("Vertel wat er gebeurde (mag leeg)"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        help_text=_("Wat werd er gezegd of gedaan? Waren er getuigen?"),
+    )
+    location = forms.CharField(
+        label=_("Waar gebeurde het? (mag leeg)"),
+        max_length=300,
+        required=False,
+        help_text=_("Bijvoorbeeld: raadszaal, markt, online. Uw huisadres hoeft u niet te noemen."),
+    )
+    channel = forms.ChoiceField(
+        label=_("Hoe gebeurde het?"),
+        choices=[("", _("Kies een manier"))] + Channel.choices,
+        required=False,
+    )
+    platform = forms.CharField(
+        label=_("Welk platform? (alleen bij online)"),
+        max_length=100,
+        required=False,
+        help_text=_("Bijvoorbeeld X, Facebook, Instagram, TikTok of een WhatsApp-groep."),
+    )
+    links = forms.CharField(
+        label=_("Links naar de berichten (alleen bij online, mag leeg)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("Eén link per regel."),
+    )
+    reporter_severity = forms.ChoiceField(
+        label=_("Hoe ernstig vindt u het?"),
+        choices=ReporterSeverity.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Kies hoe ernstig u het vindt.")},
+    )
+    # 2. Who did it
+    perpetrator_known = forms.ChoiceField(
+        label=_("Weet u wie het deed?"),
+        choices=PerpetratorKnown.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    perpetrator_kind = forms.ChoiceField(
+        label=_("Wie was het?"),
+        choices=[("", _("Weet ik niet"))] + PerpetratorKind.choices,
+        required=False,
+    )
+    perpetrator_relation = forms.ChoiceField(
+        label=_("Wat is de dader van u?"),
+        choices=[("", _("Weet ik niet"))] + PerpetratorRelation.choices,
+        required=False,
+    )
+    perpetrator_description = forms.CharField(
+        label=_("Beschrijving van de dader (mag leeg)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    handles = forms.CharField(
+        label=_("Accounts op sociale media (mag leeg)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("Eén per regel, bijvoorbeeld @naam of een link naar het profiel."),
+    )
+    emails = forms.CharField(
+        label=_("E-mailadressen van de dader (mag leeg)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("Eén per regel."),
+    )
+    phones = forms.CharField(
+        label=_("Telefoonnummers van de dader (mag leeg)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("Eén per regel."),
+    )
+    # 3. Consequences
+    impacts = forms.MultipleChoiceField(
+        label=_("Wat doet dit met u?"),
+        choices=Impact.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    affected_people = forms.MultipleChoiceField(
+        label=_("Zijn er anderen geraakt?"),
+        choices=AffectedPerson.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    # 4. Police
+    police_status = forms.ChoiceField(
+        label=_("Heeft u het gemeld bij de politie?"),
+        choices=PoliceStatus.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    police_report_number = forms.CharField(
+        label=_("Registratienummer van de aangifte (mag leeg)"), max_length=50, required=False
+    )
+    police_used_work_address = forms.BooleanField(
+        label=_("Ik gaf bij de aangifte mijn werkadres of het adres van mijn advocaat op"),
+        required=False,
+    )
+    police_vpt_requested = forms.BooleanField(
+        label=_("Ik vroeg de politie om de VPT-markering"), required=False
+    )
+    police_outcome = forms.CharField(
+        label=_("Wat deed de politie ermee? (mag leeg)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    # 5. Support
+    support_wish = forms.ChoiceField(
+        label=_("Wat wilt u?"),
+        choices=SupportWish.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Kies wat u wilt.")},
+    )
+    evidence = EvidenceField(label=_("Bewijsstukken (mag leeg)"), help_text=EVIDENCE_HELP)
+
+    POLICE_GUIDANCE = _(
+        "<p>Aangifte doen helpt. De politie kan dan onderzoek doen. Twee tips:</p>"
+        "<ul><li>Geef uw werkadres of het adres van uw advocaat op, niet uw huisadres "
+        "(domicilie kiezen).</li><li>Vraag om de VPT-markering (Voorkomen Politiek "
+        "Tegenwerking). Dan weet de politie dat het om een ambtsdrager gaat en geeft zij "
+        "de zaak voorrang.</li></ul>"
+    )
+
+    def __init__(self, *args, with_evidence=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_evidence:
+            del self.fields["evidence"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            "submission_token",
+            Fieldset(
+                _("1. Wat er gebeurde"),
+                "types",
+                "occurred_on",
+                "occurred_at",
+                "summary",
+                "description",
+                "location",
+                "channel",
+                "platform",
+                "links",
+                "reporter_severity",
+            ),
+            Fieldset(
+                _("2. Wie het deed"),
+                "perpetrator_known",
+                "perpetrator_kind",
+                "perpetrator_relation",
+                "perpetrator_description",
+                "handles",
+                "emails",
+                "phones",
+            ),
+            Fieldset(_("3. Gevolgen"), "impacts", "affected_people"),
+            Fieldset(
+                _("4. Politie"),
+                HTML(f'<div class="alert alert-info">{self.POLICE_GUIDANCE}</div>'),
+                "police_status",
+                "police_report_number",
+                "police_used_work_address",
+                "police_vpt_requested",
+                "police_outcome",
+            ),
+            Fieldset(
+                _("5. Wat u wilt"),
+                "support_wish",
+                *(["evidence"] if with_evidence else []),
+            ),
+        )
+
+    def clean_links(self):
+        links = _lines(self.cleaned_data["links"])
+        validate = URLValidator(schemes=["http", "https"])
+        for link in links:
+            try:
+                validate(link if "://" in link else f"https://{link}")
+            except ValidationError:
+                raise ValidationError(
+                    _("%(link)s is geen geldige link. Zet één link per regel.") % {"link": link}
+                ) from None
+        return "\n".join(links)
+
+    def clean_emails(self):
+        emails = _lines(self.cleaned_data["emails"])
+        field = forms.EmailField()
+        for address in emails:
+            try:
+                field.clean(address)
+            except ValidationError:
+                raise ValidationError(
+                    _("%(value)s is geen geldig e-mailadres.") % {"value": address}
+                ) from None
+        return "\n".join(emails)
+
+    def clean_phones(self):
+        phones = _lines(self.cleaned_data["phones"])
+        for phone in phones:
+            digits = [c for c in phone if c.isdigit()]
+            if len(digits) < 6 or any(c not in "0123456789+-() ." for c in phone):
+                raise ValidationError(
+                    _("%(value)s is geen geldig telefoonnummer.") % {"value": phone}
+                )
+        return "\n".join(phones)
+
+    def clean(self):
+        data = super().clean()
+        has_identity = any(
+            data.get(f)
+            for f in ("perpetrator_kind", "perpetrator_relation", "handles", "emails", "phones")
+        )
+        if data.get("perpetrator_known") == PerpetratorKnown.UNKNOWN and has_identity:
+            self.add_error(
+                "perpetrator_known",
+                _(
+                    "U koos 'Nee, ik weet niet wie het is', maar vulde wel gegevens van de dader "
+                    "in. Kies 'Ja' of maak die velden leeg."
+                ),
+            )
+        channel = data.get("channel")
+        if (
+            channel
+            and channel not in ONLINE_CHANNELS
+            and (data.get("platform") or data.get("links"))
+        ):
+            self.add_error(
+                "platform",
+                _("Platform en links horen bij sociale media of een ander online kanaal."),
+            )
+        if data.get("police_report_number") and data.get("police_status") != PoliceStatus.REPORTED:
+            self.add_error(
+                "police_status",
+                _("U vulde een registratienummer in. Kies dan 'Aangifte gedaan'."),
+            )
+        return data
+
+    def facts(self) -> dict:
+        """The cleaned facts, in the shape the services take."""
+        return {key: self.cleaned_data[key] for key in FACT_FIELDS}
+
+    def identifiers(self) -> list[tuple[str, str]]:
+        data = self.cleaned_data
+        return (
+            [(IdentifierKind.HANDLE, v) for v in _lines(data["handles"])]
+            + [(IdentifierKind.EMAIL, v) for v in _lines(data["emails"])]
+            + [(IdentifierKind.PHONE, v) for v in _lines(data["phones"])]
+        )
+
+    @classmethod
+    def initial_from(cls, incident) -> dict:
+        """Initial values to complete or correct an existing incident."""
+        initial = {field: getattr(incident, field) for field in FACT_FIELDS}
+        by_kind = {kind: [] for kind in IdentifierKind.values}
+        for identifier in incident.identifiers.all():
+            by_kind[identifier.kind].append(identifier.value)
+        initial["handles"] = "\n".join(by_kind[IdentifierKind.HANDLE])
+        initial["emails"] = "\n".join(by_kind[IdentifierKind.EMAIL])
+        initial["phones"] = "\n".join(by_kind[IdentifierKind.PHONE])
+        return initial
+
+
+class FollowUpForm(forms.Form):
+    text = forms.CharField(
+        label=_("Wat is er nieuw?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("Bijvoorbeeld: het gebeurde opnieuw, of u weet nu wie het was."),
+    )
+    evidence = EvidenceField(label=_("Nieuwe bestanden (mag leeg)"), help_text=EVIDENCE_HELP)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("text", "").strip() and not data.get("evidence"):
+            raise ValidationError(_("Schrijf wat er nieuw is of voeg een bestand toe."))
+        return data
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Uw bericht"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": _("Schrijf een bericht.")},
+    )
+
+
+class WithdrawForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Waarom trekt u de melding in? (mag leeg)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class CompleteReportForm(FullReportForm):
+    """The full report for an incident that exists: no new files here (use follow-up)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, with_evidence=False, **kwargs)
+        self.fields.pop("submission_token")
+        self.helper.layout.fields.remove("submission_token")
+        self.helper.layout.fields.insert(0, "version")
+
+    def refresh_version(self, version: int) -> None:
+        """After a stale save: keep every typed value, but let the next save go through."""
+        self.data = self.data.copy()
+        self.data["version"] = version

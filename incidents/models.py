@@ -1,0 +1,390 @@
+import uuid
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.functional import LazyObject
+from django.utils.translation import gettext_lazy as _
+
+from incidents.constants import (
+    OPEN_STATUSES,
+    Advice,
+    AffectedPerson,
+    Channel,
+    EventKind,
+    EvidenceKind,
+    IdentifierKind,
+    Impact,
+    IncidentType,
+    LinkKind,
+    MessageAudience,
+    PerpetratorKind,
+    PerpetratorKnown,
+    PerpetratorRelation,
+    PoliceStatus,
+    ReporterSeverity,
+    RiskFlag,
+    Status,
+    SupportWish,
+    TriageSeverity,
+)
+
+
+class PrivateStorage(LazyObject):
+    """Evidence storage outside the public media root; files leave only via an access check."""
+
+    def _setup(self):
+        self._wrapped = FileSystemStorage(location=settings.PRIVATE_STORAGE_ROOT, base_url=None)
+
+
+private_storage = PrivateStorage()
+
+
+class ReferenceSequence(models.Model):
+    """The last reference number handed out per year (MWB-2026-000123)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class Incident(models.Model):
+    """A report (melding) of aggression or intimidation against an officeholder.
+
+    Multi-valued facts (types, impacts, ...) are JSON lists of choice codes: small, always
+    read with the incident, and filterable on SQLite and PostgreSQL alike (see selectors).
+    """
+
+    reference = models.CharField(_("kenmerk"), max_length=20, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED
+    )
+    # Every change bumps the version; forms send back the version they showed (stale check).
+    version = models.PositiveIntegerField(default=1)
+    officeholder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ambtsdrager"),
+        related_name="incidents",
+        on_delete=models.PROTECT,
+        null=True,
+    )
+    organisation = models.ForeignKey(
+        "portal.Organisation",
+        verbose_name=_("organisatie"),
+        related_name="incidents",
+        on_delete=models.PROTECT,
+    )
+    desk = models.ForeignKey(
+        "portal.Desk",
+        verbose_name=_("meldpunt"),
+        related_name="incidents",
+        on_delete=models.PROTECT,
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("vastgelegd door"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+    )
+    filed_by_desk = models.BooleanField(_("vastgelegd door het meldpunt"), default=False)
+    is_quick = models.BooleanField(
+        _("snelle melding"),
+        default=False,
+        help_text=_("Nog niet aangevuld tot een volledige melding."),
+    )
+    submission_token = models.UUIDField(unique=True, null=True, editable=False)
+
+    # What happened
+    types = models.JSONField(_("soort incident"), default=list)
+    occurred_on = models.DateField(_("datum"))
+    occurred_at = models.TimeField(_("tijd"), null=True, blank=True)
+    summary = models.CharField(_("wat er gebeurde, in één zin"), max_length=300)
+    description = models.TextField(_("wat er gebeurde"), blank=True)
+    location = models.CharField(_("waar"), max_length=300, blank=True)
+    channel = models.CharField(_("hoe"), max_length=30, choices=Channel.choices, blank=True)
+    platform = models.CharField(_("platform"), max_length=100, blank=True)
+    links = models.TextField(_("links"), blank=True)
+    reporter_severity = models.CharField(
+        _("hoe ernstig vindt u het"), max_length=20, choices=ReporterSeverity.choices, blank=True
+    )
+
+    # Who did it
+    perpetrator_known = models.CharField(
+        _("dader bekend"), max_length=10, choices=PerpetratorKnown.choices, blank=True
+    )
+    perpetrator_kind = models.CharField(
+        _("soort dader"), max_length=20, choices=PerpetratorKind.choices, blank=True
+    )
+    perpetrator_relation = models.CharField(
+        _("relatie tot u"), max_length=30, choices=PerpetratorRelation.choices, blank=True
+    )
+    perpetrator_description = models.TextField(_("beschrijving dader"), blank=True)
+
+    # Consequences
+    impacts = models.JSONField(_("gevolgen"), default=list)
+    affected_people = models.JSONField(_("ook geraakt"), default=list)
+
+    # Police and support
+    police_status = models.CharField(
+        _("politie"), max_length=20, choices=PoliceStatus.choices, blank=True
+    )
+    police_report_number = models.CharField(
+        _("registratienummer aangifte"), max_length=50, blank=True
+    )
+    police_used_work_address = models.BooleanField(
+        _("werkadres of adres advocaat gebruikt (domicilie)"), default=False
+    )
+    police_vpt_requested = models.BooleanField(_("VPT-markering gevraagd"), default=False)
+    police_outcome = models.TextField(_("uitkomst bij de politie"), blank=True)
+    support_wish = models.CharField(
+        _("wat wilt u"), max_length=40, choices=SupportWish.choices, blank=True
+    )
+
+    # Triage by the desk
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("behandelaar"),
+        related_name="assigned_incidents",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    triage_severity = models.CharField(
+        _("ernst (meldpunt)"), max_length=10, choices=TriageSeverity.choices, blank=True
+    )
+    risk_flags = models.JSONField(_("risico's"), default=list)
+    advice_given = models.JSONField(_("gegeven advies"), default=list)
+    advice_note = models.TextField(_("toelichting advies"), blank=True)
+    triage_due_at = models.DateTimeField(_("beoordelen vóór"))
+    triaged_at = models.DateTimeField(_("beoordeeld op"), null=True, blank=True)
+    outcome = models.TextField(_("uitkomst"), blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("dubbel van"),
+        related_name="duplicates",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+
+    submitted_at = models.DateTimeField(_("ontvangen op"))
+    updated_at = models.DateTimeField(_("laatst gewijzigd"))
+    closed_at = models.DateTimeField(_("afgesloten op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("melding")
+        verbose_name_plural = _("meldingen")
+        ordering = ["-submitted_at"]
+        indexes = [
+            models.Index(fields=["desk", "-submitted_at"], name="incident_desk_submitted"),
+            models.Index(fields=["desk", "status", "-submitted_at"], name="incident_desk_status"),
+            models.Index(fields=["desk", "triage_due_at"], name="incident_desk_due"),
+            models.Index(fields=["officeholder", "-submitted_at"], name="incident_officeholder"),
+            models.Index(fields=["status", "triage_due_at"], name="incident_status_due"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def get_absolute_url(self):
+        return reverse("incidents:detail", kwargs={"reference": self.reference})
+
+    def type_labels(self) -> list[str]:
+        return _labels(IncidentType, self.types)
+
+    def impact_labels(self) -> list[str]:
+        return _labels(Impact, self.impacts)
+
+    def affected_people_labels(self) -> list[str]:
+        return _labels(AffectedPerson, self.affected_people)
+
+    def risk_flag_labels(self) -> list[str]:
+        return _labels(RiskFlag, self.risk_flags)
+
+    def advice_labels(self) -> list[str]:
+        return _labels(Advice, self.advice_given)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def _labels(choices, codes) -> list[str]:
+    """Labels of stored choice codes; an unknown code (an old taxonomy) is shown as is."""
+    labels = dict(choices.choices)
+    return [str(labels.get(code, code)) for code in codes]
+
+
+class PerpetratorIdentifier(models.Model):
+    """A handle, e-mail address or phone number of the perpetrator, as entered and normalised."""
+
+    incident = models.ForeignKey(Incident, related_name="identifiers", on_delete=models.CASCADE)
+    kind = models.CharField(_("soort"), max_length=10, choices=IdentifierKind.choices)
+    value = models.CharField(_("zoals ingevuld"), max_length=300)
+    normalised = models.CharField(max_length=300, db_index=True)
+
+    class Meta:
+        verbose_name = _("kenmerk dader")
+        verbose_name_plural = _("kenmerken dader")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "kind", "normalised"], name="identifier_unique_per_incident"
+            )
+        ]
+
+    def __str__(self):
+        return self.value
+
+
+def evidence_file_name(instance, filename):
+    # The stored name never contains anything the user typed.
+    return f"evidence/{instance.incident_id}/{uuid.uuid4().hex}"
+
+
+class Evidence(models.Model):
+    """A file attached to an incident: checked by content, images re-encoded without metadata."""
+
+    incident = models.ForeignKey(Incident, related_name="evidence", on_delete=models.CASCADE)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
+    )
+    file = models.FileField(storage=private_storage, upload_to=evidence_file_name, max_length=200)
+    original_name = models.CharField(_("bestandsnaam"), max_length=200)
+    kind = models.CharField(_("soort"), max_length=10, choices=EvidenceKind.choices)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("grootte in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_at = models.DateTimeField(_("toegevoegd op"))
+
+    class Meta:
+        verbose_name = _("bewijsstuk")
+        verbose_name_plural = _("bewijsstukken")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self):
+        return reverse(
+            "incidents:evidence_download",
+            kwargs={"reference": self.incident.reference, "pk": self.pk},
+        )
+
+
+class Event(models.Model):
+    """Append-only record of everything that happened to an incident: who, when, what, why."""
+
+    incident = models.ForeignKey(Incident, related_name="events", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
+    )
+    actor_role = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+    visible_to_officeholder = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("gebeurtenis")
+        verbose_name_plural = _("gebeurtenissen")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["incident", "created_at"], name="event_incident_time")]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.kind}"
+
+
+class Note(models.Model):
+    """An internal note of the desk or the support team. Never shown to the officeholder."""
+
+    incident = models.ForeignKey(Incident, related_name="notes", on_delete=models.CASCADE)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
+    )
+    body = models.TextField(_("notitie"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"note {self.pk}"
+
+
+class Message(models.Model):
+    """A message in the officeholder's thread, or in the staff channel (desk and support)."""
+
+    incident = models.ForeignKey(Incident, related_name="messages", on_delete=models.CASCADE)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
+    )
+    author_role = models.CharField(max_length=20, blank=True)
+    audience = models.CharField(max_length=20, choices=MessageAudience.choices)
+    body = models.TextField(_("bericht"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["incident", "audience", "created_at"], name="message_thread")
+        ]
+
+    def __str__(self):
+        return f"message {self.pk}"
+
+
+class IncidentLink(models.Model):
+    """Two incidents that belong together. Stored once, with the lower id first."""
+
+    from_incident = models.ForeignKey(Incident, related_name="links_out", on_delete=models.CASCADE)
+    to_incident = models.ForeignKey(Incident, related_name="links_in", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["from_incident", "to_incident"], name="link_unique"),
+            models.CheckConstraint(
+                name="link_ordered", condition=Q(from_incident__lt=models.F("to_incident"))
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_incident_id} - {self.to_incident_id}"
+
+
+class Escalation(models.Model):
+    """The hand-off of an incident to the Ondersteuningsteam; at most one open per incident."""
+
+    incident = models.ForeignKey(Incident, related_name="escalations", on_delete=models.CASCADE)
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
+    )
+    rules = models.JSONField(_("regels"), default=list)
+    reason = models.TextField(_("reden"), blank=True)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("doorverwijzing")
+        verbose_name_plural = _("doorverwijzingen")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_escalation_per_incident",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.created_at:%Y-%m-%d}"

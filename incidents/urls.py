@@ -1,0 +1,19 @@
+from django.urls import path
+
+from incidents.views import evidence, officeholder
+
+app_name = "incidents"
+
+urlpatterns = [
+    path("", officeholder.incident_list, name="list"),
+    path("snel/", officeholder.quick_report, name="quick"),
+    path("nieuw/", officeholder.full_report, name="new"),
+    path("<str:reference>/", officeholder.detail, name="detail"),
+    path("<str:reference>/ontvangen/", officeholder.confirmation, name="confirmation"),
+    path("<str:reference>/aanvullen/", officeholder.complete, name="complete"),
+    path("<str:reference>/vervolg/", officeholder.follow_up, name="follow_up"),
+    path("<str:reference>/bericht/", officeholder.send_message, name="message"),
+    path("<str:reference>/intrekken/", officeholder.withdraw, name="withdraw"),
+    path("<str:reference>/politie/", officeholder.police_summary, name="police_summary"),
+    path("<str:reference>/bewijs/<int:pk>/", evidence.evidence_download, name="evidence_download"),
+]

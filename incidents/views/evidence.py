@@ -1,0 +1,23 @@
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse
+from django.views.decorators.http import require_GET
+
+from incidents import access
+
+
+@require_GET
+def evidence_download(request, reference, pk):
+    """Serve an evidence file to whoever may see its incident; always as a download."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    evidence = access.evidence_get_for(request.user, reference=reference, pk=pk)
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,224 @@
+"""Pages of the officeholder: file quickly or fully, follow own incidents, talk with the desk."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from incidents import access, selectors, services
+from incidents.constants import MessageAudience
+from incidents.errors import IncidentError, StaleVersion
+from incidents.forms import (
+    CompleteReportForm,
+    FollowUpForm,
+    FullReportForm,
+    MessageForm,
+    QuickReportForm,
+    WithdrawForm,
+)
+from portal.access import role_required
+from portal.constants import Role
+from portal.selectors import desk_for_organisation, site_configuration_get
+
+officeholder_required = role_required(Role.OFFICEHOLDER)
+
+
+def _filing_context(request, form, template):
+    desk = desk_for_organisation(organisation=request.user.organisation)
+    return render(request, template, {"form": form, "desk": desk})
+
+
+@officeholder_required
+def incident_list(request):
+    incidents = selectors.incident_list_for_officeholder(user=request.user)
+    return render(request, "incidents/officeholder/list.html", {"incidents": incidents})
+
+
+def _file(request, form_class, template, *, quick: bool):
+    form = form_class(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        if quick:
+            facts = {
+                k: form.cleaned_data[k] for k in ("types", "occurred_on", "occurred_at", "summary")
+            }
+            identifiers = []
+        else:
+            facts, identifiers = form.facts(), form.identifiers()
+        try:
+            incident = services.incident_submit(
+                officeholder=request.user,
+                facts=facts,
+                identifiers=identifiers,
+                files=form.cleaned_data["evidence"],
+                quick=quick,
+                submission_token=form.cleaned_data["submission_token"],
+            )
+        except IncidentError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("incidents:confirmation", reference=incident.reference)
+    return _filing_context(request, form, template)
+
+
+@officeholder_required
+@require_http_methods(["GET", "POST"])
+def quick_report(request):
+    return _file(request, QuickReportForm, "incidents/officeholder/quick.html", quick=True)
+
+
+@officeholder_required
+@require_http_methods(["GET", "POST"])
+def full_report(request):
+    return _file(request, FullReportForm, "incidents/officeholder/full.html", quick=False)
+
+
+@officeholder_required
+def confirmation(request, reference):
+    incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    return render(
+        request,
+        "incidents/officeholder/confirmation.html",
+        {"incident": incident, "configuration": site_configuration_get()},
+    )
+
+
+@officeholder_required
+def detail(request, reference):
+    incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    return _detail_page(request, incident)
+
+
+def _detail_page(request, incident, *, message_form=None, follow_up_form=None, withdraw_form=None):
+    user = request.user
+    return render(
+        request,
+        "incidents/officeholder/detail.html",
+        {
+            "incident": incident,
+            "timeline": selectors.timeline_for(user=user, incident=incident),
+            "thread": selectors.thread_for(
+                user=user, incident=incident, audience=MessageAudience.OFFICEHOLDER_THREAD
+            ),
+            "message_form": message_form or MessageForm(),
+            "follow_up_form": follow_up_form or FollowUpForm(),
+            "withdraw_form": withdraw_form or WithdrawForm(initial={"version": incident.version}),
+            "may_withdraw": access.may_withdraw(user, incident),
+            "may_add_information": access.may_add_information(user, incident),
+            "configuration": site_configuration_get(),
+        },
+    )
+
+
+@officeholder_required
+@require_POST
+def send_message(request, reference):
+    incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        services.message_send(
+            incident=incident,
+            actor=request.user,
+            audience=MessageAudience.OFFICEHOLDER_THREAD,
+            body=form.cleaned_data["body"],
+        )
+        messages.success(
+            request, _("Uw bericht is verstuurd. Het meldpunt leest het zo snel mogelijk.")
+        )
+        return redirect(incident.get_absolute_url() + "#berichten")
+    return _detail_page(request, incident, message_form=form)
+
+
+@officeholder_required
+@require_POST
+def follow_up(request, reference):
+    incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    if not access.may_add_information(request.user, incident):
+        messages.error(request, _("U kunt aan deze melding niets meer toevoegen."))
+        return redirect(incident)
+    form = FollowUpForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.incident_follow_up_add(
+                incident=incident,
+                actor=request.user,
+                text=form.cleaned_data["text"],
+                files=form.cleaned_data["evidence"],
+            )
+        except IncidentError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Uw aanvulling is toegevoegd aan de melding."))
+            return redirect(incident)
+    return _detail_page(request, incident, follow_up_form=form)
+
+
+@officeholder_required
+@require_POST
+def withdraw(request, reference):
+    incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.incident_withdraw(
+                incident=incident,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                version=form.cleaned_data["version"],
+            )
+        except IncidentError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("Uw melding is ingetrokken. Het meldpunt doet er niets meer mee.")
+            )
+        return redirect(incident)
+    return _detail_page(request, incident, withdraw_form=form)
+
+
+@officeholder_required
+@require_http_methods(["GET", "POST"])
+def complete(request, reference):
+    """Complete a quick report into a full one, or correct the facts of an open incident."""
+    incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    if not access.may_add_information(request.user, incident):
+        messages.error(request, _("U kunt deze melding niet meer aanvullen."))
+        return redirect(incident)
+    if request.method == "POST":
+        form = CompleteReportForm(request.POST)
+        if form.is_valid():
+            try:
+                services.incident_complete(
+                    incident=incident,
+                    actor=request.user,
+                    facts=form.facts(),
+                    identifiers=form.identifiers(),
+                    version=form.cleaned_data["version"],
+                )
+            except StaleVersion as error:
+                form.refresh_version(incident.__class__.objects.get(pk=incident.pk).version)
+                form.add_error(None, error.message)
+            except IncidentError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Uw melding is aangevuld. Dank u wel."))
+                return redirect(incident)
+    else:
+        form = CompleteReportForm(
+            initial={**CompleteReportForm.initial_from(incident), "version": incident.version}
+        )
+    return render(
+        request, "incidents/officeholder/complete.html", {"form": form, "incident": incident}
+    )
+
+
+@officeholder_required
+def police_summary(request, reference):
+    incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    return render(
+        request,
+        "incidents/officeholder/police_summary.html",
+        {
+            "incident": incident,
+            "timeline": selectors.timeline_for(user=request.user, incident=incident),
+        },
+    )
