@@ -15,7 +15,7 @@ trap stop INT TERM EXIT
 
 "$CELERY" -A portal worker --loglevel=INFO --concurrency=2 --hostname=worker@%h &
 pids+=($!)
-"$CELERY" -A portal beat --loglevel=INFO --schedule=var/celerybeat-schedule &
+"$CELERY" -A portal beat --loglevel=INFO &
 pids+=($!)
 
 cat <<MSG

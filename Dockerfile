@@ -1,0 +1,64 @@
+# Production image of Meldpunt Weerbaar Bestuur: one image for web (gunicorn), worker and beat.
+# See docker-compose.yml and README, "Production deployment".
+
+# --- Build stage: compilers and libpq headers stay out of the final image --------------------
+FROM python:3.11-slim AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends build-essential libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY portal ./portal
+COPY incidents ./incidents
+COPY support ./support
+RUN pip install .
+
+# --- Runtime stage ---------------------------------------------------------------------------
+FROM python:3.11-slim
+
+# PYTHONPATH: the source tree in /app (with templates, static files and translations next to
+# it) wins over the copy of the packages that `pip install .` put into the virtualenv.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONPATH=/app \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=portal.settings \
+    PRIVATE_STORAGE_ROOT=/data/private
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq5 \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 portal \
+    && useradd --system --uid 10001 --gid portal --home-dir /app --shell /usr/sbin/nologin portal
+
+COPY --from=build /opt/venv /opt/venv
+
+WORKDIR /app
+COPY . .
+
+# Translations and static files are baked into the image. Both commands load the settings with
+# DEBUG off (collectstatic then writes the hashed, compressed files whitenoise serves), which
+# refuses the development SECRET_KEY: this build-only key lives in this one RUN step only and
+# is not stored in the image.
+RUN export DEBUG=false \
+        SECRET_KEY=build-only-dummy-secret-key-not-used-at-run-time-0123456789abcdef \
+    && python manage.py compile_translations \
+    && python manage.py collectstatic --no-input --verbosity 0 \
+    && mkdir -p /data/private \
+    && chown portal:portal /data/private
+
+USER portal
+EXPOSE 8000
+
+# The number of gunicorn processes comes from WEB_CONCURRENCY (gunicorn reads it itself).
+# Whether X-Forwarded-Proto is believed is Django's decision (TRUST_X_FORWARDED_PROTO), so
+# gunicorn keeps its default of trusting no forwarding headers from other hosts.
+CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

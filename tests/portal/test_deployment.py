@@ -1,0 +1,116 @@
+"""Production configuration: the compose file is valid, and DEBUG off refuses development secrets.
+
+These run outside the test process (docker-compose, a fresh Python) so that they see exactly
+what an operator's shell would see.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+COMPOSE_FILE = settings.BASE_DIR / "docker-compose.yml"
+DUMMY_SECRET_KEY = "compose-validation-only-secret-key-0123456789abcdefghijklmnopqrstuv"
+
+
+def docker_compose(*args: str, env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
+    """Run Debian's docker-compose (v1) on our compose file, isolated from any local `.env`."""
+    executable = shutil.which("docker-compose")
+    if executable is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("docker-compose is missing on CI: .ci/run must install it.")
+        pytest.fail(
+            "docker-compose is missing, so the compose file cannot be validated: "
+            "apt-get install docker-compose (.ci/run does)."
+        )
+    empty_env_file = tmp_path / "empty.env"
+    empty_env_file.write_text("")
+    return subprocess.run(
+        [executable, "--env-file", str(empty_env_file), "-f", str(COMPOSE_FILE), *args],
+        cwd=settings.BASE_DIR,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_compose_file_is_valid(tmp_path):
+    """`docker-compose config -q` accepts the production stack when the secrets are given."""
+    result = docker_compose(
+        "config",
+        "-q",
+        env={"SECRET_KEY": DUMMY_SECRET_KEY, "POSTGRES_PASSWORD": "compose-validation-only"},
+        tmp_path=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_file_has_the_production_services_and_volumes(tmp_path):
+    """The stack is PostgreSQL, Redis, web, worker and beat, with persistent volumes for the
+    database and the private evidence files."""
+    env = {"SECRET_KEY": DUMMY_SECRET_KEY, "POSTGRES_PASSWORD": "compose-validation-only"}
+
+    services = docker_compose("config", "--services", env=env, tmp_path=tmp_path)
+    volumes = docker_compose("config", "--volumes", env=env, tmp_path=tmp_path)
+
+    assert services.returncode == 0, services.stderr
+    assert set(services.stdout.split()) == {"postgres", "redis", "web", "worker", "beat"}
+    assert volumes.returncode == 0, volumes.stderr
+    assert {"postgres-data", "private-files"} <= set(volumes.stdout.split())
+
+
+def test_compose_file_refuses_to_start_without_a_secret_key(tmp_path):
+    """Without SECRET_KEY the compose file does not even render: no default secret exists."""
+    result = docker_compose(
+        "config", "-q", env={"POSTGRES_PASSWORD": "compose-validation-only"}, tmp_path=tmp_path
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess:
+    """Set up Django in a fresh Python with exactly these overrides of the environment."""
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings"}
+    environment.pop("SECRET_KEY", None)
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('settings loaded')"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_debug_off_refuses_the_development_secret_key():
+    """With DEBUG off and no SECRET_KEY (so the development key), Django does not start."""
+    result = load_settings(DEBUG="false")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_debug_off_refuses_the_development_secret_key_given_explicitly():
+    """Copying the development key from settings.py into the environment does not help."""
+    result = load_settings(DEBUG="false", SECRET_KEY=settings.DEVELOPMENT_SECRET_KEY)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_debug_off_with_a_real_secret_key_loads():
+    """With DEBUG off and a real secret key, the settings load."""
+    result = load_settings(
+        DEBUG="false", SECRET_KEY="a-real-production-like-secret-key-0123456789abcdefghijklmnop"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "settings loaded" in result.stdout
