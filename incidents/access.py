@@ -65,6 +65,8 @@ def events_visible_to(user, *, incident: Incident) -> QuerySet[Event]:
     events = incident.events.all()
     if user.role == Role.OFFICEHOLDER:
         return events.filter(visible_to_officeholder=True)
+    if user.role == Role.REGISTRAR:
+        return events.filter(visible_to_desk=True)
     return events
 
 

@@ -144,6 +144,18 @@ class LinkKind(models.TextChoices):
     SERIES = "series", _("Hoort bij dezelfde reeks")
 
 
+class EscalationRuleCode(models.TextChoices):
+    """The rules that can escalate an incident by themselves (configured in `support`)."""
+
+    PHYSICAL_VIOLENCE = "physical_violence", _("Fysiek geweld of een wapen")
+    FAMILY_HOME_DOXING = "family_home_doxing", _("Gezin bedreigd, incident thuis, of doxing")
+    SUPPORT_REQUESTED = "support_requested", _("Melder vraagt steun van het Ondersteuningsteam")
+    CRITICAL = "critical", _("Ernst kritiek of acuut gevaar")
+    REPEAT_INCIDENTS = "repeat_incidents", _("Herhaalde incidenten tegen dezelfde ambtsdrager")
+    SHARED_PERPETRATOR = "shared_perpetrator", _("Zelfde dader bij meerdere ambtsdragers")
+    TRIAGE_DEADLINE = "triage_deadline", _("Ernstige melding niet binnen 4 uur beoordeeld")
+
+
 class MessageAudience(models.TextChoices):
     OFFICEHOLDER_THREAD = "officeholder", _("Gesprek met de ambtsdrager")
     STAFF = "staff", _("Overleg meldpunt en Ondersteuningsteam")
@@ -172,6 +184,9 @@ class EventKind(models.TextChoices):
     MARKED_DUPLICATE = "marked_duplicate", _("Dubbele melding")
     ESCALATED = "escalated", _("Doorgegeven aan het Ondersteuningsteam")
     ESCALATION_CLOSED = "escalation_closed", _("Ondersteuning afgerond")
+    SUPPORT_ACKNOWLEDGED = "support_acknowledged", _("Opgepakt door het Ondersteuningsteam")
+    SUPPORT_CASE_CHANGED = "support_case_changed", _("Ondersteuningsdossier bijgewerkt")
+    SUPPORT_ACTION = "support_action", _("Ondersteuningsactie")
 
 
 # Events the officeholder sees in their own timeline; the rest is for staff only.
@@ -186,6 +201,7 @@ OFFICEHOLDER_VISIBLE_EVENTS = frozenset(
         EventKind.STATUS_CHANGED,
         EventKind.MESSAGE,
         EventKind.ESCALATED,
+        EventKind.SUPPORT_ACKNOWLEDGED,
     }
 )
 

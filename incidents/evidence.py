@@ -55,6 +55,9 @@ def _reencode_image(data: bytes) -> tuple[bytes, str, str]:
     with Image.open(io.BytesIO(data)) as opened:
         if opened.format not in ACCEPTED_IMAGE_INPUT:
             raise ValueError(opened.format)
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse before decoding.
+        if opened.width * opened.height > Image.MAX_IMAGE_PIXELS:
+            raise Image.DecompressionBombError(f"{opened.width}x{opened.height}")
         source_format = opened.format
         opened.load()
         # Keep the photo upright once the orientation tag is gone.

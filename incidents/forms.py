@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.constants import (
     FACT_FIELDS,
+    MAX_EVIDENCE_BYTES,
     MAX_EVIDENCE_FILES,
     ONLINE_CHANNELS,
     AffectedPerson,
@@ -56,7 +57,7 @@ class EvidenceField(forms.FileField):
             )
         inspected, errors = [], []
         for uploaded in files:
-            if uploaded.size > 10 * 1024 * 1024:
+            if uploaded.size > MAX_EVIDENCE_BYTES:
                 errors.append(
                     _("%(name)s: het bestand is groter dan 10 MB.") % {"name": uploaded.name}
                 )

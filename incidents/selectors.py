@@ -1,15 +1,48 @@
 """Reads of incidents for pages and the API. Scoping always starts from `incidents.access`."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextChoices,
+    Value,
+    When,
+)
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents import access
-from incidents.constants import EventKind, MessageAudience, Status
-from incidents.models import Event, Incident, Message
+from incidents.constants import (
+    SERIOUS_SEVERITIES,
+    EventKind,
+    MessageAudience,
+    Status,
+    TriageSeverity,
+)
+from incidents.models import (
+    Escalation,
+    Event,
+    Incident,
+    IncidentLink,
+    Message,
+    PerpetratorIdentifier,
+)
 from portal.constants import Role
+from portal.models import Desk, Organisation, User
+from portal.selectors import site_configuration_get
 
 
 def incident_list_for_officeholder(*, user) -> QuerySet[Incident]:
@@ -82,8 +115,12 @@ def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
         elif event.kind == EventKind.FOLLOW_UP:
             text = event.payload.get("text", "")
         elif event.kind == EventKind.STATUS_CHANGED:
-            text = event.payload.get("outcome") or event.payload.get("reason") or ""
-        elif event.kind == EventKind.ESCALATED:
+            text = event.payload.get("outcome") or ""
+            # Staff reasons (why escalated, returned, reopened) are internal; the officeholder
+            # sees the outcome of a closed case and the reason they gave themselves.
+            if user.role != Role.OFFICEHOLDER or event.actor_id == user.pk:
+                text = text or event.payload.get("reason") or ""
+        elif event.kind == EventKind.ESCALATED and user.role != Role.OFFICEHOLDER:
             text = event.payload.get("reason") or ""
         internal = event.kind == EventKind.NOTE or (
             event.kind == EventKind.MESSAGE
@@ -109,3 +146,268 @@ def thread_for(*, user, incident: Incident, audience: str) -> list[Message]:
     return list(
         incident.messages.filter(audience=audience).select_related("author", "author__desk")
     )
+
+
+# --- Desk (meld- en steunpunt): queue, overview, linking --------------------------------------
+
+# Statuses in which the desk still has to triage; "triaged" means a triage severity is recorded.
+DESK_TRIAGE_STATUSES = (Status.SUBMITTED, Status.IN_TRIAGE)
+DESK_OPEN_STATUSES = (Status.SUBMITTED, Status.IN_TRIAGE, Status.ESCALATED)
+
+
+class QueueSort(TextChoices):
+    URGENT = "urgent", _("Meest urgent eerst")
+    NEWEST = "newest", _("Nieuwste eerst")
+    OLDEST = "oldest", _("Oudste eerst")
+    DUE = "due", _("Deadline beoordeling, eerste eerst")
+    REFERENCE = "reference", _("Kenmerk")
+
+
+class AssignedFilter(TextChoices):
+    ME = "me", _("Aan mij")
+    NOBODY = "nobody", _("Aan niemand")
+
+
+# "all" in the status filter: every status; no status at all means the open ones.
+STATUS_ALL = "all"
+
+
+def overdue_q(*, now: datetime) -> Q:
+    """Not yet triaged by the desk while the stored triage deadline has passed."""
+    return Q(status__in=DESK_TRIAGE_STATUSES, triage_severity="", triage_due_at__lt=now)
+
+
+def incident_is_overdue(incident: Incident, *, now: datetime | None = None) -> bool:
+    """The same rule as `overdue_q`, for one incident that is already loaded."""
+    return (
+        incident.status in DESK_TRIAGE_STATUSES
+        and not incident.triage_severity
+        and incident.triage_due_at < (now or timezone.now())
+    )
+
+
+def desk_organisations(*, desk: Desk) -> QuerySet[Organisation]:
+    """The organisations whose incidents this desk handles (the fallback desk also gets those
+    without a desk of their own), in one query."""
+    served = Q(desk=desk)
+    if site_configuration_get().fallback_desk_id == desk.pk:
+        served |= Q(desk__isnull=True)
+    return Organisation.objects.filter(served).order_by("name")
+
+
+def desk_officeholders(*, desk: Desk) -> QuerySet[User]:
+    """Active officeholders of the organisations the desk serves: for whom it may file."""
+    return (
+        User.objects.filter(
+            role=Role.OFFICEHOLDER,
+            is_active=True,
+            organisation__in=desk_organisations(desk=desk),
+        )
+        .select_related("organisation")
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+# Higher is more urgent: the desk's own severity wins, else the reporter's.
+_URGENCY = Case(
+    When(triage_severity=TriageSeverity.CRITICAL, then=Value(4)),
+    When(triage_severity=TriageSeverity.HIGH, then=Value(3)),
+    When(Q(triage_severity="", reporter_severity__in=tuple(SERIOUS_SEVERITIES)), then=Value(3)),
+    When(triage_severity=TriageSeverity.MEDIUM, then=Value(2)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
+
+_QUEUE_ORDER = {
+    QueueSort.URGENT: ("-is_overdue", "-urgency", "-submitted_at", "-pk"),
+    QueueSort.NEWEST: ("-submitted_at", "-pk"),
+    QueueSort.OLDEST: ("submitted_at", "pk"),
+    QueueSort.DUE: ("triage_due_at", "pk"),
+    QueueSort.REFERENCE: ("reference",),
+}
+
+
+def _month_start(today: date) -> datetime:
+    """Midnight on the first of this month, in the active (the viewer's) time zone."""
+    return timezone.make_aware(datetime.combine(today.replace(day=1), time.min))
+
+
+def incident_queue_for(*, user, filters: Mapping[str, Any]) -> QuerySet[Incident]:
+    """The desk's queue as `user` may see it, filtered and sorted; one query per page.
+
+    `filters` holds cleaned values of the queue filter form (missing keys mean "no filter"):
+    status ("" = open, "all", or a status), triage_severity, reporter_severity, type, channel,
+    organisation, date_from, date_to (received date, viewer's time zone), overdue, assigned
+    ("me" / "nobody"), q (reference or officeholder name) and sort (QueueSort).
+    Every row is annotated with `is_overdue` and `urgency`.
+    """
+    now = timezone.now()
+    incidents = (
+        access.incidents_visible_to(user)
+        .select_related("organisation", "officeholder", "assignee")
+        .annotate(
+            is_overdue=ExpressionWrapper(overdue_q(now=now), output_field=BooleanField()),
+            urgency=_URGENCY,
+        )
+    )
+    status = filters.get("status") or ""
+    if status == STATUS_ALL:
+        pass
+    elif status:
+        incidents = incidents.filter(status=status)
+    else:
+        incidents = incidents.filter(status__in=DESK_OPEN_STATUSES)
+    for field in ("triage_severity", "reporter_severity", "channel"):
+        if filters.get(field):
+            incidents = incidents.filter(**{field: filters[field]})
+    if filters.get("type"):
+        # `types` is a JSON list of codes; the quoted code matches one whole element on
+        # SQLite and PostgreSQL alike.
+        incidents = incidents.filter(types__icontains=f'"{filters["type"]}"')
+    if filters.get("organisation"):
+        incidents = incidents.filter(organisation=filters["organisation"])
+    if filters.get("date_from"):
+        start = timezone.make_aware(datetime.combine(filters["date_from"], time.min))
+        incidents = incidents.filter(submitted_at__gte=start)
+    if filters.get("date_to"):
+        end = timezone.make_aware(
+            datetime.combine(filters["date_to"] + timedelta(days=1), time.min)
+        )
+        incidents = incidents.filter(submitted_at__lt=end)
+    if filters.get("overdue"):
+        incidents = incidents.filter(overdue_q(now=now))
+    if filters.get("assigned") == AssignedFilter.ME:
+        incidents = incidents.filter(assignee=user)
+    elif filters.get("assigned") == AssignedFilter.NOBODY:
+        incidents = incidents.filter(assignee__isnull=True)
+    for term in (filters.get("q") or "").split():
+        incidents = incidents.filter(
+            Q(reference__icontains=term)
+            | Q(officeholder__first_name__icontains=term)
+            | Q(officeholder__last_name__icontains=term)
+        )
+    sort = filters.get("sort") or QueueSort.URGENT
+    return incidents.order_by(*_QUEUE_ORDER.get(sort, _QUEUE_ORDER[QueueSort.URGENT]))
+
+
+@dataclass(frozen=True)
+class OrganisationCount:
+    organisation: Organisation
+    count: int
+
+
+@dataclass(frozen=True)
+class DeskOverview:
+    by_status: list[tuple[str, str, int]]  # (status code, label, count)
+    open_total: int
+    overdue: int
+    unassigned_open: int
+    month_start: date
+    per_organisation: list[OrganisationCount]
+
+
+def desk_overview_for(*, user) -> DeskOverview:
+    """Counts for the desk overview in three queries, whatever the number of incidents."""
+    now = timezone.now()
+    visible = access.incidents_visible_to(user)
+    counts = visible.aggregate(
+        **{f"status_{status.value}": Count("pk", filter=Q(status=status)) for status in Status},
+        overdue=Count("pk", filter=overdue_q(now=now)),
+        unassigned_open=Count("pk", filter=Q(status__in=DESK_OPEN_STATUSES, assignee__isnull=True)),
+    )
+    month_start = _month_start(timezone.localdate(now))
+    per_organisation = dict(
+        visible.filter(submitted_at__gte=month_start)
+        .order_by()
+        .values_list("organisation_id")
+        .annotate(count=Count("pk"))
+    )
+    organisations = list(desk_organisations(desk=user.desk)) if user.desk_id else []
+    known = {organisation.pk for organisation in organisations}
+    # Incidents routed here earlier, from an organisation this desk no longer serves.
+    missing = [pk for pk in per_organisation if pk not in known]
+    if missing:
+        organisations += list(Organisation.objects.filter(pk__in=missing))
+    return DeskOverview(
+        by_status=[
+            (status.value, status.label, counts[f"status_{status.value}"]) for status in Status
+        ],
+        open_total=sum(counts[f"status_{status.value}"] for status in DESK_OPEN_STATUSES),
+        overdue=counts["overdue"],
+        unassigned_open=counts["unassigned_open"],
+        month_start=month_start.date(),
+        per_organisation=[
+            OrganisationCount(organisation, per_organisation.get(organisation.pk, 0))
+            for organisation in organisations
+        ],
+    )
+
+
+def incident_find_for(*, user, reference: str) -> Incident | None:
+    """The incident with this reference if `user` may see it, else None (never says why)."""
+    return access.incidents_visible_to(user).filter(reference=reference.strip().upper()).first()
+
+
+def link_suggestions_for(*, user, incident: Incident) -> list[Incident]:
+    """Incidents `user` may see that share a normalised perpetrator identifier with `incident`
+    (also across the organisations of the desk), not yet linked to it; two queries.
+
+    Each suggestion carries `shared_identifiers`: the identifiers it has in common.
+    """
+    pairs = [(i.kind, i.normalised) for i in incident.identifiers.all()]
+    if not pairs:
+        return []
+    shares = Q()
+    for kind, normalised in pairs:
+        shares |= Q(kind=kind, normalised=normalised)
+    shared = PerpetratorIdentifier.objects.filter(shares)
+    linked = IncidentLink.objects.filter(
+        Q(from_incident=incident) | Q(to_incident=incident)
+    ).values_list("from_incident_id", "to_incident_id")
+    return list(
+        access.incidents_visible_to(user)
+        .filter(Exists(shared.filter(incident=OuterRef("pk"))))
+        .exclude(pk=incident.pk)
+        .exclude(pk__in=Subquery(linked.values("from_incident_id")))
+        .exclude(pk__in=Subquery(linked.values("to_incident_id")))
+        .select_related("organisation")
+        .prefetch_related(Prefetch("identifiers", shared, to_attr="shared_identifiers"))
+        .order_by("-submitted_at")[:20]
+    )
+
+
+@dataclass(frozen=True)
+class LinkedIncident:
+    incident: Incident
+    kind_label: str
+    reason: str
+    created_at: datetime
+
+
+def linked_incidents_for(*, user, incident: Incident) -> list[LinkedIncident]:
+    """Incidents linked to `incident` that `user` may see (others are left out); one query."""
+    visible = access.incidents_visible_to(user).values("pk")
+    links = IncidentLink.objects.filter(
+        Q(from_incident=incident, to_incident__in=visible)
+        | Q(to_incident=incident, from_incident__in=visible)
+    ).select_related("from_incident", "to_incident")
+    result = []
+    for link in links.order_by("created_at", "pk"):
+        other = link.to_incident if link.from_incident_id == incident.pk else link.from_incident
+        result.append(LinkedIncident(other, link.get_kind_display(), link.reason, link.created_at))
+    return result
+
+
+def duplicates_of_for(*, user, incident: Incident) -> list[Incident]:
+    """Incidents that `user` may see and that were closed as a duplicate of `incident`."""
+    return list(
+        access.incidents_visible_to(user)
+        .filter(duplicate_of=incident)
+        .only("reference", "submitted_at")
+        .order_by("submitted_at")
+    )
+
+
+def escalations_for(*, incident: Incident) -> list[Escalation]:
+    """Every hand-off to the Ondersteuningsteam, newest first, with who did it."""
+    return list(incident.escalations.select_related("escalated_by"))

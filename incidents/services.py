@@ -5,7 +5,6 @@ workflow table, the actor's role, the stale `version`, and the facts themselves.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -64,6 +63,7 @@ def event_record(
     actor: User | None,
     payload: Mapping[str, Any] | None = None,
     visible_to_officeholder: bool | None = None,
+    visible_to_desk: bool = True,
 ) -> Event:
     """Append an event and announce it after commit through `incident_event_recorded`."""
     if visible_to_officeholder is None:
@@ -76,17 +76,22 @@ def event_record(
         created_at=timezone.now(),
         payload=dict(payload or {}),
         visible_to_officeholder=visible_to_officeholder,
+        visible_to_desk=visible_to_desk,
     )
-    transaction.on_commit(
-        partial(
-            incident_event_recorded.send,
-            sender=Event,
-            event_id=event.pk,
-            incident_id=incident.pk,
-            kind=kind,
-        ),
-        robust=True,
-    )
+
+    def announce():
+        # Every receiver hears the event even if another one fails; a failure is then
+        # raised so that Django's robust on_commit logs it (the Event row stays the record).
+        responses = incident_event_recorded.send_robust(
+            sender=Event, event_id=event.pk, incident_id=incident.pk, kind=kind
+        )
+        errors = [response for _, response in responses if isinstance(response, Exception)]
+        if errors:
+            raise errors[0]
+
+    # A named function, not a partial: Django logs a failing robust callback by its
+    # __qualname__, and a partial has none (that AttributeError would escape the commit).
+    transaction.on_commit(announce, robust=True)
     return event
 
 
@@ -173,6 +178,9 @@ def incident_submit(
     if submission_token is not None:
         existing = Incident.objects.filter(submission_token=submission_token).first()
         if existing is not None:
+            if existing.officeholder_id != officeholder.pk:
+                # Someone else's token: never hand out (or reveal) another person's incident.
+                raise IncidentError(_("Deze melding is al verstuurd. Vernieuw de pagina."))
             return existing
     organisation = officeholder.organisation
     desk = desk_for_organisation(organisation=organisation)
@@ -185,6 +193,8 @@ def incident_submit(
         )
     filer = filed_by or officeholder
     by_desk = filer.role == Role.REGISTRAR
+    if filer.pk != officeholder.pk and not by_desk:
+        raise IncidentError(_("Alleen de ambtsdrager zelf of het meldpunt kan deze melding doen."))
     if by_desk and filer.desk_id != desk.pk:
         raise IncidentError(_("U kunt alleen melden voor ambtsdragers van uw eigen meldpunt."))
     try:
@@ -216,8 +226,11 @@ def incident_submit(
     except IntegrityError:
         if submission_token is None:
             raise
-        # A concurrent double submit won the race: show that one.
-        return Incident.objects.get(submission_token=submission_token)
+        # A concurrent double submit won the race: show that one (if it is theirs).
+        existing = Incident.objects.get(submission_token=submission_token)
+        if existing.officeholder_id != officeholder.pk:
+            raise IncidentError(_("Deze melding is al verstuurd. Vernieuw de pagina.")) from None
+        return existing
     return incident
 
 
@@ -376,6 +389,8 @@ def incident_transition(
     if step is None or role not in step.roles:
         raise TransitionNotAllowed()
     if role == Role.OFFICEHOLDER and locked.officeholder_id != actor.pk:
+        raise TransitionNotAllowed()
+    if role == Role.REGISTRAR and locked.desk_id != actor.desk_id:
         raise TransitionNotAllowed()
     reason, outcome = reason.strip(), outcome.strip()
     if step.needs == "reason" and not reason:

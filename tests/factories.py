@@ -1,7 +1,20 @@
 """factory_boy factories for every model, with traits per role/status."""
 
-import factory
+from datetime import timedelta
 
+import factory
+from django.utils import timezone
+
+from incidents.constants import (
+    OFFICEHOLDER_VISIBLE_EVENTS,
+    EventKind,
+    IdentifierKind,
+    IncidentType,
+    MessageAudience,
+    Status,
+)
+from incidents.identifiers import identifier_normalise
+from incidents.models import Escalation, Event, Incident, Message, Note, PerpetratorIdentifier
 from portal.constants import OfficeholderFunction, OrganisationType, Role
 from portal.models import Desk, Organisation, User
 
@@ -59,3 +72,123 @@ class UserFactory(factory.django.DjangoModelFactory):
         admin = factory.Trait(
             role=Role.ADMIN, function="", organisation=None, is_staff=True, is_superuser=True
         )
+
+
+# --- incidents -----------------------------------------------------------------------------
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """A submitted incident of a fresh officeholder, routed to their organisation's desk.
+
+    References start at MWB-2026-900000 so that they never collide with the ones that
+    `incident_submit` hands out (which count up from 1) in the same test.
+    """
+
+    class Meta:
+        model = Incident
+        skip_postgeneration_save = True
+
+    reference = factory.Sequence(lambda n: f"MWB-2026-{900000 + n:06d}")
+    status = Status.SUBMITTED
+    officeholder = factory.SubFactory(UserFactory)
+    organisation = factory.LazyAttribute(lambda o: o.officeholder.organisation)
+    desk = factory.LazyAttribute(lambda o: o.organisation.desk)
+    filed_by = factory.LazyAttribute(lambda o: o.officeholder)
+    types = factory.LazyFunction(lambda: [IncidentType.THREAT])
+    occurred_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=1))
+    summary = "Bedreigd na afloop van de raadsvergadering."
+    submitted_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.SelfAttribute("submitted_at")
+    triage_due_at = factory.LazyAttribute(lambda o: o.submitted_at + timedelta(days=2))
+
+    class Params:
+        in_triage = factory.Trait(status=Status.IN_TRIAGE)
+        escalated = factory.Trait(
+            status=Status.ESCALATED,
+            open_escalation=factory.RelatedFactory(
+                "tests.factories.EscalationFactory", factory_related_name="incident"
+            ),
+        )
+        closed = factory.Trait(
+            status=Status.CLOSED,
+            closed_at=factory.LazyFunction(timezone.now),
+            outcome="Alleen geregistreerd.",
+        )
+        withdrawn = factory.Trait(status=Status.WITHDRAWN)
+
+
+class EscalationFactory(factory.django.DjangoModelFactory):
+    """An open escalation by a rule; its incident is escalated (without a second escalation)."""
+
+    class Meta:
+        model = Escalation
+
+    incident = factory.SubFactory(IncidentFactory, status=Status.ESCALATED)
+    escalated_by = None
+    rules = factory.LazyFunction(lambda: ["physical_violence"])
+    reason = ""
+    created_at = factory.LazyFunction(timezone.now)
+    closed_at = None
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """A message by the officeholder in their own thread; trait `staff` for the staff channel."""
+
+    class Meta:
+        model = Message
+
+    incident = factory.SubFactory(IncidentFactory)
+    author = factory.LazyAttribute(lambda o: o.incident.officeholder)
+    author_role = factory.LazyAttribute(lambda o: o.author.role if o.author else "")
+    audience = MessageAudience.OFFICEHOLDER_THREAD
+    body = "Hij stond vanochtend weer voor het gemeentehuis."
+    created_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        staff = factory.Trait(
+            audience=MessageAudience.STAFF,
+            author=factory.SubFactory(
+                UserFactory, registrar=True, desk=factory.SelfAttribute("..incident.desk")
+            ),
+        )
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    """An internal note by a registrar of the incident's desk."""
+
+    class Meta:
+        model = Note
+
+    incident = factory.SubFactory(IncidentFactory)
+    author = factory.SubFactory(
+        UserFactory, registrar=True, desk=factory.SelfAttribute("..incident.desk")
+    )
+    body = "Contact gehad met de wijkagent."
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """An event; visible to the officeholder exactly when its kind is (as `event_record` does)."""
+
+    class Meta:
+        model = Event
+
+    incident = factory.SubFactory(IncidentFactory)
+    kind = EventKind.SUBMITTED
+    actor = factory.LazyAttribute(lambda o: o.incident.officeholder)
+    actor_role = factory.LazyAttribute(lambda o: o.actor.role if o.actor else "system")
+    created_at = factory.LazyFunction(timezone.now)
+    payload = factory.LazyFunction(dict)
+    visible_to_officeholder = factory.LazyAttribute(lambda o: o.kind in OFFICEHOLDER_VISIBLE_EVENTS)
+
+
+class PerpetratorIdentifierFactory(factory.django.DjangoModelFactory):
+    """A perpetrator's social-media handle, stored as typed and normalised."""
+
+    class Meta:
+        model = PerpetratorIdentifier
+
+    incident = factory.SubFactory(IncidentFactory)
+    kind = IdentifierKind.HANDLE
+    value = "@Jan_Boos"
+    normalised = factory.LazyAttribute(lambda o: identifier_normalise(kind=o.kind, value=o.value))

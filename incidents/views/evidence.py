@@ -3,14 +3,11 @@ from django.http import FileResponse
 from django.views.decorators.http import require_GET
 
 from incidents import access
+from incidents.models import Evidence
 
 
-@require_GET
-def evidence_download(request, reference, pk):
-    """Serve an evidence file to whoever may see its incident; always as a download."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    evidence = access.evidence_get_for(request.user, reference=reference, pk=pk)
+def evidence_response(evidence: Evidence) -> FileResponse:
+    """A download that no browser will render or sniff: attachment, nosniff, sandboxed."""
     response = FileResponse(
         evidence.file.open("rb"),
         as_attachment=True,
@@ -21,3 +18,11 @@ def evidence_download(request, reference, pk):
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_GET
+def evidence_download(request, reference, pk):
+    """Serve an evidence file to whoever may see its incident; always as a download."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return evidence_response(access.evidence_get_for(request.user, reference=reference, pk=pk))

@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import access, selectors, services
-from incidents.constants import MessageAudience
-from incidents.errors import IncidentError, StaleVersion
+from incidents.constants import MessageAudience, Status
+from incidents.errors import IncidentError, StaleVersion, TransitionNotAllowed
 from incidents.forms import (
     CompleteReportForm,
     FollowUpForm,
@@ -152,6 +152,15 @@ def follow_up(request, reference):
     return _detail_page(request, incident, follow_up_form=form)
 
 
+def _withdraw_refused_message(incident) -> str:
+    if incident.status == Status.WITHDRAWN:
+        return _("Deze melding is al ingetrokken.")
+    return _(
+        "Het meldpunt is al met uw melding begonnen. Intrekken kan daarom niet meer. "
+        "Wilt u iets laten weten? Stuur het meldpunt een bericht."
+    )
+
+
 @officeholder_required
 @require_POST
 def withdraw(request, reference):
@@ -165,6 +174,8 @@ def withdraw(request, reference):
                 reason=form.cleaned_data["reason"],
                 version=form.cleaned_data["version"],
             )
+        except TransitionNotAllowed:
+            messages.error(request, _withdraw_refused_message(incident))
         except IncidentError as error:
             messages.error(request, error.message)
         else:

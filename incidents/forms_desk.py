@@ -1,0 +1,328 @@
+"""Forms of the meld- en steunpunt (desk): queue filters, triage and workflow actions, filing.
+
+They check shape only; `incidents.services` checks the workflow, the role and the version.
+Every form on the incident page has its own prefix, so that field ids stay unique on a page
+with many forms and a re-rendered form keeps exactly what the registrar typed.
+"""
+
+from datetime import date
+
+from crispy_forms.layout import Fieldset
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from incidents.constants import (
+    Advice,
+    Channel,
+    IncidentType,
+    LinkKind,
+    ReporterSeverity,
+    RiskFlag,
+    Status,
+    TriageSeverity,
+)
+from incidents.forms import DateInput, FullReportForm
+from incidents.selectors import STATUS_ALL, AssignedFilter, QueueSort
+
+
+def _any(label):
+    return [("", label)]
+
+
+# Dates far outside the portal's life (year 1 or 9999) would overflow in time-zone arithmetic.
+_DATE_RANGE = [
+    MinValueValidator(date(2000, 1, 1), message=_("Kies een datum na 1 januari 2000.")),
+    MaxValueValidator(date(2999, 12, 31), message=_("Kies een datum vóór het jaar 3000.")),
+]
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's GET filters. Invalid values are reported and ignored, never a 500."""
+
+    q = forms.CharField(
+        label=_("Zoek op kenmerk of naam ambtsdrager"),
+        max_length=100,
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=_any(_("Alle open meldingen"))
+        + Status.choices
+        + [(STATUS_ALL, _("Alle meldingen, ook afgesloten"))],
+        required=False,
+    )
+    triage_severity = forms.ChoiceField(
+        label=_("Ernst volgens meldpunt"),
+        choices=_any(_("Alle")) + TriageSeverity.choices,
+        required=False,
+    )
+    reporter_severity = forms.ChoiceField(
+        label=_("Ernst volgens melder"),
+        choices=_any(_("Alle")) + ReporterSeverity.choices,
+        required=False,
+    )
+    type = forms.ChoiceField(
+        label=_("Soort incident"), choices=_any(_("Alle")) + IncidentType.choices, required=False
+    )
+    channel = forms.ChoiceField(
+        label=_("Hoe het gebeurde"), choices=_any(_("Alle")) + Channel.choices, required=False
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Organisatie"),
+        queryset=None,
+        required=False,
+        empty_label=_("Alle organisaties"),
+        error_messages={"invalid_choice": _("Kies een organisatie van uw meldpunt.")},
+    )
+    date_from = forms.DateField(
+        label=_("Ontvangen vanaf"),
+        widget=DateInput,
+        required=False,
+        validators=_DATE_RANGE,
+    )
+    date_to = forms.DateField(
+        label=_("Ontvangen tot en met"),
+        widget=DateInput,
+        required=False,
+        validators=_DATE_RANGE,
+    )
+    assigned = forms.ChoiceField(
+        label=_("Behandelaar"),
+        choices=_any(_("Iedereen")) + AssignedFilter.choices,
+        required=False,
+    )
+    overdue = forms.BooleanField(label=_("Alleen meldingen die te laat zijn"), required=False)
+    sort = forms.ChoiceField(label=_("Sorteren"), choices=QueueSort.choices, required=False)
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("Deze datum ligt vóór de datum 'Ontvangen vanaf'."))
+        return data
+
+    def filters(self) -> dict:
+        """The valid filters only: an invalid one is left out (and shown as an error)."""
+        self.is_valid()
+        return {key: value for key, value in self.cleaned_data.items() if key not in self.errors}
+
+
+class VersionedForm(forms.Form):
+    """A change to the incident: sends back the version the registrar saw (stale check)."""
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            "required": _("Open de melding opnieuw en probeer het nog eens."),
+            "invalid": _("Open de melding opnieuw en probeer het nog eens."),
+            "min_value": _("Open de melding opnieuw en probeer het nog eens."),
+        },
+    )
+
+    def refresh_version(self, version: int) -> None:
+        """After a stale save: keep every typed value, but let the next save go through."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = version
+
+
+class TakeForm(VersionedForm):
+    prefix = "take"
+
+
+class AssignForm(VersionedForm):
+    prefix = "assign"
+
+    assignee = forms.ModelChoiceField(
+        label=_("Behandelaar"),
+        queryset=None,
+        required=False,
+        empty_label=_("Niemand"),
+        error_messages={
+            "invalid_choice": _(
+                "Deze persoon kunt u niet kiezen. Kies een collega van uw eigen meldpunt."
+            )
+        },
+    )
+
+    def __init__(self, *args, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = colleagues
+
+
+class TriageForm(VersionedForm):
+    prefix = "triage"
+
+    triage_severity = forms.ChoiceField(
+        label=_("Hoe ernstig is het volgens het meldpunt?"),
+        choices=TriageSeverity.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Kies hoe ernstig het is.")},
+    )
+    risk_flags = forms.MultipleChoiceField(
+        label=_("Risico's (mag leeg)"),
+        choices=RiskFlag.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    types = forms.MultipleChoiceField(
+        label=_("Soort incident (verbeter als dat nodig is)"),
+        choices=IncidentType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Kies minstens één soort incident.")},
+    )
+    advice_given = forms.MultipleChoiceField(
+        label=_("Gegeven advies (mag leeg)"),
+        choices=Advice.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    advice_note = forms.CharField(
+        label=_("Toelichting bij het advies (mag leeg)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+    )
+
+    @classmethod
+    def initial_from(cls, incident) -> dict:
+        return {
+            "version": incident.version,
+            "triage_severity": incident.triage_severity,
+            "risk_flags": incident.risk_flags,
+            "types": incident.types,
+            "advice_given": incident.advice_given,
+            "advice_note": incident.advice_note,
+        }
+
+
+class CloseForm(VersionedForm):
+    prefix = "close"
+
+    outcome = forms.CharField(
+        label=_("Uitkomst"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text=_("Bijvoorbeeld: alleen geregistreerd, of advies gegeven over aangifte."),
+        error_messages={"required": _("Vul de uitkomst in. Zonder uitkomst kunt u niet sluiten.")},
+    )
+
+
+class ReopenForm(VersionedForm):
+    prefix = "reopen"
+
+    reason = forms.CharField(
+        label=_("Waarom opent u de melding opnieuw?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        error_messages={"required": _("Vul een reden in. Zonder reden kunt u niet heropenen.")},
+    )
+
+
+class EscalateForm(VersionedForm):
+    prefix = "escalate"
+
+    reason = forms.CharField(
+        label=_("Waarom geeft u de melding door aan het Ondersteuningsteam?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        error_messages={"required": _("Vul een reden in voor het Ondersteuningsteam.")},
+    )
+
+
+def _reference_field(label):
+    return forms.CharField(
+        label=label,
+        max_length=20,
+        help_text=_("Bijvoorbeeld MWB-2026-000123."),
+        error_messages={"required": _("Vul het kenmerk van de andere melding in.")},
+    )
+
+
+class ReferenceCleanMixin:
+    def clean_reference(self):
+        return self.cleaned_data["reference"].strip().upper()
+
+
+class LinkForm(ReferenceCleanMixin, forms.Form):
+    prefix = "link"
+
+    reference = _reference_field(_("Kenmerk van de andere melding"))
+    kind = forms.ChoiceField(
+        label=_("Wat hebben de meldingen met elkaar te maken?"),
+        choices=LinkKind.choices,
+        initial=LinkKind.SAME_PERPETRATOR,
+    )
+    reason = forms.CharField(label=_("Toelichting (mag leeg)"), max_length=300, required=False)
+
+
+class DuplicateForm(ReferenceCleanMixin, VersionedForm):
+    prefix = "duplicate"
+
+    reference = _reference_field(_("Kenmerk van de oorspronkelijke melding"))
+
+
+class NoteForm(forms.Form):
+    prefix = "note"
+
+    body = forms.CharField(
+        label=_("Interne notitie"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text=_(
+            "Alleen voor het meldpunt en het Ondersteuningsteam. De ambtsdrager ziet dit niet."
+        ),
+        error_messages={"required": _("Schrijf een notitie.")},
+    )
+
+
+class OfficeholderMessageForm(forms.Form):
+    prefix = "message"
+
+    body = forms.CharField(
+        label=_("Bericht aan de ambtsdrager"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text=_("De ambtsdrager leest dit bericht op de eigen pagina van de melding."),
+        error_messages={"required": _("Schrijf een bericht.")},
+    )
+
+
+class StaffMessageForm(forms.Form):
+    prefix = "staff"
+
+    body = forms.CharField(
+        label=_("Bericht aan het Ondersteuningsteam"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text=_("Overleg tussen meldpunt en Ondersteuningsteam. De ambtsdrager ziet dit niet."),
+        error_messages={"required": _("Schrijf een bericht.")},
+    )
+
+
+class FileOnBehalfForm(FullReportForm):
+    """The full report, filled in by a registrar for an officeholder who phoned or came by."""
+
+    officeholder = forms.ModelChoiceField(
+        label=_("Voor welke ambtsdrager legt u de melding vast?"),
+        queryset=None,
+        empty_label=_("Kies een ambtsdrager"),
+        error_messages={
+            "required": _("Kies de ambtsdrager voor wie u de melding vastlegt."),
+            "invalid_choice": _("Kies een ambtsdrager van een organisatie van uw meldpunt."),
+        },
+    )
+
+    def __init__(self, *args, officeholders, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["officeholder"]
+        field.queryset = officeholders
+        field.label_from_instance = lambda user: (
+            f"{user} ({user.get_function_display()}, {user.organisation})"
+        )
+        self.helper.layout.fields.insert(1, Fieldset(_("Voor wie"), "officeholder"))
