@@ -1,11 +1,16 @@
+from django.utils.functional import SimpleLazyObject
+
 from portal.constants import EmergencyNumber
+from portal.selectors import notification_unread_count
 
 
 def portal(request):
     """What the base layout needs on every page: the emergency number for this person."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        number = user.emergency_number
-    else:
-        number = EmergencyNumber.NETHERLANDS
-    return {"emergency_number": number}
+        return {
+            "emergency_number": user.emergency_number,
+            # Lazy: only pages that show the count run the query.
+            "unread_notifications": SimpleLazyObject(lambda: notification_unread_count(user=user)),
+        }
+    return {"emergency_number": EmergencyNumber.NETHERLANDS}

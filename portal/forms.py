@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -21,3 +22,11 @@ class LoginForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         self.fields["username"].label = _("Gebruikersnaam")
         self.fields["password"].label = _("Wachtwoord")
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Naam van de sleutel"),
+        max_length=100,
+        help_text=_("Bijvoorbeeld de naam van het systeem dat de sleutel gebruikt."),
+    )

@@ -14,6 +14,7 @@ from portal.constants import (
     Role,
     TimeZone,
 )
+from portal.notifications import notification_subject
 
 
 class Desk(models.Model):
@@ -219,3 +220,66 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Notification(models.Model):
+    """One message to one person about one thing that happened (the outbox).
+
+    `event_key` names what happened (e.g. "incident-event:123" or "triage-overdue:45");
+    the unique (recipient, event_key) pair makes a retried task create nothing twice. A
+    notification carries a reference and a link, never the content of an incident.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="notifications", on_delete=models.CASCADE
+    )
+    event_key = models.CharField(max_length=100)
+    kind = models.CharField(max_length=40)
+    reference = models.CharField(max_length=40)
+    link = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notificatie")
+        verbose_name_plural = _("notificaties")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "event_key"], name="notification_once_per_recipient"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            models.Index(fields=["emailed_at", "created_at"], name="notification_outbox"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.reference} → {self.recipient_id}"
+
+    @property
+    def subject(self) -> str:
+        return notification_subject(kind=self.kind, reference=self.reference)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 hash is stored; the key is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="api_tokens", on_delete=models.CASCADE
+    )
+    name = models.CharField(_("naam"), max_length=100)
+    prefix = models.CharField(max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API-sleutel")
+        verbose_name_plural = _("API-sleutels")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

@@ -2,7 +2,15 @@
 
 from django.db.models import QuerySet
 
-from portal.models import Desk, Organisation, SiteConfiguration, User, WorkerHeartbeat
+from portal.models import (
+    ApiToken,
+    Desk,
+    Notification,
+    Organisation,
+    SiteConfiguration,
+    User,
+    WorkerHeartbeat,
+)
 
 
 def site_configuration_get() -> SiteConfiguration:
@@ -28,3 +36,15 @@ def desk_colleagues(*, desk: Desk) -> QuerySet[User]:
 
 def worker_heartbeat_get(*, name: str) -> WorkerHeartbeat | None:
     return WorkerHeartbeat.objects.filter(name=name).first()
+
+
+def notifications_for(*, user: User, limit: int = 50) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=user)[:limit])
+
+
+def notification_unread_count(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def api_tokens_for(*, user: User) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=user))

@@ -1,8 +1,21 @@
-"""Writes about people, organisations and the portal itself."""
+"""Writes about people, organisations, notifications and the portal itself."""
 
-from django.utils import timezone
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable
+from functools import partial
 
-from portal.models import WorkerHeartbeat
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from kombu.exceptions import OperationalError
+
+from portal.models import ApiToken, Notification, User, WorkerHeartbeat
+from portal.notifications import notification_body, notification_subject
+
+logger = logging.getLogger(__name__)
 
 
 def worker_heartbeat_record(*, name: str) -> WorkerHeartbeat:
@@ -11,3 +24,123 @@ def worker_heartbeat_record(*, name: str) -> WorkerHeartbeat:
         name=name, defaults={"last_seen_at": timezone.now()}
     )
     return heartbeat
+
+
+def notifications_create(
+    *, recipients: Iterable[User], event_key: str, kind: str, reference: str, link: str
+) -> list[Notification]:
+    """Create one notification per recipient for `event_key`; existing ones are left alone.
+
+    Guarantees: at most one row per (recipient, event_key), however often this runs; an
+    e-mail for each new row is queued after commit (the sweeper re-queues unsent ones).
+    """
+    created = []
+    now = timezone.now()
+    for recipient in {r.pk: r for r in recipients if r.is_active}.values():
+        try:
+            with transaction.atomic():
+                notification, is_new = Notification.objects.get_or_create(
+                    recipient=recipient,
+                    event_key=event_key,
+                    defaults={
+                        "kind": kind,
+                        "reference": reference,
+                        "link": link,
+                        "created_at": now,
+                    },
+                )
+        except IntegrityError:  # a concurrent run created it first
+            continue
+        if is_new:
+            created.append(notification)
+            transaction.on_commit(partial(_queue_email, notification.pk), robust=True)
+    return created
+
+
+def _queue_email(notification_id: int) -> None:
+    from portal.tasks import notification_email  # tasks import services; avoid the cycle
+
+    try:
+        notification_email.apply_async(
+            args=[notification_id],
+            retry=True,
+            retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
+        )
+    except OperationalError:  # broker down: the row stays unsent and the sweeper re-queues it
+        logger.warning("Could not queue e-mail for notification %s.", notification_id)
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Send the e-mail of one notification, once. Returns False when already sent or gone.
+
+    The row is locked while sending, so two workers running this at once send one e-mail.
+    """
+    with transaction.atomic():
+        # Lock the notification only: locking the joined user row too would block the
+        # recipient's login, and every row pointing at them, while the mail server answers.
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("recipient")
+            .filter(pk=notification_id, emailed_at__isnull=True)
+            .first()
+        )
+        if notification is None:
+            return False
+        recipient = notification.recipient
+        if recipient.email:
+            url = settings.PORTAL_BASE_URL.rstrip("/") + notification.link
+            with translation.override(recipient.preferred_language):
+                send_mail(
+                    subject=notification_subject(
+                        kind=notification.kind, reference=notification.reference
+                    ),
+                    message=notification_body(
+                        kind=notification.kind, reference=notification.reference, url=url
+                    ),
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    recipient_list=[recipient.email],
+                )
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+        return True
+
+
+def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
+    """Mark one (or all) of the user's notifications read. Returns how many changed."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a personal API token; returns the row and the key, which is never stored."""
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip() or "API",
+        prefix=key[:8],
+        key_hash=api_token_hash(key),
+        created_at=timezone.now(),
+    )
+    return token, key
+
+
+def api_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_revoke(*, user: User, token_id: int) -> bool:
+    """Revoke one of the user's own tokens. Returns False when there was nothing to revoke."""
+    return bool(
+        ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    """Record use; written at most once a minute to keep API reads cheap."""
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -5,6 +5,7 @@ Everything that differs between a laptop and production is read from the environ
 SQLite under var/ and kombu's filesystem broker under var/broker.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -12,7 +13,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 # The development secret is public (it is in this file). Production refuses it below.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
@@ -26,6 +26,11 @@ env = environ.Env(
     EMAIL_USE_TLS=(bool, False),
     TRUST_X_FORWARDED_PROTO=(bool, False),
 )
+
+# Working data of the embedded stack: SQLite database, broker folders, beat schedule, static
+# files and private files. VAR_DIR moves all of it, e.g. to run a second stack beside the first
+# (the tests of the `make run` stack do that in a temporary directory).
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env("DEBUG")
 SECRET_KEY = env("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
@@ -48,7 +53,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_celery_beat",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
 ]
@@ -147,6 +156,8 @@ STORAGES = {
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(VAR_DIR / "private")))
 
 # --- E-mail ---------------------------------------------------------------------------------
+# The address people use to reach the portal; links in e-mails start with it.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env("EMAIL_PORT")
@@ -177,6 +188,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # kombu's default is a "control" folder in the current directory.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -198,10 +211,20 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Periodic tasks are defined here, in code; django-celery-beat's scheduler copies them into
+# the database, where the admin shows them (and can pause one).
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
+    "sweep-pending-work": {"task": "support.tasks.sweep_pending", "schedule": 60.0},
+    "watch-triage-deadlines": {"task": "support.tasks.watch_triage_deadlines", "schedule": 300.0},
+    "watch-unacknowledged-escalations": {
+        "task": "support.tasks.watch_unacknowledged_escalations",
+        "schedule": 900.0,
+    },
 }
+# Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.
+PENDING_WORK_AGE = timedelta(seconds=env.int("PENDING_WORK_AGE_SECONDS", default=120))
 
 # --- Forms and API --------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -209,9 +232,58 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api.authentication.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+        "rest_framework.filters.SearchFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalPagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/minute"),
+        "user": env("API_THROTTLE_USER", default="600/minute"),
+    },
+    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Meldpunt Weerbaar Bestuur API",
+    "DESCRIPTION": (
+        "Incidents of aggression and intimidation against political officeholders, the desk's "
+        "triage and the Ondersteuningsteam's support cases. Every endpoint answers only for "
+        "objects in the caller's scope; anything else is 404."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.constants.Status",
+        "CaseStatusEnum": "support.constants.CaseStatus",
+        "ActionStatusEnum": "support.constants.ActionStatus",
+    },
 }
 
 LOGGING = {

@@ -8,6 +8,8 @@ from portal import views
 auth_patterns = [
     path("inloggen/", views.LoginView.as_view(), name="login"),
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profiel/", views.profile, name="profile"),
+    path("profiel/sleutels/<int:pk>/intrekken/", views.api_token_revoke, name="api_token_revoke"),
     path(
         "wachtwoord-vergeten/",
         auth_views.PasswordResetView.as_view(
@@ -43,7 +45,13 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
     path("taal/", set_language, name="set_language"),
+    path("notificaties/", views.notification_list, name="notifications"),
+    path("notificaties/gelezen/", views.notification_read_all, name="notifications_read_all"),
+    path("notificaties/<int:pk>/", views.notification_open, name="notification_open"),
     path("account/", include(auth_patterns)),
     path("meldingen/", include("incidents.urls")),
+    path("meldpunt/", include("incidents.urls_desk")),
+    path("ondersteuning/", include("support.urls")),
+    path("api/", include("portal.api.urls")),
     path("beheer/", admin.site.urls),
 ]

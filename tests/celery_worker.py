@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import kombu.pools
 import pytest
 import redis
 from django.conf import settings
@@ -182,3 +183,4 @@ def _reset_celery_pools() -> None:
         celery_app._pool.force_close_all()
         celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    kombu.pools.reset()

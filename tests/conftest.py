@@ -13,7 +13,7 @@ from tests.factories import DeskFactory, OrganisationFactory, UserFactory
 # unless told that this is safe (it is: the test thread is not async code).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytest_plugins = ["tests.browser.fixtures"]
+pytest_plugins = ["tests.browser.fixtures", "tests.celery_worker"]
 
 
 @pytest.fixture
@@ -55,14 +55,49 @@ def demo_data(db, settings):
 
 
 @pytest.fixture(autouse=True, scope="session")
-def plain_static_files():
-    """The live server serves static files from the finders, by their plain names.
+def test_settings():
+    """Test-wide settings: static files by their plain names, and a fast password hasher.
 
-    Production's hashed manifest names are checked by `collectstatic` in `make test` instead.
+    The live server serves static files from the finders, by name; production's hashed
+    manifest names are checked by `collectstatic` in `make test` instead.
     """
     plain = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    with override_settings(STORAGES=plain):
+    # The fast hasher: PBKDF2's deliberate slowness costs minutes over the whole suite.
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(STORAGES=plain, PASSWORD_HASHERS=hashers):
         yield
+
+
+@pytest.fixture(autouse=True)
+def celery_runs_in_process(request):
+    """Tasks queued by a test run at once, in the test process, and raise their errors.
+
+    Tests with a real worker (`redis_celery_worker`, or marked `real_celery`) publish to the
+    broker instead.
+    """
+    from portal.celery import app
+
+    eager = not (
+        "redis_celery_worker" in request.fixturenames
+        or request.node.get_closest_marker("real_celery")
+    )
+    previous = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = eager
+    app.conf.task_eager_propagates = eager
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def on_commit_errors_fail_the_test(caplog):
+    """`on_commit(..., robust=True)` only logs a failing callback; in tests that is a failure."""
+    yield
+    failures = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if record.name == "django.db.backends.base" and record.levelname == "ERROR"
+    ]
+    assert not failures, f"on_commit callbacks failed: {failures}"

@@ -1,0 +1,78 @@
+from rest_framework import serializers
+
+from support.constants import ActionStatus, CaseStatus, ServiceType
+from support.models import SupportAction, SupportCase
+
+
+class SupportCaseSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="incident.reference")
+    incident_status = serializers.CharField(source="incident.status")
+    organisation = serializers.CharField(source="incident.organisation.name")
+    handler = serializers.StringRelatedField(allow_null=True)
+    rules = serializers.ListField(source="escalation.rules", child=serializers.CharField())
+    escalation_reason = serializers.CharField(source="escalation.reason")
+
+    class Meta:
+        model = SupportCase
+        fields = [
+            "id",
+            "reference",
+            "incident_status",
+            "organisation",
+            "status",
+            "version",
+            "handler",
+            "rules",
+            "escalation_reason",
+            "created_at",
+            "acknowledge_due_at",
+            "acknowledged_at",
+            "closed_at",
+            "outcome",
+        ]
+
+
+class CaseVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The case version you last saw; 409 when stale.")
+
+
+class CaseTransitionSerializer(CaseVersionSerializer):
+    to_status = serializers.ChoiceField(
+        choices=[c for c in CaseStatus.choices if c[0] != CaseStatus.NEW]
+    )
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Reason (return) or outcome (close).",
+    )
+
+
+class CaseAssignSerializer(CaseVersionSerializer):
+    handler = serializers.IntegerField()
+
+
+class SupportActionSerializer(serializers.ModelSerializer):
+    owner = serializers.IntegerField(source="owner_id")
+
+    class Meta:
+        model = SupportAction
+        fields = [
+            "id",
+            "service_type",
+            "description",
+            "owner",
+            "due_on",
+            "status",
+            "shared_with_desk",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "status", "created_at", "updated_at"]
+        extra_kwargs = {"service_type": {"choices": ServiceType.choices}}
+
+
+class SupportActionUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ActionStatus.choices)
+    shared_with_desk = serializers.BooleanField()
+    due_on = serializers.DateField(allow_null=True, required=False)

@@ -1,0 +1,177 @@
+"""Forms of the support workspace. They check shape only; `support.services` checks the case
+table, the role and the version.
+
+Every form on the case page has its own prefix, so field ids stay unique on a page with many
+forms and a re-rendered form keeps exactly what the team member typed. Every form that
+changes something sends back the case `version` it showed (stale check).
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from incidents.forms import DateInput
+from support.constants import ActionStatus, ServiceType
+
+MEMBER_ERROR = _("Deze persoon kunt u niet kiezen. Kies een lid van het Ondersteuningsteam.")
+
+
+class CaseVersionedForm(forms.Form):
+    """A change to a support case: carries the case version the page showed."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def refresh_version(self, version: int) -> None:
+        """After a stale save: keep every typed value, but let the next save go through."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = version
+
+
+class AcknowledgeForm(CaseVersionedForm):
+    prefix = "acknowledge"
+
+
+class StartForm(CaseVersionedForm):
+    prefix = "start"
+
+
+class AssignForm(CaseVersionedForm):
+    prefix = "assign"
+
+    handler = forms.ModelChoiceField(
+        label=_("Casemanager (contactpersoon van de ambtsdrager)"),
+        queryset=None,
+        empty_label=None,
+        error_messages={"invalid_choice": MEMBER_ERROR, "required": MEMBER_ERROR},
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["handler"].queryset = members
+
+
+class ActionAddForm(CaseVersionedForm):
+    prefix = "action"
+
+    service_type = forms.ChoiceField(
+        label=_("Soort hulp"),
+        choices=[("", _("Kies de soort hulp"))] + ServiceType.choices,
+        error_messages={"required": _("Kies de soort hulp.")},
+    )
+    description = forms.CharField(
+        label=_("Wat gaat er gebeuren? (mag leeg)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Eigenaar"),
+        queryset=None,
+        empty_label=None,
+        error_messages={"invalid_choice": MEMBER_ERROR, "required": MEMBER_ERROR},
+    )
+    due_on = forms.DateField(
+        label=_("Klaar op (mag leeg)"),
+        widget=DateInput,
+        required=False,
+        error_messages={"invalid": _("Vul een geldige datum in.")},
+    )
+    shared_with_desk = forms.BooleanField(
+        label=_("Het meldpunt mag deze actie zien"),
+        help_text=_("Zonder vinkje ziet alleen het Ondersteuningsteam deze actie."),
+        required=False,
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = members
+
+
+class ActionUpdateForm(CaseVersionedForm):
+    """Status, due date and sharing of one action; the prefix names the action."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=ActionStatus.choices)
+    due_on = forms.DateField(
+        label=_("Klaar op (mag leeg)"),
+        widget=DateInput,
+        required=False,
+        error_messages={"invalid": _("Vul een geldige datum in.")},
+    )
+    shared_with_desk = forms.BooleanField(
+        label=_("Het meldpunt mag deze actie zien"), required=False
+    )
+
+    @staticmethod
+    def prefix_for(action_pk: int) -> str:
+        return f"action-{action_pk}"
+
+    @classmethod
+    def for_action(cls, action, *, version: int, data=None) -> "ActionUpdateForm":
+        return cls(
+            data,
+            prefix=cls.prefix_for(action.pk),
+            initial={
+                "version": version,
+                "status": action.status,
+                "due_on": action.due_on,
+                "shared_with_desk": action.shared_with_desk,
+            },
+        )
+
+
+class OfficeholderMessageForm(CaseVersionedForm):
+    prefix = "officeholder_message"
+
+    body = forms.CharField(
+        label=_("Bericht aan de ambtsdrager"),
+        help_text=_("De ambtsdrager en het meldpunt lezen dit bericht."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": _("Schrijf een bericht.")},
+    )
+
+
+class StaffMessageForm(CaseVersionedForm):
+    prefix = "staff_message"
+
+    body = forms.CharField(
+        label=_("Bericht aan het meldpunt"),
+        help_text=_("Alleen het meldpunt leest dit bericht. De ambtsdrager ziet het niet."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": _("Schrijf een bericht.")},
+    )
+
+
+class NoteForm(CaseVersionedForm):
+    prefix = "note"
+
+    body = forms.CharField(
+        label=_("Interne notitie"),
+        help_text=_("Het meldpunt en het Ondersteuningsteam lezen dit. De ambtsdrager niet."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": _("Schrijf een notitie.")},
+    )
+
+
+class ReturnForm(CaseVersionedForm):
+    prefix = "return"
+
+    reason = forms.CharField(
+        label=_("Waarom geeft u de melding terug aan het meldpunt?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": _("Vul een reden in. Zonder reden kunt u niet teruggeven.")},
+    )
+
+
+class CloseForm(CaseVersionedForm):
+    prefix = "close"
+
+    outcome = forms.CharField(
+        label=_("Uitkomst"),
+        help_text=_("De ambtsdrager en het meldpunt lezen de uitkomst."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": _("Vul de uitkomst in. Zonder uitkomst kunt u niet sluiten.")},
+    )

@@ -1,0 +1,228 @@
+"""Reads of the support workspace: the inbox per case status and one case with its history.
+
+Scoping always starts from `support.access`; the incident's history comes from
+`incidents.selectors`, so the team sees exactly what `incidents.access` allows it.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+from incidents import selectors as incident_selectors
+from incidents.constants import OFFICEHOLDER_VISIBLE_EVENTS, EventKind, MessageAudience
+from incidents.models import Escalation, Message
+from portal.constants import Role
+from portal.models import User
+from support import access
+from support.constants import ActionStatus, CaseStatus, RuleCode, ServiceType
+from support.models import SupportAction, SupportCase
+
+INBOX_PAGE_SIZE = 50
+
+# Most urgent first: a new case by its acknowledgement deadline, a closed one by closing time.
+_INBOX_ORDER = {
+    CaseStatus.NEW: ("acknowledge_due_at", "pk"),
+    CaseStatus.CLOSED: ("-closed_at", "-pk"),
+    CaseStatus.RETURNED: ("-closed_at", "-pk"),
+}
+_DEFAULT_ORDER = ("-created_at", "-pk")
+
+
+def age_label(moment: datetime, *, now: datetime | None = None) -> str:
+    """How long ago, in words: "3 uur geleden" (the largest unit only)."""
+    now = now or timezone.now()
+    if now - moment < timedelta(minutes=1):
+        return _("zojuist")
+    return _("%(age)s geleden") % {"age": timesince(moment, now, depth=1)}
+
+
+def escalation_reasons(escalation: Escalation) -> list[str]:
+    """Why the incident was escalated: the labels of the rules that fired, or the reason typed."""
+    labels = dict(RuleCode.choices)
+    reasons = [str(labels.get(code, code)) for code in escalation.rules]
+    if escalation.reason:
+        reasons.append(escalation.reason)
+    return reasons
+
+
+def escalated_by_label(escalation: Escalation) -> str:
+    """Who escalated: a person (with their desk), or the automatic rules."""
+    person = escalation.escalated_by
+    if person is None:
+        return _("Automatische regel")
+    if person.desk_id:
+        return f"{person} ({person.desk})"
+    return str(person)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    case: SupportCase
+    reference: str
+    organisation: str
+    age: str
+    is_overdue: bool
+    escalated_by: str
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class Inbox:
+    status: CaseStatus
+    tabs: list[tuple[str, str, int]]  # (status code, label, count)
+    page: Page
+    rows: list[InboxRow]
+
+
+def case_is_overdue(case: SupportCase, *, now: datetime | None = None) -> bool:
+    """Still new after the acknowledgement deadline (4 hours after the escalation)."""
+    return case.status == CaseStatus.NEW and case.acknowledge_due_at < (now or timezone.now())
+
+
+def inbox_counts_for(*, user) -> list[tuple[str, str, int]]:
+    """The number of cases per status tab, in one query."""
+    counts = access.cases_visible_to(user).aggregate(
+        **{status.value: Count("pk", filter=Q(status=status)) for status in CaseStatus}
+    )
+    return [(status.value, status.label, counts[status.value]) for status in CaseStatus]
+
+
+def inbox_cases_for(*, user, status: CaseStatus) -> QuerySet[SupportCase]:
+    """The cases of one status tab, most urgent first, with what an inbox row shows."""
+    return (
+        access.cases_visible_to(user)
+        .filter(status=status)
+        .select_related(
+            "incident",
+            "incident__organisation",
+            "handler",
+            "escalation",
+            "escalation__escalated_by",
+            "escalation__escalated_by__desk",
+        )
+        .order_by(*_INBOX_ORDER.get(status, _DEFAULT_ORDER))
+    )
+
+
+def inbox_for(*, user, status: CaseStatus, page_number=None) -> Inbox:
+    """One page of one status tab plus the counts of all tabs; three queries, whatever the size.
+
+    1. the counts per tab, 2. the count for the paginator, 3. the page of cases joined with
+    their incident, organisation, handler and escalation; nothing per row.
+    """
+    now = timezone.now()
+    tabs = inbox_counts_for(user=user)
+    page = Paginator(inbox_cases_for(user=user, status=status), INBOX_PAGE_SIZE).get_page(
+        page_number
+    )
+    rows = [
+        InboxRow(
+            case=case,
+            reference=case.incident.reference,
+            organisation=case.incident.organisation.name,
+            age=age_label(case.created_at, now=now),
+            is_overdue=case_is_overdue(case, now=now),
+            escalated_by=escalated_by_label(case.escalation),
+            reasons=escalation_reasons(case.escalation),
+        )
+        for case in page.object_list
+    ]
+    return Inbox(status=status, tabs=tabs, page=page, rows=rows)
+
+
+def support_members() -> QuerySet[User]:
+    """Active members of the Ondersteuningsteam: who may handle a case or own an action."""
+    return User.objects.filter(role=Role.SUPPORT, is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: SupportCase
+    incident: object
+    escalation: Escalation
+    escalated_by: str
+    reasons: list[str]
+    is_overdue: bool
+    timeline: list
+    officeholder_thread: list[Message]
+    staff_thread: list[Message]
+    actions: list[SupportAction]
+    earlier_cases: list[SupportCase]
+
+
+def _support_event_text(entry) -> str:
+    """Words for the team's own events, whose payload holds only codes."""
+    payload = entry.payload
+    if entry.kind == EventKind.SUPPORT_ACTION:
+        labels = dict(ServiceType.choices)
+        if "status" in payload:
+            return _("%(service)s: %(status)s") % {
+                "service": labels.get(payload.get("service_type"), _("actie")),
+                "status": dict(ActionStatus.choices).get(payload["status"], payload["status"]),
+            }
+        return str(labels.get(payload.get("service_type"), ""))
+    if "handler" in payload:
+        return _("Casemanager: %(name)s") % {"name": payload["handler"]}
+    if "to" in payload:
+        status = dict(CaseStatus.choices).get(payload["to"], payload["to"])
+        text = payload.get("text") or ""
+        return _("Dossier: %(status)s") % {"status": status} + (f"\n{text}" if text else "")
+    return ""
+
+
+def support_timeline_for(*, user, incident) -> list:
+    """The incident's full history for the team, with what the officeholder does not see
+    marked as internal and the team's own events put in words."""
+    support_kinds = (EventKind.SUPPORT_ACTION, EventKind.SUPPORT_CASE_CHANGED)
+    entries = []
+    for entry in incident_selectors.timeline_for(user=user, incident=incident):
+        internal = entry.internal or entry.kind not in OFFICEHOLDER_VISIBLE_EVENTS
+        text = _support_event_text(entry) if entry.kind in support_kinds else entry.text
+        entries.append(replace(entry, internal=internal, text=text))
+    return entries
+
+
+def case_detail_for(*, user, reference: str) -> CaseDetail:
+    """The newest case of an escalated incident with everything its page shows, or 404."""
+    case = access.case_get_for(
+        user,
+        reference,
+        queryset=SupportCase.objects.select_related(
+            "handler", "escalation", "escalation__escalated_by", "escalation__escalated_by__desk"
+        ),
+    )
+    incident = incident_selectors.incident_detail_for(user=user, reference=reference)
+    case.incident = incident
+    actions = list(
+        access.actions_visible_to(user, incident).filter(case=case).select_related("owner")
+    )
+    earlier = list(
+        access.cases_visible_to(user)
+        .filter(incident=incident)
+        .exclude(pk=case.pk)
+        .order_by("-created_at")
+    )
+    return CaseDetail(
+        case=case,
+        incident=incident,
+        escalation=case.escalation,
+        escalated_by=escalated_by_label(case.escalation),
+        reasons=escalation_reasons(case.escalation),
+        is_overdue=case_is_overdue(case),
+        timeline=support_timeline_for(user=user, incident=incident),
+        officeholder_thread=incident_selectors.thread_for(
+            user=user, incident=incident, audience=MessageAudience.OFFICEHOLDER_THREAD
+        ),
+        staff_thread=incident_selectors.thread_for(
+            user=user, incident=incident, audience=MessageAudience.STAFF
+        ),
+        actions=actions,
+        earlier_cases=earlier,
+    )
