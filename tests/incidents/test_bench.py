@@ -1,0 +1,164 @@
+"""`make bench`'s two commands on a tiny volume: they run and print their figures.
+
+They are benchmarks, so nothing here asserts a timing; the tests check that the commands seed
+what they promise, measure every page, and report in the expected shape.
+"""
+
+import io
+import re
+
+import pytest
+import redis
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from incidents.constants import Status
+from incidents.management.commands.bench_desk import BENCH_USERNAME_PREFIX, REGISTRARS
+from incidents.models import Event, Evidence, Incident, Message, ReferenceSequence
+from portal.celery import app as celery_app
+from support.models import SupportCase
+from tests.celery_worker import _reset_celery_pools, redis_url_for_this_process
+
+PAGES = (
+    "queue, first page",
+    "queue, filtered (submitted + overdue)",
+    "incident detail (a different one each)",
+    "desk overview",
+)
+FIGURES = re.compile(
+    r"\s+(\d+\.\d) +(\d+\.\d) +(\d+\.\d) +(\d+)  p95 < (50|150) ms: (ok|SLOWER THAN TARGET)$"
+)
+
+
+@pytest.fixture
+def quick_accounts(settings):
+    """The commands create the demo accounts when missing; a fast hasher keeps that quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def bench_desk(*args) -> str:
+    out = io.StringIO()
+    call_command("bench_desk", "--throwaway-database", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("quick_accounts", "private_storage_in_tmp")
+def test_bench_desk_seeds_and_prints_p50_p95_per_page_and_registrar():
+    """200 incidents with events, messages and evidence; both registrars get every page, each
+    line with p50, p95, the query count and the target."""
+    output = bench_desk("--incidents", "200", "--requests", "5")
+
+    assert "Seeded 200 incidents" in output
+    assert re.search(r"^Database: (postgresql|sqlite) \d", output, re.MULTILINE)
+    rows = re.search(
+        r"^Rows: incidents ([\d,]+), events ([\d,]+), messages ([\d,]+), "
+        r"evidence ([\d,]+)",
+        output,
+        re.MULTILINE,
+    )
+    assert rows and rows.group(1) == "200"
+    assert Incident.objects.filter(officeholder__username__startswith=BENCH_USERNAME_PREFIX)
+    assert Event.objects.count() > 400
+    assert Message.objects.exists() and Evidence.objects.exists()
+    assert {Status.SUBMITTED, Status.IN_TRIAGE, Status.CLOSED} <= set(
+        Incident.objects.values_list("status", flat=True)
+    )
+    for registrar in REGISTRARS:
+        assert f"{registrar} sees " in output
+        for page in PAGES:
+            line = next(
+                (ln for ln in output.splitlines() if ln.startswith(page) and registrar in ln),
+                None,
+            )
+            assert line is not None, f"no figures for {page} as {registrar}:\n{output}"
+            assert FIGURES.search(line), line
+    assert "Targets (issue 4) apply on PostgreSQL at 100,000 incidents" in output
+    assert re.search(r"^Load average before measuring: ", output, re.MULTILINE)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("quick_accounts", "private_storage_in_tmp")
+def test_bench_desk_is_rerunnable_and_keeps_references_unique():
+    """A second run finds the volume and seeds nothing; `--reset` replaces it. The reference
+    sequence moves past the benchmark's numbers, so a real filing afterwards gets a new one."""
+    bench_desk("--incidents", "30", "--requests", "1")
+
+    again = bench_desk("--incidents", "30", "--requests", "1")
+    assert "Seeding skipped: 30 benchmark incidents are present." in again
+
+    reset = bench_desk("--incidents", "30", "--requests", "1", "--reset")
+    assert "Deleted 30 benchmark incidents." in reset
+    assert "Seeded 30 incidents" in reset
+    assert Incident.objects.count() == 30
+    highest = max(
+        int(r.rsplit("-", 1)[1]) for r in Incident.objects.values_list("reference", flat=True)
+    )
+    assert max(ReferenceSequence.objects.values_list("last_number", flat=True)) >= highest
+
+
+def test_bench_commands_refuse_a_database_that_is_not_declared_throwaway(db):
+    """Without --throwaway-database neither command writes anything."""
+    for command in ("bench_desk", "bench_escalation"):
+        with pytest.raises(CommandError, match="throwaway"):
+            call_command(command, stdout=io.StringIO())
+    assert not Incident.objects.exists()
+
+
+@pytest.fixture
+def redis_broker(transactional_db):
+    """The test process publishes to the throwaway Redis and does not run tasks eagerly; the
+    command under test starts its own worker against the same Redis and test database."""
+    broker_url = redis_url_for_this_process()
+    try:
+        redis.Redis.from_url(broker_url, socket_connect_timeout=5).flushdb()
+    except redis.RedisError as error:
+        pytest.fail(f"Redis at {broker_url} does not answer: {error}")
+    names = ("broker_url", "broker_transport_options", "task_always_eager", "task_eager_propagates")
+    previous = {name: celery_app.conf[name] for name in names}
+    celery_app.conf.update(
+        broker_url=broker_url,
+        broker_transport_options={"visibility_timeout": 3600},
+        task_always_eager=False,
+        task_eager_propagates=False,
+    )
+    _reset_celery_pools()
+    yield broker_url
+    celery_app.conf.update(previous)
+    _reset_celery_pools()
+
+
+@pytest.mark.services
+@pytest.mark.usefixtures("quick_accounts", "redis_broker")
+def test_bench_escalation_prints_the_latency_and_checks_exactly_once():
+    """With Redis and a real worker, each escalating report reaches the support inbox once;
+    the command prints p50/p95 against the 1-second target and stops its worker."""
+    out = io.StringIO()
+    call_command(
+        "bench_escalation",
+        "--throwaway-database",
+        "--reports",
+        "5",
+        "--warmup",
+        "1",
+        "--interval",
+        "0.1",
+        stdout=out,
+    )
+    output = out.getvalue()
+
+    assert "Broker: redis, worker processes: 2" in output
+    assert "Every one of the 5 reports has exactly one escalation and one support case." in output
+    assert re.search(
+        r"Submit \(committed\) to visible in the support inbox, 5 reports, one every 0\.10 s: "
+        r"p50 \d+ ms, p95 \d+ ms, max \d+ ms \(target p95 < 1000 ms: (ok|SLOWER THAN TARGET)\)",
+        output,
+    ), output
+    assert SupportCase.objects.count() == 6  # the warm-up report and the five measured ones
+
+
+def test_bench_escalation_refuses_to_run_tasks_eagerly(db):
+    """Eager tasks would measure nothing across processes: the command says so and stops."""
+    assert celery_app.conf.task_always_eager  # the test suite's default
+    with pytest.raises(CommandError, match="broker"):
+        call_command("bench_escalation", "--throwaway-database", stdout=io.StringIO())
