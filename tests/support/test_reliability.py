@@ -1,0 +1,543 @@
+"""Reliability with real processes: a broker outage, duplicate deliveries, the embedded stack.
+
+These tests start servers of their own (a Redis on a free port, Celery workers, a web server)
+in the test's temporary directory, so they run side by side under `pytest -n 2`. They never
+skip: without redis-server, PostgreSQL or the project's Python they fail and say why.
+"""
+
+import email
+import email.policy
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import kombu.pools
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.urls import reverse
+
+from incidents.constants import EventKind, IncidentType, Status
+from incidents.models import Escalation, Event, Incident
+from portal.celery import app as celery_app
+from portal.models import Notification
+from support.models import SupportCase
+from support.services import pending_events
+from support.tasks import process_incident_event, sweep_pending
+from tests.celery_worker import CeleryWorker, start_celery_worker, worker_database_url
+from tests.factories import EventFactory, IncidentFactory
+
+SERVER_START_TIMEOUT = 30
+PROCESSING_TIMEOUT = 45
+EMBEDDED_TIMEOUT = 60
+SUBPROCESS_TIMEOUT = 120
+MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(
+    condition: Callable[[], bool], *, what: str, timeout: float, logs: Callable[[], str]
+) -> None:
+    """Poll `condition` until true; fail with the processes' logs after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"No {what} after {timeout} s.\n{logs()}")
+
+
+# --- A Redis of this test's own --------------------------------------------------------------
+
+
+class RedisServer:
+    """A throwaway redis-server on a free loopback port, stopped and started by the test."""
+
+    def __init__(self, directory: Path):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed (apt-get install redis-server).")
+        self.binary = binary
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.pid_file = directory / "redis.pid"
+        self.log_file = directory / "redis.log"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+
+    def _client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=1)
+
+    def answers(self) -> bool:
+        try:
+            return bool(self._client().ping())
+        except redis.RedisError:
+            return False
+
+    def start(self) -> None:
+        """Start (again) on the same port; fail with the server log if it does not answer."""
+        subprocess.run(
+            [
+                self.binary,
+                "--bind", "127.0.0.1",
+                "--port", str(self.port),
+                "--daemonize", "yes",
+                "--save", "",
+                "--appendonly", "no",
+                "--pidfile", str(self.pid_file),
+                "--logfile", str(self.log_file),
+                "--dir", str(self.directory),
+            ],
+            check=True,
+            timeout=SERVER_START_TIMEOUT,
+        )  # fmt: skip
+        wait_until(self.answers, what="answer from Redis", timeout=10, logs=self.log)
+
+    def stop(self) -> None:
+        """Shut the server down (nothing is saved: what was queued is lost, as in a crash)."""
+        try:
+            self._client().shutdown(nosave=True)
+        except redis.ConnectionError:
+            pass  # the server closes the connection while it shuts down
+        wait_until(
+            lambda: not self.answers() and not self._running(),
+            what="Redis shutdown",
+            timeout=10,
+            logs=self.log,
+        )
+
+    def _pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _running(self) -> bool:
+        pid = self._pid()
+        if pid is None:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def kill(self) -> None:
+        """Teardown: make sure the server this test started is gone."""
+        if self._running():
+            os.kill(self._pid(), signal.SIGKILL)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis of this test alone; the shared TEST_REDIS_URL is left to the other tests."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def _reset_celery_pools() -> None:
+    """Close and forget every pooled broker connection; the next publish (also an eager one,
+    which serialises through a producer) connects to broker_url anew.
+
+    kombu keeps its pools in a registry keyed by broker URL: closing the app's pool without
+    emptying that registry would hand the closed pool back once broker_url is restored
+    ("Acquire on closed pool" in the next test).
+    """
+    kombu.pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def workers(transactional_db, tmp_path, private_redis):
+    """Start real Celery workers on the private Redis against the PostgreSQL test database,
+    and make this process publish to that Redis too (Celery is not eager: `real_celery`).
+
+    Call it as `workers("name", EXTRA="env")`; every worker is stopped at teardown.
+    """
+    if celery_app.conf.task_always_eager:
+        pytest.fail("A test with real workers must be marked `real_celery` (Celery is eager).")
+    started: list[CeleryWorker] = []
+    previous = {
+        "broker_url": celery_app.conf.broker_url,
+        "broker_transport_options": celery_app.conf.broker_transport_options,
+    }
+    celery_app.conf.broker_url = private_redis.url
+    celery_app.conf.broker_transport_options = {"visibility_timeout": 3600}
+    _reset_celery_pools()
+
+    def start(name: str, **extra_env: str) -> CeleryWorker:
+        env = {
+            **os.environ,
+            "CELERY_BROKER_URL": private_redis.url,
+            "DATABASE_URL": worker_database_url(),
+            **extra_env,
+        }
+        worker = start_celery_worker(
+            env=env, log_path=tmp_path / f"worker-{name}.log", hostname=name
+        )
+        started.append(worker)
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.stop()
+        celery_app.conf.update(previous)
+        _reset_celery_pools()
+
+
+def _logs(*workers: CeleryWorker, redis_server: RedisServer | None = None) -> str:
+    parts = [f"--- worker log {w.log_path.name} ---\n{w.log()}" for w in workers]
+    if redis_server is not None:
+        parts.append(f"--- redis log ---\n{redis_server.log()}")
+    return "\n".join(parts)
+
+
+def _wait_ready(*workers: CeleryWorker) -> None:
+    for worker in workers:
+        worker.wait_for(lambda w=worker: " ready." in w.log(), what="worker ready")
+
+
+def _succeeded(task_name: str, *workers: CeleryWorker) -> int:
+    pattern = re.compile(rf"Task {re.escape(task_name)}\[[^\]]+\] succeeded")
+    return sum(len(pattern.findall(worker.log())) for worker in workers)
+
+
+# --- a. Broker outage ------------------------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.real_celery
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_loses_no_escalation(
+    workers, private_redis, client, officeholder, support_user, settings
+):
+    """With Redis down, officeholders still file escalating reports through the web form and
+    promptly get the confirmation page. Nothing is queued then; once Redis is back, the
+    sweeper re-queues the events (twice, as beat would) and the running worker creates
+    exactly one escalation and one support case per incident."""
+    worker = workers("outage")
+    _wait_ready(worker)
+    private_redis.stop()
+    client.force_login(officeholder)
+
+    references = []
+    for number in range(3):
+        started = time.monotonic()
+        response = client.post(
+            reverse("incidents:quick"),
+            data={
+                "types": [IncidentType.PHYSICAL_VIOLENCE],
+                "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
+                "summary": f"Geduwd bij de ingang van het stadhuis ({number}).",
+                "submission_token": str(uuid.uuid4()),
+            },
+        )
+        elapsed = time.monotonic() - started
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert elapsed < 10, f"the report took {elapsed:.1f} s with the broker down"
+        match = re.fullmatch(r"/meldingen/(MWB-\d{4}-\d{6})/ontvangen/", response["Location"])
+        assert match, response["Location"]
+        assert client.get(response["Location"]).status_code == 200
+        references.append(match.group(1))
+
+    incidents = list(Incident.objects.filter(reference__in=references))
+    assert len(incidents) == 3
+    assert not Escalation.objects.exists(), "nothing can have been processed during the outage"
+    assert pending_events(older_than=timedelta(0)).count() == 3
+
+    private_redis.start()
+    settings.PENDING_WORK_AGE = timedelta(seconds=0)
+    assert sweep_pending()["events"] == 3
+    sweep_pending()
+
+    def every_incident_escalated_once() -> bool:
+        return all(
+            Escalation.objects.filter(incident=incident).exists()
+            and SupportCase.objects.filter(incident=incident).exists()
+            for incident in incidents
+        )
+
+    def logs() -> str:
+        return _logs(worker, redis_server=private_redis)
+
+    wait_until(
+        every_incident_escalated_once,
+        what="escalation and support case for every incident",
+        timeout=PROCESSING_TIMEOUT,
+        logs=logs,
+    )
+    # Let the worker finish what the escalations queued (their own events), then count.
+    wait_until(
+        lambda: not pending_events(older_than=timedelta(0)).exists(),
+        what="processing of every event",
+        timeout=PROCESSING_TIMEOUT,
+        logs=logs,
+    )
+    for incident in incidents:
+        incident.refresh_from_db()
+        assert incident.status == Status.ESCALATED
+        assert Escalation.objects.filter(incident=incident).count() == 1
+        assert SupportCase.objects.filter(incident=incident).count() == 1
+    assert _succeeded("support.tasks.process_incident_event", worker) >= 6
+
+
+# --- b. The same event delivered many times at once ------------------------------------------
+
+
+def _sent_mails(folder: Path) -> list[email.message.EmailMessage]:
+    """Every e-mail the file-based backends of the workers wrote (a file may hold several)."""
+    mails = []
+    for path in sorted(folder.glob("*")):
+        for chunk in path.read_bytes().split(MAIL_SEPARATOR):
+            if chunk.strip():
+                mails.append(email.message_from_bytes(chunk, policy=email.policy.default))
+    return mails
+
+
+def _file_mail_settings(folder: Path, mail_dir: Path) -> dict[str, str]:
+    """Environment for a worker that writes its e-mails as files into `mail_dir`.
+
+    The portal's settings read EMAIL_BACKEND but not EMAIL_FILE_PATH from the environment, so
+    the worker gets a settings module of its own that adds just that.
+    """
+    folder.mkdir()
+    (folder / "worker_mail_settings.py").write_text(
+        "from portal.settings import *  # noqa: F403\n"
+        "EMAIL_BACKEND = 'django.core.mail.backends.filebased.EmailBackend'\n"
+        f"EMAIL_FILE_PATH = {str(mail_dir)!r}\n"
+    )
+    python_path = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+    return {"DJANGO_SETTINGS_MODULE": "worker_mail_settings", "PYTHONPATH": python_path}
+
+
+@pytest.mark.services
+@pytest.mark.real_celery
+@pytest.mark.django_db(transaction=True)
+def test_one_event_delivered_many_times_at_once_escalates_and_mails_once(
+    workers, tmp_path, officeholder, registrar, support_user
+):
+    """Two workers receive the same event eight times at once (a retry storm, or the sweeper
+    and the first delivery together): one escalation, one support case, and exactly one
+    e-mail per notification, the team's escalation e-mail included."""
+    mail_dir = tmp_path / "mail"
+    mail_env = _file_mail_settings(tmp_path / "settings", mail_dir)
+    both = (workers("twice-a", **mail_env), workers("twice-b", **mail_env))
+    incident = IncidentFactory(officeholder=officeholder, types=[IncidentType.PHYSICAL_VIOLENCE])
+    event = EventFactory(incident=incident, kind=EventKind.SUBMITTED)
+    _wait_ready(*both)
+
+    for _delivery in range(8):
+        process_incident_event.apply_async(args=[event.pk])
+
+    def logs() -> str:
+        return _logs(*both)
+
+    wait_until(
+        lambda: _succeeded("support.tasks.process_incident_event", *both) >= 8 + 2,
+        what="ten processed deliveries (8 copies, then the escalated and status events)",
+        timeout=PROCESSING_TIMEOUT,
+        logs=logs,
+    )
+    wait_until(
+        lambda: (
+            Notification.objects.exists()
+            and not Notification.objects.filter(emailed_at__isnull=True).exists()
+            and not Event.objects.filter(incident=incident, processing__isnull=True).exists()
+        ),
+        what="every event processed and every notification e-mailed",
+        timeout=PROCESSING_TIMEOUT,
+        logs=logs,
+    )
+
+    assert Escalation.objects.filter(incident=incident).count() == 1
+    assert SupportCase.objects.filter(incident=incident).count() == 1
+    mails = _sent_mails(mail_dir)
+    assert len(mails) == Notification.objects.count() == 3, [m["Subject"] for m in mails]
+    escalation_mails = [m for m in mails if "doorverwijzing" in m["Subject"]]
+    assert len(escalation_mails) == 1
+    assert escalation_mails[0]["To"] == support_user.email
+    assert incident.reference in escalation_mails[0]["Subject"]
+
+
+# --- c. The embedded `make run` stack --------------------------------------------------------
+
+
+def _embedded_env(var_dir: Path) -> dict[str, str]:
+    """`make run`'s environment (SQLite, filesystem broker, DEBUG on), kept in `var_dir`."""
+    for folder in ("queue", "processed", "control"):
+        (var_dir / "broker" / folder).mkdir(parents=True)
+    return {
+        **os.environ,
+        "VAR_DIR": str(var_dir),
+        "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}",
+        "CELERY_BROKER_URL": "filesystem://",
+        "DEBUG": "true",
+        "SECRET_KEY": "test-only-secret-key-for-the-embedded-stack-0123456789abcdefghij",
+    }
+
+
+def _manage(*args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def _hidden_value(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert match, f"no {name} in the page"
+    return match.group(1)
+
+
+class Browser:
+    """Just enough of a browser: cookies, CSRF tokens from forms, followed redirects."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def get(self, path: str) -> tuple[str, str]:
+        with self.opener.open(self.base_url + path, timeout=30) as response:
+            return response.geturl(), response.read().decode()
+
+    def post_form(self, path: str, fields: dict) -> tuple[str, str]:
+        _url, page = self.get(path)
+        data = {"csrfmiddlewaretoken": _hidden_value(page, "csrfmiddlewaretoken"), **fields}
+        body = urllib.parse.urlencode(data, doseq=True).encode()
+        url = self.base_url + path  # always http://127.0.0.1:<port> of this test
+        request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310
+        with self.opener.open(request, timeout=30) as response:
+            return response.geturl(), response.read().decode()
+
+
+def _incident_state(reference: str, env: dict[str, str]) -> str:
+    """Status, escalations and support cases of the incident, as a fresh process sees them."""
+    output = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from incidents.models import Incident; "
+        f"i = Incident.objects.get(reference={reference!r}); "
+        "print(i.status, i.escalations.count(), i.support_cases.count())",
+        env=env,
+    )
+    return output.strip().splitlines()[-1]
+
+
+@pytest.mark.real_celery
+def test_an_escalating_report_filed_over_http_is_escalated_on_the_embedded_stack(tmp_path):
+    """On the `make run` stack (SQLite, filesystem:// broker, a real worker, runserver), an
+    officeholder logs in and files a quick report of physical violence over HTTP; the worker
+    escalates it: status escalated, one escalation, one support case."""
+    env = _embedded_env(tmp_path / "var")
+    _manage("migrate", "--no-input", env=env)
+    # Seeding hashes the demo passwords (seconds): the worker and the web server start meanwhile.
+    seeding = subprocess.Popen(
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    worker = start_celery_worker(
+        env=env, log_path=tmp_path / "worker.log", hostname=f"embedded-{uuid.uuid4().hex[:8]}"
+    )
+    port = free_port()
+    server_log = tmp_path / "runserver.log"
+    with server_log.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=django_settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def logs() -> str:
+        return f"{_logs(worker)}\n--- runserver log ---\n{server_log.read_text(errors='replace')}"
+
+    def serving() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/account/inloggen/", timeout=2):
+                return True
+        except OSError:
+            return False
+
+    try:
+        seed_output, _ = seeding.communicate(timeout=SUBPROCESS_TIMEOUT)
+        assert seeding.returncode == 0, f"seed_demo failed:\n{seed_output}"
+        wait_until(serving, what="answer from runserver", timeout=SERVER_START_TIMEOUT, logs=logs)
+        browser = Browser(f"http://127.0.0.1:{port}")
+        landed, _page = browser.post_form(
+            "/account/inloggen/", {"username": "wethouder.utrecht", "password": "weerbaar-demo"}
+        )
+        assert "/account/inloggen/" not in landed, "login failed"
+
+        confirmation, page = browser.post_form(
+            "/meldingen/snel/",
+            {
+                "types": ["physical_violence"],
+                "occurred_on": (date.today() - timedelta(days=1)).isoformat(),
+                "summary": "Geduwd en geslagen na de inspraakavond.",
+                "submission_token": str(uuid.uuid4()),
+            },
+        )
+        match = re.search(r"/meldingen/(MWB-\d{4}-\d{6})/ontvangen/$", confirmation)
+        assert match, f"no confirmation page, but {confirmation}:\n{page[:3000]}"
+        reference = match.group(1)
+
+        wait_until(
+            lambda: _incident_state(reference, env) == "escalated 1 1",
+            what=f"escalation of {reference} by the worker",
+            timeout=EMBEDDED_TIMEOUT,
+            logs=logs,
+        )
+    finally:
+        if seeding.poll() is None:
+            seeding.kill()
+            seeding.wait()
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        worker.stop()
