@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.constants import (
+    FACT_FIELDS,
     Advice,
     AffectedPerson,
     Channel,
@@ -49,6 +50,9 @@ class LocalTimeField(serializers.TimeField):
         super().__init__(**kwargs)
 
 
+VERSION_HELP = "Send it back with a change; a change against an older version answers 409."
+
+
 class IdentifierSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=IdentifierKind.choices)
     value = serializers.CharField(max_length=300)
@@ -56,6 +60,9 @@ class IdentifierSerializer(serializers.Serializer):
 
 class EvidenceSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="original_name")
+    # Declared, not derived: a model field's range depends on the database engine, and the
+    # schema must be the same on SQLite and PostgreSQL.
+    size = serializers.IntegerField(read_only=True, help_text="Size in bytes.")
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -89,6 +96,7 @@ class EscalationSerializer(serializers.ModelSerializer):
 
 
 class IncidentListSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(read_only=True, help_text=VERSION_HELP)
     organisation = serializers.CharField(source="organisation.name")
     officeholder = serializers.StringRelatedField()
 
@@ -112,30 +120,6 @@ class IncidentListSerializer(serializers.ModelSerializer):
         ]
 
 
-FACTS = [
-    "types",
-    "occurred_on",
-    "occurred_at",
-    "summary",
-    "description",
-    "location",
-    "channel",
-    "platform",
-    "links",
-    "reporter_severity",
-    "perpetrator_known",
-    "perpetrator_kind",
-    "perpetrator_relation",
-    "perpetrator_description",
-    "impacts",
-    "affected_people",
-    "police_status",
-    "police_report_number",
-    "police_used_work_address",
-    "police_vpt_requested",
-    "police_outcome",
-    "support_wish",
-]
 TRIAGE = ["assignee", "triage_severity", "risk_flags", "advice_given", "advice_note", "triaged_at"]
 
 
@@ -152,7 +136,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
     class Meta(IncidentListSerializer.Meta):
         fields = [
             *IncidentListSerializer.Meta.fields,
-            *FACTS,
+            *FACT_FIELDS,
             *TRIAGE,
             "outcome",
             "closed_at",

@@ -34,7 +34,8 @@ from incidents.evidence import evidence_inspect
 from incidents.models import Incident
 from incidents.views.evidence import evidence_response
 from portal.constants import Role
-from portal.models import User
+from portal.models import AccessAction, User
+from portal.services import access_log_record
 
 # The parts of one incident (timeline, messages, notes, evidence) are short plain lists: no
 # pagination and none of the queue's filters, in the schema as in the answers.
@@ -83,6 +84,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def retrieve(self, request, *args, **kwargs):
         incident = self.get_object()
         services.incident_mark_viewed(incident=incident, actor=request.user)
+        access_log_record(
+            request=request, action=AccessAction.API_READ, incident=incident, what="detail"
+        )
         return Response(IncidentDetailSerializer(incident, context={"request": request}).data)
 
     @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentDetailSerializer})
@@ -253,7 +257,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"], **PLAIN_LIST)
     def timeline(self, request, reference=None):
         """What happened to the incident, as you may see it."""
-        return self._timeline(request, self.get_object())
+        incident = self.get_object()
+        access_log_record(
+            request=request, action=AccessAction.API_READ, incident=incident, what="timeline"
+        )
+        return self._timeline(request, incident)
 
     @extend_schema(methods=["GET"], responses=MessageSerializer(many=True))
     @extend_schema(methods=["POST"], request=MessageSerializer, responses={201: MessageSerializer})
@@ -262,6 +270,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The officeholder's thread (and, for staff, the desk-support channel)."""
         incident = self.get_object()
         if request.method == "GET":
+            access_log_record(
+                request=request, action=AccessAction.API_READ, incident=incident, what="messages"
+            )
             visible = access.messages_visible_to(request.user, incident=incident)
             return Response(MessageSerializer(visible.select_related("author"), many=True).data)
         serializer = MessageSerializer(data=request.data)
@@ -286,6 +297,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if not access.may_write_note(request.user, incident):
             raise PermissionDenied()
         if request.method == "GET":
+            access_log_record(
+                request=request, action=AccessAction.API_READ, incident=incident, what="notes"
+            )
             return Response(NoteSerializer(incident.notes.select_related("author"), many=True).data)
         serializer = NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -305,6 +319,12 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """Evidence files: list, or upload one (checked by content; at most 10 per incident)."""
         incident = self.get_object()
         if request.method == "GET":
+            access_log_record(
+                request=request,
+                action=AccessAction.API_READ,
+                incident=incident,
+                what="evidence list",
+            )
             return Response(EvidenceSerializer(incident.evidence.all(), many=True).data)
         if not access.may_add_information(request.user, incident):
             raise PermissionDenied()
@@ -327,4 +347,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def evidence_download(self, request, reference=None, pk=None):
         """Download one evidence file (always as an attachment)."""
         evidence = access.evidence_get_for(request.user, reference=reference, pk=int(pk))
+        access_log_record(
+            request=request,
+            action=AccessAction.DOWNLOAD_EVIDENCE,
+            incident=evidence.incident,
+            what=f"evidence {evidence.pk}",
+        )
         return evidence_response(evidence)

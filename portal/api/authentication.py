@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from portal.access import second_factor_missing
 from portal.models import ApiToken
 from portal.services import api_token_hash, api_token_touch
 
@@ -48,3 +50,29 @@ class PersonalTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "Personal API token from your profile page: `Token <key>`.",
         }
+
+
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """The browser session (with CSRF), refused for staff who did not enter their second factor.
+
+    Refused with 403 in the API's JSON error shape; personal tokens are not affected (staff
+    can only make them from a verified session, on the profile page).
+    """
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and second_factor_missing(request._request):
+            raise exceptions.PermissionDenied(
+                _("Log eerst in met uw tweede stap (de code uit uw app)."), code="otp_required"
+            )
+        return result
+
+
+class VerifiedSessionScheme(OpenApiAuthenticationExtension):
+    """Documents the session cookie in the OpenAPI schema, as for DRF's session class."""
+
+    target_class = "portal.api.authentication.VerifiedSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}

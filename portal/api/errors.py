@@ -15,7 +15,6 @@ from incidents.errors import IncidentError, ReasonRequired, StaleVersion, Transi
 from incidents.evidence import EvidenceRejected
 
 DOMAIN_ERRORS = {
-    StaleVersion: (status.HTTP_409_CONFLICT, "stale_version"),
     TransitionNotAllowed: (status.HTTP_409_CONFLICT, "transition_not_allowed"),
     ReasonRequired: (status.HTTP_400_BAD_REQUEST, "reason_required"),
 }
@@ -29,6 +28,10 @@ def _body(status_code: int, code: str, message: str, fields=None) -> dict:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, StaleVersion):
+        # The web pages keep the typed text; an API client has to fetch the new version.
+        message = _("Dit is intussen door iemand anders gewijzigd. Haal de nieuwe versie op.")
+        return Response(_body(409, "stale_version", message), status=409)
     if isinstance(exc, IncidentError):
         status_code, code = DOMAIN_ERRORS.get(type(exc), (status.HTTP_400_BAD_REQUEST, "invalid"))
         return Response(_body(status_code, code, exc.message), status=status_code)

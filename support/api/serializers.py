@@ -8,6 +8,10 @@ class SupportCaseSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="incident.reference")
     incident_status = serializers.CharField(source="incident.status")
     organisation = serializers.CharField(source="incident.organisation.name")
+    # Declared, not derived from the model: the schema must not depend on the database engine.
+    version = serializers.IntegerField(
+        read_only=True, help_text="Send it back with a step; an older version answers 409."
+    )
     handler = serializers.StringRelatedField(allow_null=True)
     rules = serializers.ListField(source="escalation.rules", child=serializers.CharField())
     escalation_reason = serializers.CharField(source="escalation.reason")

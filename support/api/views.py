@@ -9,7 +9,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from incidents.errors import TransitionNotAllowed
-from portal.models import User
+from portal.models import AccessAction, User
+from portal.services import access_log_record
 from support import access, services
 from support.api.serializers import (
     CaseAssignSerializer,
@@ -61,6 +62,16 @@ class SupportCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "incident", "incident__organisation", "handler", "escalation"
             ),
         )
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_object()
+        access_log_record(
+            request=request,
+            action=AccessAction.API_READ,
+            incident=case.incident,
+            what="support case",
+        )
+        return Response(SupportCaseSerializer(case).data)
 
     def _case(self, request):
         return Response(SupportCaseSerializer(self.get_object()).data)

@@ -1,0 +1,205 @@
+"""Fixtures of the API tests: a small world with every role, and clients that use real tokens.
+
+The world has two desks, each serving one organisation (Utrecht and Zwolle), an officeholder
+of each, a registrar of each desk, a member of the Ondersteuningsteam and an admin. The
+Utrecht officeholder (`owner`) has incidents in several statuses; the Zwolle officeholder has
+one, so that every cross-desk and cross-officeholder attempt uses a real reference.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.cache import caches
+from django.utils.functional import empty
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+
+from incidents import services as incident_services
+from incidents.constants import IncidentType
+from incidents.evidence import evidence_inspect
+from incidents.models import Evidence, Incident, private_storage
+from portal.models import Notification, User
+from portal.services import api_token_create
+from support import services as support_services
+from support.constants import ServiceType
+from support.models import SupportAction, SupportCase
+from tests.factories import DeskFactory, IncidentFactory, OrganisationFactory, UserFactory
+
+# Every role the access matrix knows, in the order its rows are written.
+ROLES = (
+    "anonymous",
+    "owner",
+    "other_officeholder",
+    "registrar",
+    "other_registrar",
+    "support",
+    "admin",
+)
+
+
+@dataclass
+class World:
+    """The people and objects of one API test; see the module docstring."""
+
+    users: dict[str, User | None]
+    incidents: dict[str, Incident]
+    cases: dict[str, SupportCase]
+    evidence: dict[str, Evidence]
+    actions: dict[str, SupportAction]
+    notifications: dict[str, Notification] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """DRF's throttles count requests in the default cache: every test starts from zero."""
+    for cache in caches.all():
+        cache.clear()
+    yield
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture
+def throttle_rates(settings, monkeypatch):
+    """`throttle_rates(anon=..., user=...)`: other API rates for this test only.
+
+    DRF copies the rates into the throttle class when it is imported, so the class attribute
+    is patched along with the setting (both are restored after the test).
+    """
+
+    def set_rates(*, anon: str, user: str) -> None:
+        rates = {"anon": anon, "user": user}
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+    return set_rates
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The world creates many users and logs few in: a fast hasher keeps the tests quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def private_storage_in_tmp(settings, tmp_path):
+    """Evidence written by an API test lands in a temporary private root, not in var/private."""
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    private_storage._wrapped = empty
+    yield tmp_path / "private"
+    private_storage._wrapped = empty
+
+
+def text_evidence(name: str = "verklaring.txt", text: str = "Verklaring van een getuige."):
+    """A checked text file, ready for `evidence_add`."""
+    return evidence_inspect(name=name, data=text.encode())
+
+
+def _escalated(officeholder: User, support: User, *, acknowledged: bool) -> SupportCase:
+    """An escalated incident of `officeholder` with its support case (new or acknowledged)."""
+    incident = IncidentFactory(
+        officeholder=officeholder, escalated=True, types=[IncidentType.PHYSICAL_VIOLENCE]
+    )
+    case = support_services.support_case_open(escalation=incident.escalations.get())
+    if acknowledged:
+        case = support_services.support_case_acknowledge(
+            case=case, actor=support, version=case.version
+        )
+    return case
+
+
+def world_build() -> World:
+    """Create the world described in the module docstring (a few dozen queries)."""
+    desk_utrecht, desk_zwolle = (
+        DeskFactory(name="Meldpunt Utrecht"),
+        DeskFactory(name="Meldpunt IJsselland"),
+    )
+    utrecht = OrganisationFactory(name="Gemeente Utrecht", desk=desk_utrecht)
+    zwolle = OrganisationFactory(name="Gemeente Zwolle", desk=desk_zwolle)
+    users: dict[str, User | None] = {
+        "anonymous": None,
+        "owner": UserFactory(username="wethouder.utrecht", organisation=utrecht),
+        "other_officeholder": UserFactory(username="burgemeester.zwolle", organisation=zwolle),
+        "registrar": UserFactory(username="meldpunt.utrecht", registrar=True, desk=desk_utrecht),
+        "other_registrar": UserFactory(
+            username="meldpunt.ijsselland", registrar=True, desk=desk_zwolle
+        ),
+        "support": UserFactory(username="ondersteuning", support=True),
+        "admin": UserFactory(username="beheer", admin=True),
+    }
+    owner, support = users["owner"], users["support"]
+    new_case = _escalated(owner, support, acknowledged=False)
+    running_case = _escalated(owner, support, acknowledged=True)
+    zwolle_case = _escalated(users["other_officeholder"], support, acknowledged=True)
+    incidents = {
+        "submitted": IncidentFactory(officeholder=owner),
+        "sibling": IncidentFactory(officeholder=owner),
+        "closed": IncidentFactory(officeholder=owner, closed=True),
+        "escalated": new_case.incident,
+        "in_progress": running_case.incident,
+        "zwolle": IncidentFactory(officeholder=users["other_officeholder"]),
+    }
+    evidence = {
+        "submitted": incident_services.evidence_add(
+            incident=incidents["submitted"], actor=owner, files=[text_evidence()]
+        )[0],
+        "escalated": incident_services.evidence_add(
+            incident=incidents["escalated"], actor=owner, files=[text_evidence()]
+        )[0],
+        "zwolle": incident_services.evidence_add(
+            incident=incidents["zwolle"],
+            actor=users["other_officeholder"],
+            files=[text_evidence()],
+        )[0],
+    }
+    actions = {
+        name: support_services.support_action_add(
+            case=case, actor=support, service_type=ServiceType.ADVICE, owner=support
+        )
+        for name, case in (("in_progress", running_case), ("zwolle", zwolle_case))
+    }
+    world = World(
+        users=users,
+        incidents=incidents,
+        cases={
+            # Adding the first action moved these two cases from acknowledged to in_progress.
+            "new": new_case,
+            "in_progress": SupportCase.objects.get(pk=running_case.pk),
+            "zwolle": SupportCase.objects.get(pk=zwolle_case.pk),
+        },
+        evidence=evidence,
+        actions=actions,
+    )
+    for role, user in users.items():
+        if user is None:
+            continue
+        world.notifications[role] = Notification.objects.create(
+            recipient=user,
+            event_key=f"test:{role}",
+            kind="status_changed",
+            reference=incidents["submitted"].reference,
+            link="/",
+            created_at=incidents["submitted"].submitted_at,
+        )
+        world.tokens[role] = api_token_create(user=user, name="tests")[1]
+    return world
+
+
+@pytest.fixture
+def world(db) -> World:
+    return world_build()
+
+
+def token_client(key: str | None, **kwargs) -> APIClient:
+    """A client that authenticates like an integration does: `Authorization: Token <key>`."""
+    client = APIClient(**kwargs)
+    if key:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+@pytest.fixture
+def client_for(world):
+    """`client_for(role)`: an API client with that role's personal token (none: anonymous)."""
+    return lambda role: token_client(world.tokens.get(role))

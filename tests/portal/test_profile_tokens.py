@@ -1,0 +1,136 @@
+"""Personal API tokens on the profile page (/account/profiel/).
+
+A person creates a named token and sees its key exactly once; the database keeps only a
+SHA-256 hash and the first characters (to recognise it in the list). The key works with
+`Authorization: Token <key>`, the list shows when it was last used, and revoking it on the
+same page stops it at once. Nobody can revoke somebody else's token.
+"""
+
+import hashlib
+import re
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from portal.models import ApiToken
+from portal.services import api_token_create
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+KEY_ON_PAGE = re.compile(r'<code class="fingerprint" id="new-api-key">([^<]+)</code>')
+
+
+@pytest.fixture
+def logged_in(client, officeholder):
+    client.force_login(officeholder)
+    return client
+
+
+def _create(client, name: str = "Zaaksysteem gemeente") -> tuple[str, str]:
+    """Create a token on the profile page; returns (key shown, page HTML)."""
+    response = client.post(reverse("profile"), {"name": name})
+    assert response.status_code == 200
+    page = response.content.decode()
+    match = KEY_ON_PAGE.search(page)
+    assert match, "the new key is shown on the page"
+    return match.group(1), page
+
+
+def _api(key: str):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client.get(reverse("api:incident-list"))
+
+
+def test_the_profile_page_needs_a_login(client):
+    """Anonymous visitors are sent to the login page."""
+    response = client.get(reverse("profile"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_new_token_is_shown_once_and_only_its_hash_is_stored(logged_in, officeholder):
+    """The key appears on the page after creating it; the database holds its hash, not it."""
+    key, _page = _create(logged_in)
+    token = ApiToken.objects.get(user=officeholder)
+    assert token.name == "Zaaksysteem gemeente"
+    assert token.key_hash == hashlib.sha256(key.encode()).hexdigest()
+    assert token.prefix == key[:8]
+    stored = [str(value) for row in ApiToken.objects.values() for value in row.values()]
+    assert not any(key in value for value in stored), "the key itself is never stored"
+    assert len(key) >= 40, "the key is long and random"
+
+    again = logged_in.get(reverse("profile")).content.decode()
+    assert key not in again, "the key is shown only once"
+    assert "Zaaksysteem gemeente" in again
+    assert f"{token.prefix}…" in again
+
+
+def test_two_tokens_have_different_keys(logged_in, officeholder):
+    """Every token gets its own random key."""
+    first, _ = _create(logged_in, "Eerste")
+    second, _ = _create(logged_in, "Tweede")
+    assert first != second
+    assert ApiToken.objects.filter(user=officeholder).count() == 2
+
+
+def test_a_token_needs_a_name(logged_in, officeholder):
+    """Without a name the form says so and no token is made."""
+    response = logged_in.post(reverse("profile"), {"name": ""})
+    assert response.status_code == 200
+    assert not KEY_ON_PAGE.search(response.content.decode())
+    assert not ApiToken.objects.filter(user=officeholder).exists()
+
+
+def test_the_key_works_in_the_api_and_its_use_shows_on_the_profile(logged_in, officeholder):
+    """The shown key authenticates API calls; the list then says when it was last used."""
+    key, _page = _create(logged_in)
+    assert "nog niet" in logged_in.get(reverse("profile")).content.decode()
+    assert _api(key).status_code == 200
+    token = ApiToken.objects.get(user=officeholder)
+    assert token.last_used_at is not None
+    assert "nog niet" not in logged_in.get(reverse("profile")).content.decode()
+
+
+def test_revoking_on_the_profile_page_stops_the_token(logged_in, officeholder):
+    """After revoking, the key gets 401 and the list marks the token as revoked."""
+    key, _page = _create(logged_in)
+    token = ApiToken.objects.get(user=officeholder)
+    response = logged_in.post(reverse("api_token_revoke", args=[token.pk]), follow=True)
+    assert response.status_code == 200
+    assert "Ingetrokken" in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    refused = _api(key)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["status"] == 401
+
+
+def test_revoking_needs_a_post(logged_in, officeholder):
+    """A link (GET) cannot revoke a token."""
+    _create(logged_in)
+    token = ApiToken.objects.get(user=officeholder)
+    assert logged_in.get(reverse("api_token_revoke", args=[token.pk])).status_code == 405
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_nobody_can_revoke_somebody_elses_token(logged_in):
+    """Revoking another person's token id changes nothing; their key keeps working."""
+    other = UserFactory()
+    token, key = api_token_create(user=other, name="Van iemand anders")
+    logged_in.post(reverse("api_token_revoke", args=[token.pk]))
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    assert _api(key).status_code == 200
+
+
+def test_the_profile_lists_only_ones_own_tokens(logged_in, officeholder):
+    """Somebody else's token names never show on my profile page."""
+    api_token_create(user=UserFactory(), name="Geheim systeem van een ander")
+    api_token_create(user=officeholder, name="Mijn koppeling")
+    page = logged_in.get(reverse("profile")).content.decode()
+    assert "Mijn koppeling" in page
+    assert "Geheim systeem van een ander" not in page
