@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= weerbaar-demo
 
-.PHONY: install run test lint messages translations bench clean
+.PHONY: install run test lint messages translations openapi bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,15 +31,63 @@ lint: install
 # Tests run against a throwaway PostgreSQL and Redis, with production-like settings (DEBUG off).
 test: export DEBUG = false
 test: export SECRET_KEY = test-only-secret-key-that-is-long-enough-for-django-checks-0123456789
+test: export FIELD_ENCRYPTION_KEYS = dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA=
+test: export IDENTIFIER_HASH_KEY = test-only-identifier-hash-key-0123456789
 test: lint translations
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	scripts/with-test-services.sh $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-# Regenerate the message catalogues after changing user-facing text.
+# Regenerate the message catalogues after changing user-facing text (needs GNU gettext).
+# The source strings are Dutch, so complete_source_catalogue completes the nl catalogue
+# itself (msgstr = msgid); msgcat then restores gettext's line wrapping, so the diff shows
+# only real changes. New entries in locale/en/LC_MESSAGES/django.po still need an English
+# translation: tests/portal/test_translations.py fails until they have one.
+# static/js has no translatable strings, so there is no djangojs catalogue.
+MESSAGES_OPTIONS := --no-obsolete --add-location file --ignore '.venv/*' --ignore 'var/*' \
+	--ignore 'node_modules/*' --ignore 'static/vendor/*' --ignore 'tests/*'
+messages: export DEBUG ?= true
 messages: install
-	$(PY) manage.py makemessages --locale nl --no-obsolete --ignore '.venv/*' --ignore 'var/*'
-	$(PY) manage.py makemessages --locale nl --domain djangojs --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'static/vendor/*'
+	$(PY) manage.py makemessages --locale nl --locale en $(MESSAGES_OPTIONS)
+	$(PY) manage.py complete_source_catalogue --locale nl
+	for po in locale/nl/LC_MESSAGES/*.po; do msgcat --output-file="$$po" "$$po"; done
+
+# Regenerate the committed OpenAPI schema (openapi.yaml) after changing the API. Always in
+# English, so the file does not depend on anyone's language; tests/api/test_schema.py fails
+# when the committed file differs from what the code generates.
+openapi: export DEBUG = true
+openapi: translations
+	$(PY) manage.py spectacular --lang en --file openapi.yaml --validate
+
+# Benchmarks, not timed tests (issues 4 and 5): seed BENCH_INCIDENTS incidents into a throwaway
+# PostgreSQL and print p50/p95 of the desk pages, then file BENCH_REPORTS escalating reports with
+# Redis and a real Celery worker and print the time until each case is in the support inbox.
+# Installs what is missing (Debian packages, .venv); the servers are stopped afterwards.
+# Quicker: make bench BENCH_INCIDENTS=5000 BENCH_REQUESTS=50 BENCH_REPORTS=50
+BENCH_INCIDENTS ?= 100000
+BENCH_REQUESTS ?= 200
+BENCH_REPORTS ?= 200
+
+bench: export DEBUG = false
+bench: export SECRET_KEY = bench-only-secret-key-that-is-long-enough-for-django-checks-0123456789
+bench: export FIELD_ENCRYPTION_KEYS = YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=
+bench: export IDENTIFIER_HASH_KEY = bench-only-identifier-hash-key-0123456789
+bench:
+	@need=""; for pkg in postgresql redis-server libpq-dev; do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
+	done; \
+	if [ -n "$$need" ]; then \
+	  echo "Installing OS packages:$$need"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	fi
+	$(MAKE) --no-print-directory translations
+	scripts/with-test-services.sh sh -c '\
+	  export CELERY_BROKER_URL="$$TEST_REDIS_URL" VAR_DIR="$$TEST_SERVICES_DIR/var" && \
+	  $(PY) manage.py collectstatic --no-input --verbosity 0 && \
+	  $(PY) manage.py migrate --no-input --verbosity 0 && \
+	  $(PY) manage.py bench_desk --throwaway-database \
+	    --incidents $(BENCH_INCIDENTS) --requests $(BENCH_REQUESTS) && \
+	  $(PY) manage.py bench_escalation --throwaway-database --reports $(BENCH_REPORTS)'
 
 clean:
 	rm -rf var $(VENV)

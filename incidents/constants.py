@@ -187,6 +187,7 @@ class EventKind(models.TextChoices):
     SUPPORT_ACKNOWLEDGED = "support_acknowledged", _("Opgepakt door het Ondersteuningsteam")
     SUPPORT_CASE_CHANGED = "support_case_changed", _("Ondersteuningsdossier bijgewerkt")
     SUPPORT_ACTION = "support_action", _("Ondersteuningsactie")
+    ANONYMISED = "anonymised", _("Geanonimiseerd na de bewaartermijn")
 
 
 # Events the officeholder sees in their own timeline; the rest is for staff only.

@@ -1,9 +1,10 @@
 """Check an uploaded evidence file by its content, never by its name.
 
-Images are decoded and re-encoded: that drops all metadata (GPS position, camera, author)
-and turns a polyglot file (an image that is also a script or archive) into a plain image.
-PDFs must parse. E-mail (.eml) and text files are accepted as they are, but the portal only
-ever offers them as a download, never renders them.
+Images are decoded and re-encoded: that drops all metadata (GPS position, camera, author).
+A polyglot file (an image or PDF that is also markup, a script or an archive) is refused
+outright, whatever its name, before anything is decoded. PDFs must parse. E-mail (.eml)
+and text files are accepted as they are, but the portal only ever offers them as a download,
+never renders them.
 """
 
 import email
@@ -12,6 +13,7 @@ import hashlib
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -109,12 +111,39 @@ def _is_text(data: bytes) -> bool:
     return True
 
 
+# Markup a browser would run. Anywhere in a photo or PDF (not only at its start) it makes the
+# file a polyglot; six or more bytes, so compressed pixels do not hit one by chance.
+MARKUP_ANYWHERE = (b"<script", b"<html", b"<svg", b"<!doctype html", b"<iframe", b"<?php")
+
+
 def _looks_dangerous(data: bytes) -> bool:
     """Markup, scripts, executables and archives are never evidence, whatever the name."""
     head = data[:1024].lstrip().lower()
     signatures = (b"mz", b"\x7felf", b"pk\x03\x04", b"\x1f\x8b", b"rar!", b"7z\xbc\xaf", b"#!")
     markup = (b"<!doctype html", b"<html", b"<svg", b"<?xml", b"<script")
     return head.startswith(signatures) or any(tag in head for tag in markup)
+
+
+def _is_polyglot(data: bytes) -> bool:
+    """A file that is also something else: refused before anything is decoded.
+
+    A photo or PDF (binary formats) with markup anywhere in it, or any file with an archive
+    appended (a ZIP is recognised by its central directory at the end, as unzip tools find
+    it). Plain text may quote markup after its first kilobyte: it is only ever stored and
+    served as .txt, so it cannot be opened as a page.
+    """
+    lowered = data.lower()
+    binary_format = data.startswith(b"%PDF-") or not _is_text(data)
+    if binary_format and any(tag in lowered for tag in MARKUP_ANYWHERE):
+        return True
+    return zipfile.is_zipfile(io.BytesIO(data)) or b"rar!\x1a\x07" in lowered
+
+
+def _dangerous_message() -> str:
+    return _(
+        "Dit soort bestand kunnen wij niet aannemen "
+        "(bijvoorbeeld HTML, SVG, een programma of een archief)."
+    )
 
 
 # Names that promise a format the content must then really have.
@@ -137,6 +166,10 @@ def evidence_inspect(*, name: str, data: bytes) -> InspectedFile:
         raise EvidenceRejected(display_name, _("Het bestand is leeg."))
     if len(data) > MAX_EVIDENCE_BYTES:
         raise EvidenceRejected(display_name, _("Het bestand is groter dan 10 MB."))
+    # Before any decoding: a polyglot is refused, not cleaned. An e-mail may carry an HTML
+    # part; it is only ever downloaded as .eml, never rendered.
+    if _is_polyglot(data) and not _is_email(data):
+        raise EvidenceRejected(display_name, _dangerous_message())
 
     try:
         content, content_type, extension = _reencode_image(data)
@@ -158,13 +191,7 @@ def evidence_inspect(*, name: str, data: bytes) -> InspectedFile:
     is_email = _is_email(data)
     # An e-mail may carry an HTML part; it is only ever downloaded as .eml, never rendered.
     if _looks_dangerous(data) and not is_email:
-        raise EvidenceRejected(
-            display_name,
-            _(
-                "Dit soort bestand kunnen wij niet aannemen "
-                "(bijvoorbeeld HTML, SVG, een programma of een archief)."
-            ),
-        )
+        raise EvidenceRejected(display_name, _dangerous_message())
     if is_email:
         name = _with_extension(display_name, "eml")
         return _inspected(EvidenceKind.EMAIL, data, "message/rfc822", name)

@@ -262,8 +262,8 @@ class FullReportForm(SubmissionTokenMixin):
     POLICE_GUIDANCE = _(
         "<p>Aangifte doen helpt. De politie kan dan onderzoek doen. Twee tips:</p>"
         "<ul><li>Geef uw werkadres of het adres van uw advocaat op, niet uw huisadres "
-        "(domicilie kiezen).</li><li>Vraag om de VPT-markering (Voorkomen Politiek "
-        "Tegenwerking). Dan weet de politie dat het om een ambtsdrager gaat en geeft zij "
+        "(domicilie kiezen).</li><li>Vraag om de VPT-markering (Veilige Publieke Taak). "
+        "Dan weet de politie dat het om iemand met een publieke taak gaat en geeft zij "
         "de zaak voorrang.</li></ul>"
     )
 

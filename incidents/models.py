@@ -1,7 +1,7 @@
 import uuid
+from calendar import monthrange
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -31,16 +31,30 @@ from incidents.constants import (
     SupportWish,
     TriageSeverity,
 )
+from portal.crypto import (
+    EncryptedCharField,
+    EncryptedFileSystemStorage,
+    EncryptedJSONField,
+    EncryptedTextField,
+)
 
 
 class PrivateStorage(LazyObject):
-    """Evidence storage outside the public media root; files leave only via an access check."""
+    """Evidence storage outside the public media root, encrypted; files leave only via an
+    access check."""
 
     def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.PRIVATE_STORAGE_ROOT, base_url=None)
+        self._wrapped = EncryptedFileSystemStorage(
+            location=settings.PRIVATE_STORAGE_ROOT, base_url=None
+        )
 
 
 private_storage = PrivateStorage()
+
+
+def private_storage_get():
+    # A callable keeps the storage (and its path) out of migrations.
+    return private_storage
 
 
 class ReferenceSequence(models.Model):
@@ -104,12 +118,12 @@ class Incident(models.Model):
     types = models.JSONField(_("soort incident"), default=list)
     occurred_on = models.DateField(_("datum"))
     occurred_at = models.TimeField(_("tijd"), null=True, blank=True)
-    summary = models.CharField(_("wat er gebeurde, in één zin"), max_length=300)
-    description = models.TextField(_("wat er gebeurde"), blank=True)
-    location = models.CharField(_("waar"), max_length=300, blank=True)
+    summary = EncryptedCharField(_("wat er gebeurde, in één zin"), max_length=300)
+    description = EncryptedTextField(_("wat er gebeurde"), blank=True)
+    location = EncryptedCharField(_("waar"), max_length=300, blank=True)
     channel = models.CharField(_("hoe"), max_length=30, choices=Channel.choices, blank=True)
-    platform = models.CharField(_("platform"), max_length=100, blank=True)
-    links = models.TextField(_("links"), blank=True)
+    platform = EncryptedCharField(_("platform"), max_length=100, blank=True)
+    links = EncryptedTextField(_("links"), blank=True)
     reporter_severity = models.CharField(
         _("hoe ernstig vindt u het"), max_length=20, choices=ReporterSeverity.choices, blank=True
     )
@@ -124,7 +138,7 @@ class Incident(models.Model):
     perpetrator_relation = models.CharField(
         _("relatie tot u"), max_length=30, choices=PerpetratorRelation.choices, blank=True
     )
-    perpetrator_description = models.TextField(_("beschrijving dader"), blank=True)
+    perpetrator_description = EncryptedTextField(_("beschrijving dader"), blank=True)
 
     # Consequences
     impacts = models.JSONField(_("gevolgen"), default=list)
@@ -134,14 +148,14 @@ class Incident(models.Model):
     police_status = models.CharField(
         _("politie"), max_length=20, choices=PoliceStatus.choices, blank=True
     )
-    police_report_number = models.CharField(
+    police_report_number = EncryptedCharField(
         _("registratienummer aangifte"), max_length=50, blank=True
     )
     police_used_work_address = models.BooleanField(
         _("werkadres of adres advocaat gebruikt (domicilie)"), default=False
     )
     police_vpt_requested = models.BooleanField(_("VPT-markering gevraagd"), default=False)
-    police_outcome = models.TextField(_("uitkomst bij de politie"), blank=True)
+    police_outcome = EncryptedTextField(_("uitkomst bij de politie"), blank=True)
     support_wish = models.CharField(
         _("wat wilt u"), max_length=40, choices=SupportWish.choices, blank=True
     )
@@ -160,10 +174,10 @@ class Incident(models.Model):
     )
     risk_flags = models.JSONField(_("risico's"), default=list)
     advice_given = models.JSONField(_("gegeven advies"), default=list)
-    advice_note = models.TextField(_("toelichting advies"), blank=True)
+    advice_note = EncryptedTextField(_("toelichting advies"), blank=True)
     triage_due_at = models.DateTimeField(_("beoordelen vóór"))
     triaged_at = models.DateTimeField(_("beoordeeld op"), null=True, blank=True)
-    outcome = models.TextField(_("uitkomst"), blank=True)
+    outcome = EncryptedTextField(_("uitkomst"), blank=True)
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("dubbel van"),
@@ -176,6 +190,8 @@ class Incident(models.Model):
     submitted_at = models.DateTimeField(_("ontvangen op"))
     updated_at = models.DateTimeField(_("laatst gewijzigd"))
     closed_at = models.DateTimeField(_("afgesloten op"), null=True, blank=True)
+    # Set by the retention service: free text, evidence and the officeholder are gone.
+    anonymised_at = models.DateTimeField(_("geanonimiseerd op"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("melding")
@@ -221,6 +237,19 @@ class Incident(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    def retention_ends_at(self):
+        """When a closed incident is anonymised (RETENTION_MONTHS after closing), else None."""
+        if self.closed_at is None or self.anonymised_at is not None:
+            return None
+        return months_after(self.closed_at, settings.RETENTION_MONTHS)
+
+
+def months_after(moment, months: int):
+    """The same day and time `months` later (the last day of a shorter month if needed)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
 
 def _labels(choices, codes) -> list[str]:
     """Labels of stored choice codes; an unknown code (an old taxonomy) is shown as is."""
@@ -233,8 +262,10 @@ class PerpetratorIdentifier(models.Model):
 
     incident = models.ForeignKey(Incident, related_name="identifiers", on_delete=models.CASCADE)
     kind = models.CharField(_("soort"), max_length=10, choices=IdentifierKind.choices)
-    value = models.CharField(_("zoals ingevuld"), max_length=300)
-    normalised = models.CharField(max_length=300, db_index=True)
+    value = EncryptedCharField(_("zoals ingevuld"), max_length=300)
+    # HMAC-SHA256 of the normalised value (see portal.crypto.identifier_hash): matches the same
+    # perpetrator across incidents without storing the identifier in the clear.
+    normalised = models.CharField(max_length=64, db_index=True)
 
     class Meta:
         verbose_name = _("kenmerk dader")
@@ -261,8 +292,10 @@ class Evidence(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
     )
-    file = models.FileField(storage=private_storage, upload_to=evidence_file_name, max_length=200)
-    original_name = models.CharField(_("bestandsnaam"), max_length=200)
+    file = models.FileField(
+        storage=private_storage_get, upload_to=evidence_file_name, max_length=200
+    )
+    original_name = EncryptedCharField(_("bestandsnaam"), max_length=200)
     kind = models.CharField(_("soort"), max_length=10, choices=EvidenceKind.choices)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField(_("grootte in bytes"))
@@ -294,7 +327,7 @@ class Event(models.Model):
     )
     actor_role = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField()
-    payload = models.JSONField(default=dict)
+    payload = EncryptedJSONField(default=dict)
     visible_to_officeholder = models.BooleanField(default=False)
     # False for the support team's own work that it did not share with the desk.
     visible_to_desk = models.BooleanField(default=True)
@@ -316,7 +349,7 @@ class Note(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
     )
-    body = models.TextField(_("notitie"))
+    body = EncryptedTextField(_("notitie"))
     created_at = models.DateTimeField()
 
     class Meta:
@@ -335,7 +368,7 @@ class Message(models.Model):
     )
     author_role = models.CharField(max_length=20, blank=True)
     audience = models.CharField(max_length=20, choices=MessageAudience.choices)
-    body = models.TextField(_("bericht"))
+    body = EncryptedTextField(_("bericht"))
     created_at = models.DateTimeField()
 
     class Meta:
@@ -357,7 +390,7 @@ class IncidentLink(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
     )
-    reason = models.CharField(max_length=300, blank=True)
+    reason = EncryptedCharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -380,7 +413,7 @@ class Escalation(models.Model):
         settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
     )
     rules = models.JSONField(_("regels"), default=list)
-    reason = models.TextField(_("reden"), blank=True)
+    reason = EncryptedTextField(_("reden"), blank=True)
     created_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -12,6 +13,8 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -39,9 +42,10 @@ from incidents.models import (
     IncidentLink,
     Message,
     PerpetratorIdentifier,
+    months_after,
 )
 from portal.constants import Role
-from portal.models import Desk, Organisation, User
+from portal.models import AccessLogEntry, Desk, Organisation, User
 from portal.selectors import site_configuration_get
 
 
@@ -411,3 +415,148 @@ def duplicates_of_for(*, user, incident: Incident) -> list[Incident]:
 def escalations_for(*, incident: Incident) -> list[Escalation]:
     """Every hand-off to the Ondersteuningsteam, newest first, with who did it."""
     return list(incident.escalations.select_related("escalated_by"))
+
+
+@dataclass(frozen=True)
+class AccessHistoryRow:
+    """Which team looked at an incident and when: a desk or the Ondersteuningsteam, no person."""
+
+    role: str
+    team: str
+    first_at: datetime
+    last_at: datetime
+    times: int
+
+
+def access_history_for(*, incident: Incident) -> list[AccessHistoryRow]:
+    """The staff teams that read this incident (portal's access log), most recent first.
+
+    Only the desk and support roles are listed, by the desk's name or as the team; never the
+    person, and never the officeholder's own visits. One aggregate query.
+    """
+    rows = (
+        AccessLogEntry.objects.filter(
+            reference=incident.reference, role__in=[Role.REGISTRAR, Role.SUPPORT]
+        )
+        .values("role", "desk__name")
+        .annotate(first_at=Min("at"), last_at=Max("at"), times=Count("pk"))
+        .order_by("-last_at")
+    )
+    return [
+        AccessHistoryRow(
+            role=row["role"],
+            team=row["desk__name"] or str(Role(row["role"]).label),
+            first_at=row["first_at"],
+            last_at=row["last_at"],
+            times=row["times"],
+        )
+        for row in rows
+    ]
+
+
+def incidents_due_for_retention(now: datetime):
+    """Closed incidents whose closing is more than RETENTION_MONTHS before `now`, not yet
+    anonymised; oldest first."""
+    cutoff = months_after(now, -settings.RETENTION_MONTHS)
+    return Incident.objects.filter(
+        status=Status.CLOSED, closed_at__lt=cutoff, anonymised_at__isnull=True
+    ).order_by("closed_at", "pk")
+
+
+def officeholder_data_export(*, user) -> dict[str, Any]:
+    """Everything the portal holds about this officeholder, as they may see it (a GDPR export).
+
+    Their profile, and per own incident: the facts, free text, identifiers, evidence (name,
+    size, fingerprint), their timeline and their message thread. Never internal notes, the
+    staff channel or events hidden from them. Serialisable as JSON as is.
+    """
+    incidents = (
+        access.incidents_visible_to(user)
+        .filter(officeholder=user)
+        .select_related("organisation")
+        .prefetch_related(
+            "identifiers",
+            "evidence",
+            Prefetch(
+                "messages",
+                Message.objects.filter(audience=MessageAudience.OFFICEHOLDER_THREAD).order_by(
+                    "created_at", "pk"
+                ),
+                to_attr="thread",
+            ),
+            Prefetch(
+                "events",
+                Event.objects.filter(visible_to_officeholder=True).order_by("created_at", "pk"),
+                to_attr="own_timeline",
+            ),
+        )
+        .order_by("submitted_at", "pk")
+    )
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "profile": {
+            "username": user.username,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "function": user.get_function_display() if user.function else "",
+            "organisation": user.organisation.name if user.organisation_id else "",
+        },
+        "incidents": [_incident_export(incident) for incident in incidents],
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _incident_export(incident: Incident) -> dict[str, Any]:
+    return {
+        "reference": incident.reference,
+        "status": incident.get_status_display(),
+        "organisation": incident.organisation.name,
+        "submitted_at": _iso(incident.submitted_at),
+        "closed_at": _iso(incident.closed_at),
+        "retention_ends_at": _iso(incident.retention_ends_at()),
+        "types": incident.type_labels(),
+        "occurred_on": _iso(incident.occurred_on),
+        "occurred_at": _iso(incident.occurred_at),
+        "summary": incident.summary,
+        "description": incident.description,
+        "location": incident.location,
+        "channel": incident.get_channel_display(),
+        "platform": incident.platform,
+        "links": incident.links,
+        "reporter_severity": incident.get_reporter_severity_display(),
+        "perpetrator_known": incident.get_perpetrator_known_display(),
+        "perpetrator_kind": incident.get_perpetrator_kind_display(),
+        "perpetrator_relation": incident.get_perpetrator_relation_display(),
+        "perpetrator_description": incident.perpetrator_description,
+        "perpetrator_identifiers": [
+            {"kind": i.get_kind_display(), "value": i.value} for i in incident.identifiers.all()
+        ],
+        "impacts": incident.impact_labels(),
+        "affected_people": incident.affected_people_labels(),
+        "police_status": incident.get_police_status_display(),
+        "police_report_number": incident.police_report_number,
+        "police_outcome": incident.police_outcome,
+        "support_wish": incident.get_support_wish_display(),
+        "outcome": incident.outcome,
+        "evidence": [
+            {
+                "name": e.original_name,
+                "size": e.size,
+                "sha256": e.sha256,
+                "uploaded_at": _iso(e.uploaded_at),
+            }
+            for e in incident.evidence.all()
+        ],
+        "timeline": [
+            {"what": event.get_kind_display(), "at": _iso(event.created_at)}
+            for event in incident.own_timeline
+        ],
+        "messages": [
+            {"from": message.author_role, "at": _iso(message.created_at), "text": message.body}
+            for message in incident.thread
+        ],
+    }

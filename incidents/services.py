@@ -43,9 +43,11 @@ from incidents.models import (
     Note,
     PerpetratorIdentifier,
     ReferenceSequence,
+    private_storage,
 )
 from incidents.signals import incident_event_recorded
 from portal.constants import Role
+from portal.crypto import identifier_hash
 from portal.models import User
 from portal.selectors import desk_for_organisation
 
@@ -120,8 +122,10 @@ def _identifiers_replace(*, incident: Incident, identifiers: Identifiers) -> Non
         if not normalised or (kind, normalised) in seen:
             continue
         seen.add((kind, normalised))
+        # Only a keyed hash of the normalised value is stored: it matches the same perpetrator
+        # across incidents, but a database dump does not reveal it.
         PerpetratorIdentifier.objects.create(
-            incident=incident, kind=kind, value=value, normalised=normalised
+            incident=incident, kind=kind, value=value, normalised=identifier_hash(normalised)
         )
 
 
@@ -154,7 +158,13 @@ def _check_version(incident: Incident, version: int | None) -> None:
 
 
 def _locked(incident: Incident) -> Incident:
-    return Incident.objects.select_for_update().select_related("organisation").get(pk=incident.pk)
+    # Lock the incident row only (not its organisation): writes to other incidents of the
+    # same organisation must not queue behind this one.
+    return (
+        Incident.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("organisation")
+        .get(pk=incident.pk)
+    )
 
 
 def incident_submit(
@@ -387,6 +397,9 @@ def incident_transition(
     _check_version(locked, version)
     step = workflow.transition_get(locked.status, to_status)
     if step is None or role not in step.roles:
+        raise TransitionNotAllowed()
+    if locked.anonymised_at is not None:
+        # Nothing is left to work on after retention; the record only counts.
         raise TransitionNotAllowed()
     if role == Role.OFFICEHOLDER and locked.officeholder_id != actor.pk:
         raise TransitionNotAllowed()
@@ -684,3 +697,104 @@ def incident_mark_duplicate(
             payload={"original": original.reference},
         )
         return closed
+
+
+# --- Retention and the officeholder's own data --------------------------------------------------
+
+# Free text about what happened: removed by the retention service. Everything else on the
+# incident is a structured fact (codes, dates, organisation) and stays for statistics.
+INCIDENT_FREE_TEXT_FIELDS = (
+    "summary",
+    "description",
+    "location",
+    "platform",
+    "links",
+    "perpetrator_description",
+    "police_report_number",
+    "police_outcome",
+    "advice_note",
+    "outcome",
+)
+
+
+def _evidence_files_delete(names: list[str]) -> None:
+    # Files go after commit: a rolled-back transaction must not lose evidence.
+    def delete():
+        for name in names:
+            private_storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+def incident_anonymise(*, incident: Incident) -> Incident:
+    """Remove all content of an incident after the retention period; keep the statistics.
+
+    Removes the free text, evidence (rows and files), perpetrator identifiers, internal notes,
+    message texts, event payloads and the reasons of links and escalations, and unlinks the
+    officeholder (also as author or actor). Keeps the types, dates, organisation, desk,
+    channel, severities, flags and impacts. Leaves one content-free `anonymised` event: the
+    only exception to "events are append-only". Running it twice changes nothing.
+    """
+    with transaction.atomic():
+        locked = _locked(incident)
+        if locked.anonymised_at is not None:
+            return locked
+        now = timezone.now()
+        officeholder_id = locked.officeholder_id
+        for field in INCIDENT_FREE_TEXT_FIELDS:
+            setattr(locked, field, "")
+        locked.officeholder = None
+        locked.filed_by = None
+        locked.submission_token = None
+        locked.anonymised_at = now
+        locked.updated_at = now
+        locked.version += 1
+        locked.save()
+        files = [name for name in locked.evidence.values_list("file", flat=True) if name]
+        locked.evidence.all().delete()
+        _evidence_files_delete(files)
+        locked.identifiers.all().delete()
+        locked.notes.all().delete()
+        locked.messages.update(body="")
+        if officeholder_id is not None:
+            locked.messages.filter(author_id=officeholder_id).update(author=None)
+            locked.events.filter(actor_id=officeholder_id).update(actor=None)
+        locked.events.update(payload={})
+        IncidentLink.objects.filter(from_incident=locked).update(reason="")
+        IncidentLink.objects.filter(to_incident=locked).update(reason="")
+        locked.escalations.update(reason="")
+        # Announced like every event: the support domain removes its own free text.
+        event_record(
+            incident=locked, kind=EventKind.ANONYMISED, actor=None, visible_to_officeholder=False
+        )
+        return locked
+
+
+def incidents_anonymise_expired(*, now=None, limit: int = 200) -> int:
+    """Anonymise the closed incidents whose retention period is over; returns how many."""
+    from incidents.selectors import incidents_due_for_retention
+
+    due = list(incidents_due_for_retention(now or timezone.now())[:limit])
+    for incident in due:
+        incident_anonymise(incident=incident)
+    return len(due)
+
+
+def incident_delete_withdrawn(*, incident: Incident, actor: User) -> None:
+    """The officeholder deletes their own withdrawn incident, with its evidence files.
+
+    A real delete, not an anonymisation: it is the officeholder's right for a report they
+    withdrew. Refused (TransitionNotAllowed) for anyone else and for any other status.
+    """
+    with transaction.atomic():
+        locked = _locked(incident)
+        if (
+            actor.role != Role.OFFICEHOLDER
+            or locked.officeholder_id != actor.pk
+            or locked.status != Status.WITHDRAWN
+        ):
+            raise TransitionNotAllowed()
+        files = [name for name in locked.evidence.values_list("file", flat=True) if name]
+        locked.duplicates.update(duplicate_of=None)
+        locked.delete()
+        _evidence_files_delete(files)

@@ -36,3 +36,36 @@ def role_required(*roles: Role):
 def user_may_use_admin_site(user) -> bool:
     """Only functional administrators manage configuration and people in the Django admin."""
     return user_has_role(user, Role.ADMIN) and user.is_staff
+
+
+# --- Second factor ----------------------------------------------------------------------------
+# Staff see threat data of many officeholders: a password alone never opens a staff page.
+SECOND_FACTOR_ROLES = (Role.REGISTRAR, Role.SUPPORT, Role.ADMIN)
+# Set at login for an officeholder who chose a second factor: their session needs it too.
+SECOND_FACTOR_PENDING_SESSION_KEY = "portal_second_factor_pending"
+
+
+def user_must_use_second_factor(user) -> bool:
+    """Registrars, the support team and administrators must log in with a second factor."""
+    return user_has_role(user, *SECOND_FACTOR_ROLES)
+
+
+def session_is_verified(user) -> bool:
+    """True when this session's login was confirmed with a code (django-otp's middleware)."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def second_factor_missing(request) -> bool:
+    """True when the logged-in person still has to enter (or set up) their second factor.
+
+    The one rule behind every door: web pages (SecondFactorMiddleware), the Django admin
+    (PortalAdminSite) and the API's session authentication.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or session_is_verified(user):
+        return False
+    if user_must_use_second_factor(user):
+        return True
+    session = getattr(request, "session", None)
+    return bool(session is not None and session.get(SECOND_FACTOR_PENDING_SESSION_KEY))

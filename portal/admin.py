@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Desk, Organisation, SiteConfiguration, User, WorkerHeartbeat
+from portal.models import (
+    AccessLogEntry,
+    Desk,
+    Organisation,
+    SiteConfiguration,
+    User,
+    WorkerHeartbeat,
+)
 
 
 class HasDeskFilter(admin.SimpleListFilter):
@@ -124,4 +131,27 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(admin.ModelAdmin):
+    """Who read which incident's personal data: searchable, never editable or deletable."""
+
+    list_display = ["at", "actor", "role", "desk", "action", "reference", "what", "ip_address"]
+    list_filter = ["role", "action", ("at", admin.DateFieldListFilter)]
+    search_fields = ["actor__username", "reference", "ip_address"]
+    date_hierarchy = "at"
+    list_select_related = ["actor", "desk"]
+    readonly_fields = [
+        "at", "actor", "role", "desk", "action", "reference", "organisation", "what", "ip_address"
+    ]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

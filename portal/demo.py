@@ -1,7 +1,19 @@
 """Demo organisations, desks and accounts. Used by `manage.py seed_demo`; never in production."""
 
+from base64 import b32encode
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from portal.constants import TIME_ZONE_CARIBBEAN, EmergencyNumber, OfficeholderFunction, Role
 from portal.models import Desk, Organisation, SiteConfiguration, User
+from portal.two_factor import TOTP_DEVICE_NAME
+
+# The known secret of the demo staff's authenticator app (README, "Two-factor login"): the
+# same for every demo staff account, public, and for demo data only. In an app: the base32
+# form, DEMO_TOTP_SECRET_BASE32; or `python manage.py demo_totp USERNAME` prints the code.
+DEMO_TOTP_KEY_HEX = b"weerbaar-demo-totp-1".hex()
+DEMO_TOTP_SECRET_BASE32 = b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()
+DEMO_STAFF_ROLES = (Role.REGISTRAR, Role.SUPPORT, Role.ADMIN)
 
 DESKS = [
     {"name": "Meldpunt Utrecht", "email": "meldpunt@utrecht.example", "phone": "030 - 000 00 00"},
@@ -107,3 +119,16 @@ def seed(*, password: str) -> None:
         if not user.check_password(password):
             user.set_password(password)
             user.save(update_fields=["password"])
+        if role in DEMO_STAFF_ROLES:
+            demo_totp_device_ensure(user=user)
+
+
+def demo_totp_device_ensure(*, user: User) -> TOTPDevice:
+    """Give a demo staff account its confirmed authenticator app with the known secret."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None and device.key == DEMO_TOTP_KEY_HEX:
+        return device
+    TOTPDevice.objects.filter(user=user).delete()
+    return TOTPDevice.objects.create(
+        user=user, name=TOTP_DEVICE_NAME, key=DEMO_TOTP_KEY_HEX, confirmed=True
+    )

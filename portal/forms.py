@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -30,3 +31,29 @@ class ApiTokenForm(forms.Form):
         max_length=100,
         help_text=_("Bijvoorbeeld de naam van het systeem dat de sleutel gebruikt."),
     )
+
+
+class SecondFactorCodeForm(forms.Form):
+    """A six-digit code from the authenticator app, or a backup code."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        help_text=_("De 6 cijfers uit uw app, of een van uw reservecodes."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().replace(" ", "")
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's password change form with Dutch labels."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = _("Huidig wachtwoord")
+        self.fields["new_password1"].label = _("Nieuw wachtwoord")
+        self.fields["new_password2"].label = _("Herhaal het nieuwe wachtwoord")

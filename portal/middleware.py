@@ -1,6 +1,13 @@
+import time
 import zoneinfo
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 class UserTimezoneMiddleware:
@@ -15,4 +22,81 @@ class UserTimezoneMiddleware:
             timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
         else:
             timezone.deactivate()
+        return self.get_response(request)
+
+
+# URL names a person may open before their second factor is entered: logging in and out,
+# the code step itself, and the public pages.
+SECOND_FACTOR_OPEN_URL_NAMES = frozenset(
+    {
+        "login",
+        "logout",
+        "two_factor_verify",
+        "two_factor_setup",
+        "set_language",
+        "privacy",
+        "accessibility",
+    }
+)
+
+
+class SecondFactorMiddleware:
+    """Send a person whose second factor is still missing to the code step (or its setup).
+
+    Every web page and the Django admin. The API answers for itself (403 as JSON, see
+    `portal.api.authentication.VerifiedSessionAuthentication`), so that tokens keep working.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from portal.access import second_factor_missing
+
+        match = request.resolver_match
+        if match is None or "api" in match.namespaces:
+            return None
+        if match.url_name in SECOND_FACTOR_OPEN_URL_NAMES:
+            return None
+        if not second_factor_missing(request):
+            return None
+        return redirect_to_login(request.get_full_path(), login_url=reverse("two_factor_verify"))
+
+
+LAST_SEEN_SESSION_KEY = "portal_last_seen"
+# Write the last-seen time at most this often, not on every request.
+LAST_SEEN_RESOLUTION_SECONDS = 60
+
+
+class StaffIdleTimeoutMiddleware:
+    """End a staff session after `STAFF_IDLE_TIMEOUT` without any request.
+
+    Officeholders keep the normal session age. The session is saved at most once a minute
+    for this, so most requests write nothing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from portal.access import user_must_use_second_factor
+
+        user = getattr(request, "user", None)
+        if user is not None and user_must_use_second_factor(user):
+            now = int(time.time())
+            last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
+            timeout = settings.STAFF_IDLE_TIMEOUT.total_seconds()
+            if last_seen is not None and now - last_seen > timeout:
+                logout(request)
+                minutes = int(timeout // 60)
+                messages.info(
+                    request,
+                    _("U was %(minutes)s minuten niet actief. Log opnieuw in om verder te gaan.")
+                    % {"minutes": minutes},
+                )
+            elif last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+                request.session[LAST_SEEN_SESSION_KEY] = now
         return self.get_response(request)

@@ -283,3 +283,68 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class AccessAction(models.TextChoices):
+    """What an access-log entry records: a read of personal data, or a change."""
+
+    VIEW_INCIDENT = "view_incident", _("Melding bekeken")
+    DOWNLOAD_EVIDENCE = "download_evidence", _("Bewijsstuk gedownload")
+    EXPORT = "export", _("Export")
+    API_READ = "api_read", _("Gelezen via de API")
+    CHANGE = "change", _("Wijziging")
+
+
+class AccessLogEntry(models.Model):
+    """One read of personal data (or one change) by one person: who, as what, when, from where.
+
+    Separate from the incident's events: events are the case history people work with; this
+    log answers "who saw what". It holds the reference and the organisation, never content;
+    `what` names the part that was shown ("detail page", "evidence 12"). Rows are only added.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("gebruiker"),
+        related_name="access_log_entries",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    # The role and desk at the time of access; a later change of role rewrites no history.
+    role = models.CharField(_("rol"), max_length=20, choices=Role.choices, blank=True)
+    desk = models.ForeignKey(
+        Desk,
+        verbose_name=_("meld- en steunpunt"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    at = models.DateTimeField(_("tijdstip"))
+    ip_address = models.GenericIPAddressField(_("IP-adres"), null=True, blank=True)
+    action = models.CharField(_("handeling"), max_length=30, choices=AccessAction.choices)
+    reference = models.CharField(_("kenmerk"), max_length=40, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisatie"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    what = models.CharField(_("wat"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("toegangsregistratie")
+        verbose_name_plural = _("toegangslogboek")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["reference", "at"], name="access_log_reference"),
+            models.Index(fields=["actor", "at"], name="access_log_actor"),
+            models.Index(fields=["action", "at"], name="access_log_action"),
+            models.Index(fields=["at"], name="access_log_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.reference}"

@@ -12,7 +12,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from kombu.exceptions import OperationalError
 
-from portal.models import ApiToken, Notification, User, WorkerHeartbeat
+from portal.login_protection import client_ip
+from portal.models import (
+    AccessAction,
+    AccessLogEntry,
+    ApiToken,
+    Notification,
+    User,
+    WorkerHeartbeat,
+)
 from portal.notifications import notification_body, notification_subject
 
 logger = logging.getLogger(__name__)
@@ -53,11 +61,12 @@ def notifications_create(
             continue
         if is_new:
             created.append(notification)
-            transaction.on_commit(partial(_queue_email, notification.pk), robust=True)
+            transaction.on_commit(partial(queue_notification_email, notification.pk), robust=True)
     return created
 
 
-def _queue_email(notification_id: int) -> None:
+def queue_notification_email(notification_id: int) -> None:
+    """Publish the e-mail task; never fails the caller (the sweeper retries unsent rows)."""
     from portal.tasks import notification_email  # tasks import services; avoid the cycle
 
     try:
@@ -144,3 +153,28 @@ def api_token_touch(*, token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+def access_log_record(
+    *, request, action: AccessAction | str, incident=None, what: str = ""
+) -> AccessLogEntry:
+    """Record that the requesting person read personal data (or changed something).
+
+    `incident` is anything with a `reference` and an `organisation_id` (portal does not
+    import incidents). Only the reference, the organisation and a short description of what
+    was shown are stored, never content; the IP is taken as the login protection takes it
+    (behind the configured proxies). Written in the request's own transaction: a read
+    that fails leaves no row, and an entry never outlives a rolled-back change.
+    """
+    user = request.user if request.user.is_authenticated else None
+    return AccessLogEntry.objects.create(
+        actor=user,
+        role=getattr(user, "role", ""),
+        desk_id=getattr(user, "desk_id", None),
+        at=timezone.now(),
+        ip_address=client_ip(request) or None,
+        action=action,
+        reference=getattr(incident, "reference", ""),
+        organisation_id=getattr(incident, "organisation_id", None),
+        what=what[:200],
+    )

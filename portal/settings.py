@@ -16,6 +16,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # The development secret is public (it is in this file). Production refuses it below.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
+DEVELOPMENT_FIELD_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktMDEyMzQ="  # noqa: S105
+DEVELOPMENT_IDENTIFIER_HASH_KEY = "development-only-identifier-hash-key"  # noqa: S105
 
 env = environ.Env(
     DEBUG=(bool, False),
@@ -25,6 +27,8 @@ env = environ.Env(
     EMAIL_PORT=(int, 25),
     EMAIL_USE_TLS=(bool, False),
     TRUST_X_FORWARDED_PROTO=(bool, False),
+    SECURE_SSL_REDIRECT=(bool, False),
+    TRUSTED_PROXY_COUNT=(int, 0),
 )
 
 # Working data of the embedded stack: SQLite database, broker folders, beat schedule, static
@@ -41,6 +45,27 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured(
         "DEBUG is off but SECRET_KEY is the development key. Set a long random SECRET_KEY."
     )
+
+# Encryption at rest (portal/crypto.py). FIELD_ENCRYPTION_KEYS: comma-separated Fernet keys, the
+# first encrypts, all decrypt (rotation: put a new key first, run `manage.py
+# rotate_encryption_keys`, then drop the old one). IDENTIFIER_HASH_KEY: HMAC key for perpetrator
+# identifiers; changing it breaks matching with existing incidents. The development keys are
+# public (above); production refuses them.
+FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS", default=[DEVELOPMENT_FIELD_ENCRYPTION_KEY]
+)
+IDENTIFIER_HASH_KEY = env("IDENTIFIER_HASH_KEY", default=DEVELOPMENT_IDENTIFIER_HASH_KEY)
+if not DEBUG and DEVELOPMENT_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "DEBUG is off but FIELD_ENCRYPTION_KEYS holds the development key. Generate one with "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'."
+    )
+if not DEBUG and IDENTIFIER_HASH_KEY == DEVELOPMENT_IDENTIFIER_HASH_KEY:
+    raise ImproperlyConfigured(
+        "DEBUG is off but IDENTIFIER_HASH_KEY is the development key. Set a long random key."
+    )
+# Closed incidents are anonymised this many months after closing (incidents.tasks).
+RETENTION_MONTHS = env.int("RETENTION_MONTHS", default=24)
 
 INSTALLED_APPS = [
     "portal",
@@ -60,6 +85,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -71,8 +101,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.middleware.StaffIdleTimeoutMiddleware",
+    "portal.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "portal.middleware.UserTimezoneMiddleware",
+    # Last: it turns a lockout noted during the login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -126,6 +162,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# django-axes first: it refuses a locked-out username+IP before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -164,6 +206,8 @@ EMAIL_PORT = env("EMAIL_PORT")
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env("EMAIL_USE_TLS")
+# A hung mail server must not hold a worker until the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env(
     "DEFAULT_FROM_EMAIL", default="Meldpunt Weerbaar Bestuur <noreply@localhost>"
 )
@@ -179,6 +223,56 @@ SECURE_REFERRER_POLICY = "same-origin"
 if env("TRUST_X_FORWARDED_PROTO"):
     # Only behind our own reverse proxy, which overwrites this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
+if not DEBUG:
+    # Browsers only honour HSTS over https; a year, subdomains included, preload-ready.
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# No inline script or style anywhere: every script and style sheet is a file under /static/.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Cache: rate limits (login, API throttling). LocMemCache is per process; with several web
+# processes set CACHE_URL (e.g. redis://redis:6379/1) so that they share the counts.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    # Django's own Redis backend; django-environ names the django-redis package by default.
+    CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
+    CACHES["default"].pop("OPTIONS", None)
+
+# --- Two-factor login and login protection ----------------------------------------------------
+OTP_TOTP_ISSUER = "Meldpunt Weerbaar Bestuur"
+# Staff sessions end after this long without a request (officeholders: SESSION_COOKIE_AGE).
+STAFF_IDLE_TIMEOUT = timedelta(minutes=env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30))
+# Lockout per username AND client IP: nobody can lock a mayor out from elsewhere.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every manage.py command
+AXES_LOCKOUT_CALLABLE = "portal.login_protection.lockout_response"
+# Client IP: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT reverse proxies of our own stand in
+# front of the portal; then the address that the outermost of them saw (X-Forwarded-For).
+TRUSTED_PROXY_COUNT = env("TRUSTED_PROXY_COUNT")
+AXES_CLIENT_IP_CALLABLE = "portal.login_protection.client_ip"
+# Login attempts per client IP across all usernames, per window (cache-based).
+LOGIN_IP_RATE_LIMIT = env.int("LOGIN_IP_RATE_LIMIT", default=30)
+LOGIN_IP_RATE_WINDOW = timedelta(minutes=15)
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
@@ -222,6 +316,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "support.tasks.watch_unacknowledged_escalations",
         "schedule": 900.0,
     },
+    "anonymise-expired-incidents": {
+        "task": "incidents.tasks.anonymise_expired_incidents",
+        "schedule": 3600.0,
+    },
 }
 # Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.
 PENDING_WORK_AGE = timedelta(seconds=env.int("PENDING_WORK_AGE_SECONDS", default=120))
@@ -233,7 +331,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "portal.api.authentication.PersonalTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "portal.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -8,6 +8,14 @@ from portal import views
 auth_patterns = [
     path("inloggen/", views.LoginView.as_view(), name="login"),
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tweestapsverificatie/", views.two_factor_verify, name="two_factor_verify"),
+    path("tweestapsverificatie/instellen/", views.two_factor_setup, name="two_factor_setup"),
+    path(
+        "tweestapsverificatie/reservecodes/",
+        views.two_factor_backup_codes_renew,
+        name="two_factor_backup_codes_renew",
+    ),
+    path("wachtwoord-wijzigen/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profiel/", views.profile, name="profile"),
     path("profiel/sleutels/<int:pk>/intrekken/", views.api_token_revoke, name="api_token_revoke"),
     path(

@@ -1,15 +1,27 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
 
-from portal import selectors, services
+from portal import selectors, services, two_factor
+from portal.access import (
+    SECOND_FACTOR_PENDING_SESSION_KEY,
+    second_factor_missing,
+    session_is_verified,
+    user_must_use_second_factor,
+)
 from portal.constants import Role
-from portal.forms import ApiTokenForm, LoginForm
+from portal.forms import ApiTokenForm, LoginForm, PasswordChangeForm, SecondFactorCodeForm
+from portal.login_protection import lockout_response, login_rate_exceeded
 from portal.models import Notification
 
 HOME_TEMPLATES = {
@@ -49,9 +61,23 @@ class LoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        # Per client IP across usernames; axes handles each username+IP pair.
+        if login_rate_exceeded(request):
+            return lockout_response(request)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
-        language = form.get_user().preferred_language
+        user = form.get_user()
+        if user_has_device(user):
+            # An officeholder who chose a second factor needs it on every login too.
+            self.request.session[SECOND_FACTOR_PENDING_SESSION_KEY] = True
+        if second_factor_missing(self.request):
+            response = redirect_to_login(
+                self.get_success_url(), login_url=reverse("two_factor_verify")
+            )
+        language = user.preferred_language
         translation.activate(language)
         response.set_cookie(
             "django_language", language, samesite="Lax", secure=self.request.is_secure()
@@ -95,6 +121,11 @@ def profile(request):
     """The person's profile: who they are here, and their personal API tokens."""
     form = ApiTokenForm(request.POST or None)
     new_key = None
+    may_create_tokens = session_is_verified(request.user) or not user_must_use_second_factor(
+        request.user
+    )
+    if request.method == "POST" and not may_create_tokens:
+        raise PermissionDenied
     if request.method == "POST" and form.is_valid():
         _token, new_key = services.api_token_create(
             user=request.user, name=form.cleaned_data["name"]
@@ -103,7 +134,14 @@ def profile(request):
     return render(
         request,
         "portal/profile.html",
-        {"form": form, "new_key": new_key, "tokens": selectors.api_tokens_for(user=request.user)},
+        {
+            "form": form,
+            "new_key": new_key,
+            "tokens": selectors.api_tokens_for(user=request.user),
+            "may_create_tokens": may_create_tokens,
+            "has_second_factor": two_factor.totp_device_get(user=request.user) is not None,
+            "second_factor_required": user_must_use_second_factor(request.user),
+        },
     )
 
 
@@ -113,3 +151,107 @@ def api_token_revoke(request, pk):
     if services.api_token_revoke(user=request.user, token_id=pk):
         messages.success(request, _("De API-sleutel is ingetrokken. Hij werkt niet meer."))
     return redirect("profile")
+
+
+def _safe_next(request, default="home"):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse(default)
+
+
+def _second_factor_done(request, device) -> None:
+    otp_login(request, device)
+    request.session.pop(SECOND_FACTOR_PENDING_SESSION_KEY, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request):
+    """The second login step: a code from the authenticator app, or a backup code."""
+    if not second_factor_missing(request):
+        return redirect(_safe_next(request))
+    if two_factor.totp_device_get(user=request.user) is None:
+        # Staff without an app set one up first (guided, on first login).
+        return redirect_to_login(_safe_next(request), login_url=reverse("two_factor_setup"))
+    form = SecondFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["code"])
+        if device is not None:
+            _second_factor_done(request, device)
+            return redirect(_safe_next(request))
+        form.add_error(
+            "code", _("Deze code klopt niet of is al gebruikt. Probeer de nieuwe code uit de app.")
+        )
+    return render(
+        request, "portal/two_factor_verify.html", {"form": form, "next": _safe_next(request)}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request):
+    """Set up an authenticator app: QR code and secret, confirm with a code, backup codes once.
+
+    Mandatory for staff on their first login; offered to officeholders on their profile.
+    """
+    if two_factor.totp_device_get(user=request.user) is not None:
+        return redirect(_safe_next(request, default="profile"))
+    device = two_factor.totp_device_for_setup(user=request.user)
+    form = SecondFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = two_factor.totp_device_confirm(device=device, code=form.cleaned_data["code"])
+        if codes is not None:
+            device.refresh_from_db()
+            _second_factor_done(request, device)
+            return render(
+                request,
+                "portal/two_factor_backup_codes.html",
+                {"codes": codes, "next": _safe_next(request)},
+            )
+        form.add_error(
+            "code", _("Deze code klopt niet. Controleer de tijd op uw telefoon en probeer opnieuw.")
+        )
+    return render(
+        request,
+        "portal/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_svg": two_factor.totp_qr_svg(device),
+            "secret": two_factor.totp_secret_text(device),
+            "next": _safe_next(request),
+            "second_factor_required": user_must_use_second_factor(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def two_factor_backup_codes_renew(request):
+    """New backup codes (the old ones stop working), only from a verified session."""
+    if not session_is_verified(request.user):
+        raise PermissionDenied
+    codes = two_factor.backup_codes_create(user=request.user)
+    return render(
+        request,
+        "portal/two_factor_backup_codes.html",
+        {"codes": codes, "next": reverse("profile")},
+    )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password. Every other session of this person ends (Django's session hash)."""
+
+    form_class = PasswordChangeForm
+    template_name = "portal/password_change.html"
+    success_url = reverse_lazy("profile")
+
+    def form_valid(self, form):
+        # Django keeps this session (update_session_auth_hash); the others no longer match
+        # the password hash and end.
+        response = super().form_valid(form)
+        messages.success(
+            self.request,
+            _("Uw wachtwoord is gewijzigd. Op andere apparaten bent u nu uitgelogd."),
+        )
+        return response

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.crypto import EncryptedTextField
 from support.constants import ActionStatus, CaseStatus, RuleCode, ServiceType
 
 
@@ -73,7 +74,7 @@ class SupportCase(models.Model):
     acknowledge_due_at = models.DateTimeField(_("bevestigen vóór"))
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.TextField(_("uitkomst"), blank=True)
+    outcome = EncryptedTextField(_("uitkomst"), blank=True)
 
     class Meta:
         verbose_name = _("ondersteuningsdossier")
@@ -93,7 +94,7 @@ class SupportAction(models.Model):
 
     case = models.ForeignKey(SupportCase, on_delete=models.CASCADE, related_name="actions")
     service_type = models.CharField(_("soort hulp"), max_length=30, choices=ServiceType.choices)
-    description = models.TextField(_("omschrijving"), blank=True)
+    description = EncryptedTextField(_("omschrijving"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("eigenaar"),

@@ -93,6 +93,8 @@ def incident_event_process(*, event_id: int) -> bool:
         )
         if event is None or EventProcessing.objects.filter(event_id=event_id).exists():
             return False
+        if event.kind == EventKind.ANONYMISED:
+            support_content_remove(incident=event.incident)
         if event.kind in RULE_TRIGGERS:
             incident_rules_apply(incident=event.incident)
         if event.kind == EventKind.ESCALATED:
@@ -370,3 +372,10 @@ def pending_events(*, older_than: timedelta, now=None, horizon: timedelta = time
         .filter(processing__isnull=True)
         .order_by("created_at")
     )
+
+
+def support_content_remove(*, incident: Incident) -> None:
+    """Remove the support team's free text of an incident (retention); keeps the structure."""
+    with transaction.atomic():
+        SupportCase.objects.filter(incident=incident).update(outcome="")
+        SupportAction.objects.filter(case__incident=incident).update(description="")

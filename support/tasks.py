@@ -8,7 +8,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from portal.models import Notification
-from portal.tasks import notification_email
+from portal.services import queue_notification_email
 from support import services
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def sweep_pending() -> dict[str, int]:
         ).values_list("pk", flat=True)[:500]
     )
     for notification_id in unsent:
-        notification_email.delay(notification_id)
+        queue_notification_email(notification_id)
     return {"events": len(events), "notifications": len(unsent)}
 
 

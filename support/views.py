@@ -22,6 +22,8 @@ from incidents.constants import MessageAudience
 from incidents.errors import IncidentError, StaleVersion
 from portal.access import role_required
 from portal.constants import Role
+from portal.models import AccessAction
+from portal.services import access_log_record
 from support import access, selectors, services
 from support.constants import CaseStatus
 from support.forms import (
@@ -127,7 +129,14 @@ def _case_page(request, detail: CaseDetail, *, bound: dict[str, Any] | None = No
 @require_GET
 def case_detail(request, reference):
     """One escalated incident as the team works on it: facts, history, plan and steps."""
-    return _case_page(request, selectors.case_detail_for(user=request.user, reference=reference))
+    detail = selectors.case_detail_for(user=request.user, reference=reference)
+    access_log_record(
+        request=request,
+        action=AccessAction.VIEW_INCIDENT,
+        incident=detail.incident,
+        what="case page",
+    )
+    return _case_page(request, detail)
 
 
 def _version_check(case: SupportCase, version: int) -> None:

@@ -1,6 +1,7 @@
 """Fixtures shared by all tests: people in each role, and the demo data."""
 
 import os
+import time
 
 import pytest
 from django.conf import settings
@@ -14,6 +15,29 @@ from tests.factories import DeskFactory, OrganisationFactory, UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytest_plugins = ["tests.browser.fixtures", "tests.celery_worker"]
+
+
+def verified_login(client, user):
+    """Log `user` in on a test client with a verified second factor, as after the code step.
+
+    Staff sessions without it are sent to the code step (web) or refused (API); a plain
+    `force_login` is for officeholders and for tests of exactly that refusal.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from portal.middleware import LAST_SEEN_SESSION_KEY
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator-app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    # As after a request: the staff idle clock has started, so no request saves the session.
+    session[LAST_SEEN_SESSION_KEY] = int(time.time())
+    session.save()
+    return client
 
 
 @pytest.fixture
@@ -72,6 +96,16 @@ def test_settings():
 
 
 @pytest.fixture(autouse=True)
+def rate_limits_start_at_zero():
+    """Login and API rate limits count in the cache: each test starts from zero, so a long
+    run of logins from 127.0.0.1 is not taken for an attack."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def celery_runs_in_process(request):
     """Tasks queued by a test run at once, in the test process, and raise their errors.
 
@@ -98,6 +132,33 @@ def on_commit_errors_fail_the_test(caplog):
     failures = [
         record.getMessage()
         for record in caplog.get_records("call")
-        if record.name == "django.db.backends.base" and record.levelname == "ERROR"
+        if record.name in ("django.db.backends.base", "django.test") and record.levelname == "ERROR"
     ]
     assert not failures, f"on_commit callbacks failed: {failures}"
+
+
+@pytest.fixture
+def escalation_rules_off(db):
+    """Every automatic escalation rule switched off, for tests about something else.
+
+    A rule without a row runs with its defaults, so every rule gets a switched-off row.
+    """
+    from support.constants import RuleCode
+    from support.models import EscalationRule
+
+    for code in RuleCode:
+        EscalationRule.objects.update_or_create(code=code, defaults={"enabled": False})
+
+
+@pytest.fixture(autouse=True)
+def private_storage_in_tmp(settings, tmp_path):
+    """Evidence written by any test (the demo data's too) lands in a temporary private root,
+    never in var/private."""
+    from django.utils.functional import empty
+
+    from incidents.models import private_storage
+
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    private_storage._wrapped = empty
+    yield tmp_path / "private"
+    private_storage._wrapped = empty

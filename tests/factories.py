@@ -16,6 +16,7 @@ from incidents.constants import (
 from incidents.identifiers import identifier_normalise
 from incidents.models import Escalation, Event, Incident, Message, Note, PerpetratorIdentifier
 from portal.constants import OfficeholderFunction, OrganisationType, Role
+from portal.crypto import identifier_hash
 from portal.models import Desk, Organisation, User
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -183,7 +184,7 @@ class EventFactory(factory.django.DjangoModelFactory):
 
 
 class PerpetratorIdentifierFactory(factory.django.DjangoModelFactory):
-    """A perpetrator's social-media handle, stored as typed and normalised."""
+    """A perpetrator's social-media handle, stored as typed and as a keyed hash."""
 
     class Meta:
         model = PerpetratorIdentifier
@@ -191,4 +192,6 @@ class PerpetratorIdentifierFactory(factory.django.DjangoModelFactory):
     incident = factory.SubFactory(IncidentFactory)
     kind = IdentifierKind.HANDLE
     value = "@Jan_Boos"
-    normalised = factory.LazyAttribute(lambda o: identifier_normalise(kind=o.kind, value=o.value))
+    normalised = factory.LazyAttribute(
+        lambda o: identifier_hash(identifier_normalise(kind=o.kind, value=o.value))
+    )

@@ -37,7 +37,9 @@ from incidents.forms_desk import (
 from incidents.models import Incident
 from portal.access import role_required
 from portal.constants import Role
+from portal.models import AccessAction
 from portal.selectors import desk_colleagues
+from portal.services import access_log_record
 
 registrar_required = role_required(Role.REGISTRAR)
 
@@ -165,6 +167,7 @@ def export(request):
     form = _queue_filter_form(request)
     filters = form.filters() if form.is_bound else {}
     incidents = selectors.incident_queue_for(user=request.user, filters=filters)
+    access_log_record(request=request, action=AccessAction.EXPORT, what="queue CSV")
     response = StreamingHttpResponse(
         _export_lines(
             incidents,
@@ -294,6 +297,9 @@ def detail(request, reference):
     """The incident as the desk sees it; the first visit is shown to the officeholder."""
     incident = _incident(request, reference)
     services.incident_mark_viewed(incident=incident, actor=request.user)
+    access_log_record(
+        request=request, action=AccessAction.VIEW_INCIDENT, incident=incident, what="detail page"
+    )
     return _detail_page(request, incident)
 
 

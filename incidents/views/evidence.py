@@ -4,6 +4,8 @@ from django.views.decorators.http import require_GET
 
 from incidents import access
 from incidents.models import Evidence
+from portal.models import AccessAction
+from portal.services import access_log_record
 
 
 def evidence_response(evidence: Evidence) -> FileResponse:
@@ -25,4 +27,11 @@ def evidence_download(request, reference, pk):
     """Serve an evidence file to whoever may see its incident; always as a download."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    return evidence_response(access.evidence_get_for(request.user, reference=reference, pk=pk))
+    evidence = access.evidence_get_for(request.user, reference=reference, pk=pk)
+    access_log_record(
+        request=request,
+        action=AccessAction.DOWNLOAD_EVIDENCE,
+        incident=evidence.incident,
+        what=f"evidence {evidence.pk}",
+    )
+    return evidence_response(evidence)

@@ -1,9 +1,10 @@
 """Pages of the officeholder: file quickly or fully, follow own incidents, talk with the desk."""
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import access, selectors, services
 from incidents.constants import MessageAudience, Status
@@ -18,7 +19,9 @@ from incidents.forms import (
 )
 from portal.access import role_required
 from portal.constants import Role
+from portal.models import AccessAction
 from portal.selectors import desk_for_organisation, site_configuration_get
+from portal.services import access_log_record
 
 officeholder_required = role_required(Role.OFFICEHOLDER)
 
@@ -85,6 +88,9 @@ def confirmation(request, reference):
 @officeholder_required
 def detail(request, reference):
     incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    access_log_record(
+        request=request, action=AccessAction.VIEW_INCIDENT, incident=incident, what="detail page"
+    )
     return _detail_page(request, incident)
 
 
@@ -105,6 +111,7 @@ def _detail_page(request, incident, *, message_form=None, follow_up_form=None, w
             "may_withdraw": access.may_withdraw(user, incident),
             "may_add_information": access.may_add_information(user, incident),
             "configuration": site_configuration_get(),
+            "access_history": selectors.access_history_for(incident=incident),
         },
     )
 
@@ -225,6 +232,9 @@ def complete(request, reference):
 @officeholder_required
 def police_summary(request, reference):
     incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    access_log_record(
+        request=request, action=AccessAction.VIEW_INCIDENT, incident=incident, what="police summary"
+    )
     return render(
         request,
         "incidents/officeholder/police_summary.html",
@@ -233,3 +243,52 @@ def police_summary(request, reference):
             "timeline": selectors.timeline_for(user=request.user, incident=incident),
         },
     )
+
+
+# --- The officeholder's own data: export and deleting a withdrawn incident ----------------------
+
+
+def _export_logged(request, what: str) -> dict:
+    data = selectors.officeholder_data_export(user=request.user)
+    access_log_record(request=request, action=AccessAction.EXPORT, what=what)
+    return data
+
+
+@officeholder_required
+@require_GET
+def export_page(request):
+    """All the officeholder's data on one printable page (save as PDF from the browser)."""
+    data = _export_logged(request, "data export (page)")
+    return render(request, "incidents/officeholder/export.html", {"export": data})
+
+
+@officeholder_required
+@require_GET
+def export_json(request):
+    """All the officeholder's data as a JSON download."""
+    data = _export_logged(request, "data export (JSON)")
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="mijn-gegevens.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@officeholder_required
+@require_POST
+def delete_withdrawn(request, reference):
+    """Delete one's own withdrawn incident for good, with its files."""
+    incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Vink aan dat u de melding definitief wilt verwijderen."))
+        return _detail_page(request, incident)
+    try:
+        services.incident_delete_withdrawn(incident=incident, actor=request.user)
+    except IncidentError:
+        messages.error(request, _("Alleen een ingetrokken melding kunt u verwijderen."))
+        return redirect(incident)
+    messages.success(
+        request,
+        _("Melding %(reference)s is verwijderd, met alle bestanden.")
+        % {"reference": incident.reference},
+    )
+    return redirect("incidents:list")

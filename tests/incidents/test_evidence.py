@@ -266,24 +266,27 @@ def test_image_with_too_many_pixels_is_refused_without_decoding():
     ],
     ids=["png+zip", "png+html"],
 )
-def test_polyglot_png_is_reencoded_without_its_payload(payload, marker):
-    """An image with an archive or HTML appended is stored as a plain image, payload gone."""
+def test_polyglot_png_is_refused(payload, marker):
+    """An image with an archive or HTML appended is a polyglot: refused, not cleaned."""
     polyglot = _png() + payload
-    inspected = evidence_inspect(name="plaatje.png", data=polyglot)
-    assert inspected.kind == EvidenceKind.IMAGE
-    assert marker not in inspected.content
-    assert payload not in inspected.content
-    with Image.open(io.BytesIO(inspected.content)) as stored:
-        assert stored.size == (40, 30)
+    assert marker in polyglot
+    assert _rejected("plaatje.png", polyglot).reason
 
 
-def test_jpeg_comment_with_script_is_dropped():
-    """A JPEG comment segment carrying markup does not survive the re-encoding."""
+def test_jpeg_comment_with_script_is_refused():
+    """A JPEG whose comment segment carries markup is a polyglot too."""
     out = io.BytesIO()
     Image.new("RGB", (16, 16)).save(out, format="JPEG", comment=b"<script>alert(1)</script>")
     assert b"<script>" in out.getvalue()
+    assert _rejected("x.jpg", out.getvalue()).reason
+
+
+def test_jpeg_without_markup_keeps_no_comment():
+    """An ordinary JPEG comment does not survive the re-encoding."""
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(out, format="JPEG", comment=b"Gemaakt in de raadszaal")
     inspected = evidence_inspect(name="x.jpg", data=out.getvalue())
-    assert b"<script>" not in inspected.content
+    assert b"raadszaal" not in inspected.content
 
 
 @pytest.mark.parametrize(

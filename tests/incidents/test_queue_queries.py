@@ -24,6 +24,7 @@ from incidents.constants import (
 )
 from incidents.models import Evidence, IncidentLink
 from portal.selectors import site_configuration_get
+from tests.conftest import verified_login
 from tests.factories import (
     EscalationFactory,
     EventFactory,
@@ -102,7 +103,7 @@ def test_queue_pages_use_the_same_queries_for_2_and_20_incidents(client, url_nam
     runs = []
     for size in (2, 20):
         registrar = _desk_with_incidents(size)
-        client.force_login(registrar)
+        verified_login(client, registrar)
         url = reverse(url_name) + query
         runs.append(_queries(client, url))
         if url_name == "desk:queue" and not query:
@@ -173,7 +174,7 @@ def test_incident_page_uses_the_same_queries_for_2_and_20_rows(client):
     runs = []
     for size in (2, 20):
         registrar, incident = _incident_with_history(size)
-        client.force_login(registrar)
+        verified_login(client, registrar)
         url = reverse("desk:detail", kwargs={"reference": incident.reference})
         runs.append(_queries(client, url))
         page = client.get(url)
@@ -191,7 +192,7 @@ def test_incident_page_after_a_refused_change_uses_the_same_queries(client):
     runs = []
     for size in (2, 20):
         registrar, incident = _incident_with_history(size)
-        client.force_login(registrar)
+        verified_login(client, registrar)
         url = reverse("desk:close", kwargs={"reference": incident.reference})
         with CaptureQueriesContext(connection) as captured:
             response = client.post(url, {"close-version": 999, "close-outcome": "Uitkomst"})

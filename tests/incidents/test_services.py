@@ -49,6 +49,7 @@ from incidents.services import (
     note_add,
 )
 from incidents.signals import incident_event_recorded
+from portal.crypto import identifier_hash
 from portal.models import SiteConfiguration
 from tests.factories import (
     DeskFactory,
@@ -206,7 +207,8 @@ def test_same_submission_token_twice_creates_one_incident(officeholder):
 
 
 def test_submit_stores_identifiers_normalised_and_once(officeholder):
-    """Identifiers are stored as typed and normalised; the same one twice is kept once."""
+    """Identifiers are stored as typed and as a keyed hash of the normalised form; the same one
+    twice is kept once."""
     incident = _submit(
         officeholder,
         identifiers=[
@@ -218,8 +220,8 @@ def test_submit_stores_identifiers_normalised_and_once(officeholder):
     )
     stored = sorted(incident.identifiers.values_list("kind", "value", "normalised"))
     assert stored == [
-        ("handle", "@Jan_Boos", "jan_boos"),
-        ("phone", "06-12345678", "+31612345678"),
+        ("handle", "@Jan_Boos", identifier_hash("jan_boos")),
+        ("phone", "06-12345678", identifier_hash("+31612345678")),
     ]
 
 
@@ -228,7 +230,9 @@ def test_submitted_identifier_matches_an_earlier_incident_of_another_officeholde
     earlier = PerpetratorIdentifierFactory(value="https://www.instagram.com/Jan_Boos/")
     incident = _submit(officeholder, identifiers=[(IdentifierKind.HANDLE, "@jan_boos")])
     assert earlier.incident.officeholder != officeholder
-    assert incident.identifiers.get().normalised == earlier.normalised == "jan_boos"
+    assert (
+        incident.identifiers.get().normalised == earlier.normalised == identifier_hash("jan_boos")
+    )
 
 
 def test_submit_with_evidence_stores_the_checked_files(officeholder, private_storage_in_tmp):
@@ -241,7 +245,10 @@ def test_submit_with_evidence_stores_the_checked_files(officeholder, private_sto
     assert evidence.size == len(inspected.content)
     assert evidence.uploaded_by == officeholder
     assert "chat" not in evidence.file.name
-    assert (private_storage_in_tmp / evidence.file.name).read_bytes() == inspected.content
+    # Encrypted at rest; the storage gives the plaintext back.
+    assert (private_storage_in_tmp / evidence.file.name).read_bytes() != inspected.content
+    with evidence.file.open("rb") as stored:
+        assert stored.read() == inspected.content
     assert incident.events.get().payload["evidence"] == 1
 
 
@@ -300,7 +307,9 @@ def test_complete_turns_a_quick_report_into_a_full_one(officeholder):
     assert not completed.is_quick
     assert completed.version == 2
     assert completed.location == "Stadhuisplein"
-    assert list(completed.identifiers.values_list("normalised", flat=True)) == ["boos@example.nl"]
+    assert list(completed.identifiers.values_list("normalised", flat=True)) == [
+        identifier_hash("boos@example.nl")
+    ]
     event = completed.events.get(kind=EventKind.COMPLETED)
     assert event.payload == {"fields": ["description", "location"], "was_quick": True}
     assert event.visible_to_officeholder

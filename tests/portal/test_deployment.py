@@ -14,6 +14,10 @@ from django.conf import settings
 
 COMPOSE_FILE = settings.BASE_DIR / "docker-compose.yml"
 DUMMY_SECRET_KEY = "compose-validation-only-secret-key-0123456789abcdefghijklmnopqrstuv"
+DUMMY_ENCRYPTION_KEYS = {
+    "FIELD_ENCRYPTION_KEYS": "Y29tcG9zZS12YWxpZGF0aW9uLW9ubHkta2V5LTAxMjM=",
+    "IDENTIFIER_HASH_KEY": "compose-validation-only-identifier-hash-key",
+}
 
 
 def docker_compose(*args: str, env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
@@ -43,7 +47,11 @@ def test_compose_file_is_valid(tmp_path):
     result = docker_compose(
         "config",
         "-q",
-        env={"SECRET_KEY": DUMMY_SECRET_KEY, "POSTGRES_PASSWORD": "compose-validation-only"},
+        env={
+            "SECRET_KEY": DUMMY_SECRET_KEY,
+            **DUMMY_ENCRYPTION_KEYS,
+            "POSTGRES_PASSWORD": "compose-validation-only",
+        },
         tmp_path=tmp_path,
     )
 
@@ -53,7 +61,11 @@ def test_compose_file_is_valid(tmp_path):
 def test_compose_file_has_the_production_services_and_volumes(tmp_path):
     """The stack is PostgreSQL, Redis, web, worker and beat, with persistent volumes for the
     database and the private evidence files."""
-    env = {"SECRET_KEY": DUMMY_SECRET_KEY, "POSTGRES_PASSWORD": "compose-validation-only"}
+    env = {
+        "SECRET_KEY": DUMMY_SECRET_KEY,
+        **DUMMY_ENCRYPTION_KEYS,
+        "POSTGRES_PASSWORD": "compose-validation-only",
+    }
 
     services = docker_compose("config", "--services", env=env, tmp_path=tmp_path)
     volumes = docker_compose("config", "--volumes", env=env, tmp_path=tmp_path)
@@ -67,7 +79,10 @@ def test_compose_file_has_the_production_services_and_volumes(tmp_path):
 def test_compose_file_refuses_to_start_without_a_secret_key(tmp_path):
     """Without SECRET_KEY the compose file does not even render: no default secret exists."""
     result = docker_compose(
-        "config", "-q", env={"POSTGRES_PASSWORD": "compose-validation-only"}, tmp_path=tmp_path
+        "config",
+        "-q",
+        env={**DUMMY_ENCRYPTION_KEYS, "POSTGRES_PASSWORD": "compose-validation-only"},
+        tmp_path=tmp_path,
     )
 
     assert result.returncode != 0

@@ -13,6 +13,7 @@ from django.urls import reverse
 from support import access, services
 from support.constants import ServiceType
 from support.models import SupportCase
+from tests.conftest import verified_login
 from tests.factories import IncidentFactory, UserFactory
 from tests.support import escalated_case
 
@@ -163,7 +164,7 @@ def _case_urls(case) -> list[tuple[str, str]]:
 def test_support_cannot_open_a_non_escalated_incident(client, support_user):
     """Every workspace URL of an incident that was never escalated answers 404 to support."""
     incident = IncidentFactory()
-    client.force_login(support_user)
+    verified_login(client, support_user)
     for name in ("case", "acknowledge", "close", "message_officeholder", "note"):
         url = reverse(f"support:{name}", kwargs={"reference": incident.reference})
         method = client.get if name == "case" else client.post
@@ -182,7 +183,7 @@ def test_other_roles_cannot_open_the_support_workspace(client, support_user, rol
         "registrar": UserFactory(registrar=True, desk=incident.desk),
         "admin": UserFactory(admin=True),
     }[role]
-    client.force_login(user)
+    verified_login(client, user)
     assert client.get(reverse("support:inbox")).status_code == 404
     for method, url in _case_urls(case):
         response = getattr(client, method)(url, {"close-outcome": "x", "close-version": 99})
@@ -202,7 +203,7 @@ def test_action_of_another_incident_answers_404(client, support_user):
     """An action id that belongs to another case cannot be changed through this case's URL."""
     mine = _planned_case(support_user)
     other = escalated_case()
-    client.force_login(support_user)
+    verified_login(client, support_user)
     url = reverse(
         "support:action_update",
         kwargs={"reference": other.incident.reference, "pk": mine.actions.first().pk},
@@ -223,7 +224,7 @@ def test_admin_sees_no_free_text_of_cases_or_actions(client, support_user, admin
     case.refresh_from_db()
     assert case.outcome == SECRET_OUTCOME
     action = case.actions.get(service_type=ServiceType.AFTERCARE_FAMILY)
-    client.force_login(admin_user)
+    verified_login(client, admin_user)
     pages = [
         "/beheer/support/supportcase/",
         f"/beheer/support/supportcase/{case.pk}/change/",
@@ -242,7 +243,7 @@ def test_admin_sees_no_free_text_of_cases_or_actions(client, support_user, admin
 def test_admin_cannot_add_change_or_delete_cases(client, admin_user):
     """Cases are read-only in the admin: no add page, no save, no delete."""
     case = escalated_case()
-    client.force_login(admin_user)
+    verified_login(client, admin_user)
     assert client.get("/beheer/support/supportcase/add/").status_code == 403
     assert client.get(f"/beheer/support/supportcase/{case.pk}/delete/").status_code == 403
     response = client.post(f"/beheer/support/supportcase/{case.pk}/change/", {"status": "closed"})
@@ -256,7 +257,7 @@ def test_admin_tunes_escalation_rules_but_adds_or_deletes_none(client, admin_use
     from support.models import EscalationRule
 
     rule = EscalationRule.objects.get(code="repeat_incidents")
-    client.force_login(admin_user)
+    verified_login(client, admin_user)
     url = f"/beheer/support/escalationrule/{rule.pk}/change/"
     assert client.get(url).status_code == 200
     response = client.post(url, {"enabled": "", "threshold": "4", "window_days": "14"})
@@ -270,6 +271,6 @@ def test_admin_tunes_escalation_rules_but_adds_or_deletes_none(client, admin_use
 
 def test_support_role_cannot_use_the_admin(client, support_user):
     """The support team manages cases in the workspace, not in the Django admin."""
-    client.force_login(support_user)
+    verified_login(client, support_user)
     response = client.get("/beheer/support/supportcase/")
     assert response.status_code == 302

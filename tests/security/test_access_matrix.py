@@ -1,0 +1,342 @@
+"""Who gets what at every URL of the portal: generated from the URL configuration.
+
+Every URL pattern of `portal.urls` (web and API, through every include) must have a row in
+TABLE for GET and for POST, with the exact status for each role. The only URLs left out are
+the Django admin's own (one rule: the `admin` namespace; its access is the admin site's
+`has_permission`, tested with the two-factor tests). A new URL without rows fails
+`test_every_url_has_rows` with its name, so nobody ships a page without writing down who
+may open it.
+
+Each URL is called on real objects of the API tests' world (see `tests.api.conftest`): the
+owner's incidents, evidence, support case and action, so that the other officeholder, the
+registrar of the other desk, support and admin try real references that are not theirs. POST
+sends an empty body: it shows who gets as far as validation (200 with the form again, or 400
+in the API) and who is stopped before (302 to the login, 401/403, 404 out of scope, 405).
+
+Web pages are called with a session (staff with a verified second factor; the last column
+is a registrar with only a password); the API with each role's personal token (the last
+column: the same password-only session).
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+
+from portal.models import ApiToken
+from tests.api.conftest import token_client
+from tests.security.conftest import log_in
+
+pytestmark = pytest.mark.django_db
+
+ROLES = (
+    "anonymous",
+    "owner",  # the officeholder who filed the incidents
+    "other_officeholder",  # of another organisation, served by another desk
+    "registrar",  # of the desk that serves the owner's organisation
+    "other_registrar",  # of the other desk
+    "support",
+    "admin",
+    "staff_without_second_factor",  # the registrar, logged in with a password only
+)
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A 302 to the page named `url_name` (query string ignored)."""
+
+    url_name: str
+
+    def __str__(self):
+        return f"302→{self.url_name}"
+
+
+LOGIN = Redirect("login")
+CODE = Redirect("two_factor_verify")
+HOME = Redirect("home")
+PROFILE = Redirect("profile")
+NOTIFICATIONS = Redirect("notifications")
+
+# (URL name, method, one status per role in the order of ROLES)
+# fmt: off
+TABLE = [
+    # --- site and account ----------------------------------------------------------------------
+    ("home", "GET", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
+    ("home", "POST", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    ("privacy", "GET", 200, 200, 200, 200, 200, 200, 200, 200),
+    ("privacy", "POST", 405, 405, 405, 405, 405, 405, 405, 405),
+    ("accessibility", "GET", 200, 200, 200, 200, 200, 200, 200, 200),
+    ("accessibility", "POST", 405, 405, 405, 405, 405, 405, 405, 405),
+    ("set_language", "GET", HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
+    ("set_language", "POST", HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
+    ("notifications", "GET", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
+    ("notifications", "POST", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    ("notifications_read_all", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    ("notifications_read_all", "POST", LOGIN, NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS,
+     NOTIFICATIONS, NOTIFICATIONS, NOTIFICATIONS, CODE),
+    # The owner's notification: everyone else gets 404.
+    ("notification_open", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    ("notification_open", "POST", LOGIN, HOME, 404, 404, 404, 404, 404, CODE),
+    ("login", "GET", 200, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
+    ("login", "POST", 200, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
+    ("logout", "GET", 405, 405, 405, 405, 405, 405, 405, 405),
+    ("logout", "POST", LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("two_factor_verify", "GET", LOGIN, HOME, HOME, HOME, HOME, HOME, HOME, 200),
+    ("two_factor_verify", "POST", LOGIN, HOME, HOME, HOME, HOME, HOME, HOME, 200),
+    ("two_factor_setup", "GET", LOGIN, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE,
+     PROFILE),
+    ("two_factor_setup", "POST", LOGIN, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE,
+     PROFILE),
+    ("two_factor_backup_codes_renew", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    ("two_factor_backup_codes_renew", "POST", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
+    ("password_change", "GET", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
+    ("password_change", "POST", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
+    ("profile", "GET", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
+    ("profile", "POST", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
+    # The owner's token: revoking another person's token changes nothing and says the same.
+    ("api_token_revoke", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    ("api_token_revoke", "POST", LOGIN, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE,
+     CODE),
+    ("password_reset", "GET", 200, 200, 200, 200, 200, 200, 200, CODE),
+    ("password_reset", "POST", 200, 200, 200, 200, 200, 200, 200, CODE),
+    ("password_reset_done", "GET", 200, 200, 200, 200, 200, 200, 200, CODE),
+    ("password_reset_done", "POST", 405, 405, 405, 405, 405, 405, 405, CODE),
+    ("password_reset_confirm", "GET", 200, 200, 200, 200, 200, 200, 200, CODE),
+    ("password_reset_confirm", "POST", 200, 200, 200, 200, 200, 200, 200, CODE),
+    ("password_reset_complete", "GET", 200, 200, 200, 200, 200, 200, 200, CODE),
+    ("password_reset_complete", "POST", 405, 405, 405, 405, 405, 405, 405, CODE),
+    # --- the officeholder's pages (on the owner's submitted incident) ---------------------------
+    ("incidents:list", "GET", LOGIN, 200, 200, 404, 404, 404, 404, CODE),
+    ("incidents:list", "POST", LOGIN, 200, 200, 404, 404, 404, 404, CODE),
+    ("incidents:quick", "GET", LOGIN, 200, 200, 404, 404, 404, 404, CODE),
+    ("incidents:quick", "POST", LOGIN, 200, 200, 404, 404, 404, 404, CODE),
+    ("incidents:new", "GET", LOGIN, 200, 200, 404, 404, 404, 404, CODE),
+    ("incidents:new", "POST", LOGIN, 200, 200, 404, 404, 404, 404, CODE),
+    ("incidents:detail", "GET", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    ("incidents:detail", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    ("incidents:confirmation", "GET", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    ("incidents:confirmation", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    ("incidents:complete", "GET", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    ("incidents:complete", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    ("incidents:follow_up", "GET", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
+    ("incidents:follow_up", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    ("incidents:message", "GET", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
+    ("incidents:message", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    ("incidents:withdraw", "GET", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
+    ("incidents:withdraw", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    ("incidents:police_summary", "GET", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    ("incidents:police_summary", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    # Own data: every officeholder exports their own; only the owner deletes (a withdrawn one;
+    # an empty POST lacks the confirmation and shows the incident again).
+    ("incidents:export", "GET", LOGIN, 200, 200, 404, 404, 404, 404, CODE),
+    ("incidents:export", "POST", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
+    ("incidents:export_json", "GET", LOGIN, 200, 200, 404, 404, 404, 404, CODE),
+    ("incidents:export_json", "POST", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
+    ("incidents:delete", "GET", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
+    ("incidents:delete", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    # Evidence is served to whoever may see the incident: the owner and the owner's desk.
+    ("incidents:evidence_download", "GET", LOGIN, 200, 404, 200, 404, 404, 404, CODE),
+    ("incidents:evidence_download", "POST", 405, 405, 405, 405, 405, 405, 405, CODE),
+    # --- the desk's pages (on the owner's submitted incident) -----------------------------------
+    ("desk:queue", "GET", LOGIN, 404, 404, 200, 200, 404, 404, CODE),
+    ("desk:queue", "POST", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    ("desk:overview", "GET", LOGIN, 404, 404, 200, 200, 404, 404, CODE),
+    ("desk:overview", "POST", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    ("desk:export", "GET", LOGIN, 404, 404, 200, 200, 404, 404, CODE),
+    ("desk:export", "POST", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    ("desk:file", "GET", LOGIN, 404, 404, 200, 200, 404, 404, CODE),
+    ("desk:file", "POST", LOGIN, 404, 404, 200, 200, 404, 404, CODE),
+    ("desk:detail", "GET", LOGIN, 404, 404, 200, 404, 404, 404, CODE),
+    ("desk:detail", "POST", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    *[
+        row
+        for step in ("take", "assign", "triage", "close", "reopen", "escalate", "note",
+                     "message", "staff_message", "link", "duplicate")
+        for row in (
+            (f"desk:{step}", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+            (f"desk:{step}", "POST", LOGIN, 404, 404, 200, 404, 404, 404, CODE),
+        )
+    ],
+    # --- the Ondersteuningsteam's pages (on the owner's case in progress) -----------------------
+    ("support:inbox", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
+    ("support:inbox", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
+    ("support:case", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
+    ("support:case", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
+    *[
+        row
+        for step in ("acknowledge", "start", "assign", "action_add", "action_update",
+                     "message_officeholder", "message_desk", "note", "return", "close")
+        for row in (
+            (f"support:{step}", "GET", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
+            (f"support:{step}", "POST", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
+        )
+    ],
+    # --- the API (on the owner's escalated incident and case in progress) -----------------------
+    # Tokens: anonymous 401; out of scope 404 like a missing object; a step the role may not
+    # take 403; an empty body 400 once in scope; a password-only staff session 403.
+    ("api:incident-list", "GET", 401, 200, 200, 200, 200, 200, 200, 403),
+    ("api:incident-list", "POST", 401, 400, 400, 400, 400, 400, 400, 403),
+    ("api:incident-detail", "GET", 401, 200, 404, 200, 404, 200, 404, 403),
+    ("api:incident-detail", "POST", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:incident-assign", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:incident-assign", "POST", 401, 400, 404, 400, 404, 400, 404, 403),
+    ("api:incident-duplicate", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:incident-duplicate", "POST", 401, 400, 404, 400, 404, 400, 404, 403),
+    ("api:incident-escalate", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:incident-escalate", "POST", 401, 400, 404, 400, 404, 400, 404, 403),
+    ("api:incident-evidence", "GET", 401, 200, 404, 200, 404, 200, 404, 403),
+    ("api:incident-evidence", "POST", 401, 400, 404, 400, 404, 403, 404, 403),
+    ("api:incident-evidence-download", "GET", 401, 200, 404, 200, 404, 200, 404, 403),
+    ("api:incident-evidence-download", "POST", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:incident-follow-ups", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:incident-follow-ups", "POST", 401, 400, 404, 400, 404, 403, 404, 403),
+    ("api:incident-links", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:incident-links", "POST", 401, 400, 404, 400, 404, 400, 404, 403),
+    ("api:incident-messages", "GET", 401, 200, 404, 200, 404, 200, 404, 403),
+    ("api:incident-messages", "POST", 401, 400, 404, 400, 404, 400, 404, 403),
+    ("api:incident-notes", "GET", 401, 403, 404, 200, 404, 200, 404, 403),
+    ("api:incident-notes", "POST", 401, 403, 404, 400, 404, 400, 404, 403),
+    ("api:incident-timeline", "GET", 401, 200, 404, 200, 404, 200, 404, 403),
+    ("api:incident-timeline", "POST", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:incident-transitions", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:incident-transitions", "POST", 401, 400, 404, 400, 404, 400, 404, 403),
+    ("api:incident-triage", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:incident-triage", "POST", 401, 400, 404, 400, 404, 400, 404, 403),
+    ("api:support-case-list", "GET", 401, 200, 200, 200, 200, 200, 200, 403),
+    ("api:support-case-list", "POST", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:support-case-detail", "GET", 401, 404, 404, 404, 404, 200, 404, 403),
+    ("api:support-case-detail", "POST", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:support-case-actions", "GET", 401, 404, 404, 404, 404, 200, 404, 403),
+    ("api:support-case-actions", "POST", 401, 404, 404, 404, 404, 400, 404, 403),
+    ("api:support-case-assign", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:support-case-assign", "POST", 401, 404, 404, 404, 404, 400, 404, 403),
+    ("api:support-case-transitions", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:support-case-transitions", "POST", 401, 404, 404, 404, 404, 400, 404, 403),
+    ("api:support-case-update-action", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:support-case-update-action", "POST", 401, 404, 404, 404, 404, 400, 404, 403),
+    ("api:notification-list", "GET", 401, 200, 200, 200, 200, 200, 200, 403),
+    ("api:notification-list", "POST", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:notification-read", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+    ("api:notification-read", "POST", 401, 200, 404, 404, 404, 404, 404, 403),
+    ("api:schema", "GET", 200, 200, 200, 200, 200, 200, 200, 403),
+    ("api:schema", "POST", 405, 405, 405, 405, 405, 405, 405, 403),
+    ("api:docs", "GET", 200, 200, 200, 200, 200, 200, 200, 403),
+    ("api:docs", "POST", 405, 405, 405, 405, 405, 405, 405, 403),
+    ("api:not-found", "GET", 404, 404, 404, 404, 404, 404, 404, 403),
+    ("api:not-found", "POST", 404, 404, 404, 404, 404, 404, 404, 403),
+]
+# fmt: on
+
+
+def _all_url_names() -> dict[str, set[str]]:
+    """Every named URL of portal.urls (namespaced) with its parameters; admin's own left out."""
+    found: dict[str, set[str]] = {}
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name == "admin":  # the one exclusion: Django admin internals
+                    continue
+                inner = ":".join(part for part in (namespace, pattern.namespace) if part)
+                walk(pattern.url_patterns, inner)
+                continue
+            assert pattern.name, f"URL pattern {pattern.pattern} has no name"
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            # DRF's format-suffix twin (".json") shares the name and the view.
+            params = set(pattern.pattern.regex.groupindex) - {"format"}
+            found.setdefault(name, params)
+
+    walk(get_resolver("portal.urls").url_patterns, "")
+    return found
+
+
+def _url(world, name: str, params: set[str]) -> str:
+    """The URL of `name` on the real object of the world that this matrix uses for it."""
+    if name == "api:not-found":
+        return "/api/geen-bestaand-adres/"  # a catch-all pattern, not reversible
+    if not params:
+        return reverse(name)
+    incidents, kwargs = world.incidents, {}
+    if name in ("notification_open", "api:notification-read"):
+        kwargs["pk"] = world.notifications["owner"].pk
+    elif name == "api_token_revoke":
+        kwargs["pk"] = ApiToken.objects.filter(user=world.users["owner"]).first().pk
+    elif name == "password_reset_confirm":
+        kwargs = {"uidb64": "MQ", "token": "geen-geldig-token"}
+    elif name.startswith(("incidents:", "desk:")):
+        kwargs["reference"] = incidents["submitted"].reference
+        if "pk" in params:
+            kwargs["pk"] = world.evidence["submitted"].pk
+    elif name.startswith(("support:", "api:support-case")):
+        kwargs["reference"] = incidents["in_progress"].reference
+        if "pk" in params:
+            kwargs["pk"] = world.actions["in_progress"].pk
+        if "action_id" in params:
+            kwargs["action_id"] = world.actions["in_progress"].pk
+    elif name.startswith("api:incident"):
+        kwargs["reference"] = incidents["escalated"].reference
+        if "pk" in params:
+            kwargs["pk"] = world.evidence["escalated"].pk
+    assert set(kwargs) == params, f"{name}: no real object chosen for {params - set(kwargs)}"
+    return reverse(name, kwargs=kwargs)
+
+
+def _client(world, role: str, *, api: bool):
+    """The role's client: web session (second factor verified) or API token."""
+    if role == "staff_without_second_factor":
+        client = Client()
+        log_in(client, world.users["registrar"], second_factor=False)
+        return client
+    if api:
+        return token_client(world.tokens.get(role))
+    client = Client()
+    if role != "anonymous":
+        log_in(client, world.users[role])
+    return client
+
+
+def _outcome(response, expected):
+    """The response in the table's terms: a status, or a Redirect when one was expected."""
+    if isinstance(expected, Redirect) and response.status_code == 302:
+        target = response["Location"].split("?")[0]
+        if target == reverse(expected.url_name):
+            return expected
+        return f"302→{target}"
+    return response.status_code
+
+
+ROWS = {(name, method): statuses for name, method, *statuses in TABLE}
+
+
+@pytest.mark.parametrize("name", sorted({name for name, _ in ROWS}))
+def test_access_matrix(name, world):
+    """Each role gets exactly the status in the table, for GET and for an empty POST."""
+    params = _all_url_names().get(name)
+    assert params is not None, f"{name} is in the table but not in the URL configuration"
+    url = _url(world, name, params)
+    api = name.startswith("api:")
+    wrong = []
+    for method in ("GET", "POST"):
+        for role, expected in zip(ROLES, ROWS[(name, method)], strict=True):
+            client = _client(world, role, api=api)
+            response = client.get(url) if method == "GET" else client.post(url, {})
+            got = _outcome(response, expected)
+            if got != expected:
+                wrong.append(f"{method} {url} as {role}: expected {expected}, got {got}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_url_has_rows():
+    """A URL without a GET and a POST row fails here: write down who may open it first."""
+    missing = [
+        f"{name} {method}"
+        for name in sorted(_all_url_names())
+        for method in ("GET", "POST")
+        if (name, method) not in ROWS
+    ]
+    assert not missing, (
+        "These URLs have no row in tests/security/test_access_matrix.py TABLE; add the "
+        "expected status per role:\n" + "\n".join(missing)
+    )
+    assert len(TABLE) == len(ROWS), "a (URL name, method) appears twice in TABLE"

@@ -1,0 +1,458 @@
+"""Encryption at rest: free text and evidence never reach the database or the disk in the clear.
+
+The raw-storage test types a unique marker into every free-text field through the real forms
+(officeholder, desk and support team), then scans a `pg_dump` of the test database and the
+evidence folder: the marker is nowhere. The same text reads back through the pages.
+"""
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from datetime import timedelta
+
+import pytest
+from cryptography.fernet import Fernet
+from django.contrib import admin
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents import services
+from incidents.constants import (
+    Channel,
+    IdentifierKind,
+    IncidentType,
+    MessageAudience,
+    PoliceStatus,
+    ReporterSeverity,
+    Status,
+    SupportWish,
+)
+from incidents.models import Event, Evidence, Incident, Message, Note, PerpetratorIdentifier
+from incidents.selectors import link_suggestions_for
+from portal.crypto import EncryptionKeyError, identifier_hash
+from support import rules
+from support.constants import RuleCode, ServiceType
+from support.models import EscalationRule, SupportAction, SupportCase
+from tests.conftest import verified_login
+from tests.factories import IncidentFactory, PerpetratorIdentifierFactory, UserFactory
+
+NEW_KEY = Fernet.generate_key().decode()
+
+
+def _pg_dump_path() -> str:
+    found = shutil.which("pg_dump") or sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"))
+    assert found, "pg_dump is needed for the raw-storage test (apt-get install postgresql)"
+    return found if isinstance(found, str) else found[-1]
+
+
+def _pg_dump() -> bytes:
+    """A plain-SQL dump of the whole test database, data included."""
+    db = connection.settings_dict
+    command = [
+        _pg_dump_path(),
+        "--no-owner",
+        "--host",
+        db["HOST"] or "127.0.0.1",
+        "--port",
+        str(db["PORT"] or 5432),
+        "--username",
+        db["USER"],
+        db["NAME"],
+    ]
+    result = subprocess.run(  # noqa: S603 (fixed arguments, no shell)
+        command,
+        env={"PGPASSWORD": db["PASSWORD"] or "", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return result.stdout
+
+
+def _files_under(root) -> list[bytes]:
+    return [path.read_bytes() for path in root.rglob("*") if path.is_file()]
+
+
+def _v(incident) -> int:
+    return Incident.objects.get(pk=incident.pk).version
+
+
+def _text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def _redirected(response):
+    assert response.status_code == 302, (response.status_code, response.content[:2000])
+
+
+@pytest.fixture
+def people(db):
+    registrar = UserFactory(registrar=True)
+    officeholder = UserFactory(organisation__desk=registrar.desk)
+    support = UserFactory(support=True)
+    return officeholder, registrar, support
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_marker_in_a_database_dump_or_the_evidence_folder(
+    client, people, private_storage_in_tmp
+):
+    """A marker typed into every free-text field, through the real forms of all three roles,
+    is found neither in `pg_dump` nor in the evidence files; the pages show it back."""
+    officeholder, registrar, support = people
+    assert connection.vendor == "postgresql", "the raw-storage test scans a pg_dump"
+    marker = f"MRK{uuid.uuid4().hex[:12]}"
+    other = IncidentFactory(officeholder=UserFactory(organisation=officeholder.organisation))
+
+    # --- The officeholder: full report with identifiers and a text file, follow-up, message.
+    client.force_login(officeholder)
+    evidence = SimpleUploadedFile(
+        f"{marker}-chat.txt", f"Chatlog {marker} bewijs".encode(), content_type="text/plain"
+    )
+    report = {
+        "submission_token": str(uuid.uuid4()),
+        "types": [IncidentType.THREAT],
+        "occurred_on": (timezone.localdate() - timedelta(days=1)).isoformat(),
+        "occurred_at": "",
+        "summary": f"{marker} summary",
+        "description": f"{marker} description",
+        "location": f"{marker} location",
+        "channel": Channel.SOCIAL_MEDIA,
+        "platform": f"{marker} platform",
+        "links": f"https://x.com/{marker}/status/1",
+        "reporter_severity": ReporterSeverity.SOMEWHAT_SERIOUS,
+        "perpetrator_known": "known",
+        "perpetrator_kind": "individual",
+        "perpetrator_relation": "citizen",
+        "perpetrator_description": f"{marker} perpetrator",
+        "handles": f"@{marker}handle",
+        "emails": f"{marker}@example.nl",
+        "phones": "06 98765432",
+        "police_status": PoliceStatus.REPORTED,
+        "police_report_number": f"{marker}-pv",
+        "police_outcome": f"{marker} police outcome",
+        "support_wish": SupportWish.CONTACT_WITH_DESK,
+        "evidence": evidence,
+    }
+    _redirected(client.post(reverse("incidents:new"), report))
+    incident = Incident.objects.get(officeholder=officeholder)
+    detail = incident.get_absolute_url()
+    _redirected(
+        client.post(
+            reverse("incidents:follow_up", kwargs={"reference": incident.reference}),
+            {"text": f"{marker} follow-up"},
+        )
+    )
+    _redirected(
+        client.post(
+            reverse("incidents:message", kwargs={"reference": incident.reference}),
+            {"body": f"{marker} officeholder message"},
+        )
+    )
+
+    # --- The desk: triage with advice, note, staff and officeholder messages, link, close,
+    # reopen, escalate.
+    client.logout()
+    verified_login(client, registrar)
+
+    def desk(name, data):
+        url = reverse(f"desk:{name}", kwargs={"reference": incident.reference})
+        _redirected(client.post(url, data))
+
+    desk("take", {"take-version": _v(incident)})
+    desk(
+        "triage",
+        {
+            "triage-version": _v(incident),
+            "triage-triage_severity": "medium",
+            "triage-types": [IncidentType.THREAT],
+            "triage-advice_given": ["aangifte"],
+            "triage-advice_note": f"{marker} advice note",
+        },
+    )
+    desk("note", {"note-body": f"{marker} desk note"})
+    desk("staff_message", {"staff-body": f"{marker} desk staff message"})
+    desk("message", {"message-body": f"{marker} desk message"})
+    desk(
+        "link",
+        {"link-reference": other.reference, "link-kind": "series", "link-reason": f"{marker} link"},
+    )
+    desk("close", {"close-version": _v(incident), "close-outcome": f"{marker} desk outcome"})
+    desk("reopen", {"reopen-version": _v(incident), "reopen-reason": f"{marker} reopen"})
+    desk("escalate", {"escalate-version": _v(incident), "escalate-reason": f"{marker} escalate"})
+    desk_page = _text(client.get(reverse("desk:detail", kwargs={"reference": incident.reference})))
+
+    # --- The support team: action, messages both ways, note, close with an outcome.
+    client.logout()
+    verified_login(client, support)
+    case = SupportCase.objects.get(incident=incident)
+
+    def team(name, data):
+        url = reverse(f"support:{name}", kwargs={"reference": incident.reference})
+        _redirected(client.post(url, data))
+
+    def case_version() -> int:
+        return SupportCase.objects.get(pk=case.pk).version
+
+    team("acknowledge", {"acknowledge-version": case_version()})
+    team(
+        "action_add",
+        {
+            "action-version": case_version(),
+            "action-service_type": ServiceType.LEGAL_HELP,
+            "action-description": f"{marker} action",
+            "action-owner": support.pk,
+            "action-due_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+            "action-shared_with_desk": "on",
+        },
+    )
+    team(
+        "message_officeholder",
+        {
+            "officeholder_message-version": case_version(),
+            "officeholder_message-body": f"{marker} support message",
+        },
+    )
+    team(
+        "message_desk",
+        {
+            "staff_message-version": case_version(),
+            "staff_message-body": f"{marker} support staff message",
+        },
+    )
+    team("note", {"note-version": case_version(), "note-body": f"{marker} support note"})
+    support_page = _text(
+        client.get(reverse("support:case", kwargs={"reference": incident.reference}))
+    )
+    team("close", {"close-version": case_version(), "close-outcome": f"{marker} support outcome"})
+
+    # Everything really went in: the fields read back decrypted.
+    incident = Incident.objects.get(pk=incident.pk)
+    assert incident.status == Status.CLOSED
+    assert incident.description == f"{marker} description"
+    assert incident.advice_note == f"{marker} advice note"
+    assert SupportAction.objects.get(case=case).description == f"{marker} action"
+    assert SupportCase.objects.get(pk=case.pk).outcome == f"{marker} support outcome"
+    assert incident.identifiers.count() == 3
+    assert Note.objects.filter(incident=incident).count() == 2
+    assert Message.objects.filter(incident=incident).count() == 5
+    typed = " ".join(str(event.payload) for event in Event.objects.filter(incident=incident))
+    for text in ("desk outcome", "reopen", "escalate"):
+        assert f"{marker} {text}" in typed
+
+    # --- The raw storage: no marker in the database dump, nor in any evidence file.
+    dump = _pg_dump()
+    assert incident.reference.encode() in dump  # the dump really holds the data
+    assert marker.lower().encode() not in dump.lower()
+    stored_files = _files_under(private_storage_in_tmp)
+    assert len(stored_files) == 1
+    assert all(marker.lower().encode() not in data.lower() for data in stored_files)
+
+    # --- And it all reads back through the pages.
+    assert f"{marker} desk note" in desk_page
+    assert f"{marker} link" in desk_page or other.reference in desk_page
+    assert f"{marker} action" in support_page
+    assert f"{marker} support note" in support_page
+    client.logout()
+    client.force_login(officeholder)
+    page = _text(client.get(detail))
+    for text in ("summary", "description", "location", "perpetrator", "follow-up"):
+        assert f"{marker} {text}" in page, text
+    assert f"{marker} support message" in page
+    assert f"{marker} desk note" not in page
+    download = client.get(Evidence.objects.get(incident=incident).get_absolute_url())
+    assert f"Chatlog {marker} bewijs".encode() == b"".join(download.streaming_content)
+
+
+def test_key_rotation_keeps_everything_readable(settings, db, private_storage_in_tmp):
+    """After rotating to a new key and dropping the old one, fields and files still decrypt."""
+    old_keys = list(settings.FIELD_ENCRYPTION_KEYS)
+    incident = IncidentFactory(summary="Voor de rotatie", description="Lange tekst")
+    Note.objects.create(incident=incident, body="Notitie", created_at=timezone.now())
+    Event.objects.create(
+        incident=incident, kind="note", created_at=timezone.now(), payload={"reason": "x"}
+    )
+    stored = Evidence(
+        incident=incident,
+        original_name="chat.txt",
+        kind="text",
+        content_type="text/plain",
+        size=5,
+        sha256="0" * 64,
+        uploaded_at=timezone.now(),
+    )
+    stored.file.save("evidence", SimpleUploadedFile("x", b"hallo"), save=True)
+    case = SupportCase.objects.create(
+        escalation=incident.escalations.create(created_at=timezone.now(), reason="Waarom"),
+        incident=incident,
+        created_at=timezone.now(),
+        acknowledge_due_at=timezone.now(),
+        outcome="Afgerond",
+    )
+
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, *old_keys]
+    call_command("rotate_encryption_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("rotate_encryption_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
+
+    incident = Incident.objects.get(pk=incident.pk)
+    assert (incident.summary, incident.description) == ("Voor de rotatie", "Lange tekst")
+    assert Note.objects.get(incident=incident).body == "Notitie"
+    assert Event.objects.get(incident=incident).payload == {"reason": "x"}
+    assert incident.escalations.get().reason == "Waarom"
+    assert SupportCase.objects.get(pk=case.pk).outcome == "Afgerond"
+    with Evidence.objects.get(pk=stored.pk).file.open("rb") as opened:
+        assert opened.read() == b"hallo"
+
+    # The old key alone no longer reads what was rotated: the new key really was used.
+    settings.FIELD_ENCRYPTION_KEYS = old_keys
+    with pytest.raises(EncryptionKeyError):
+        Incident.objects.get(pk=incident.pk)
+
+
+def test_encrypted_fields_cannot_be_searched_by_content(db):
+    """Comparing ciphertext with a value can never match, so it is refused outright; only
+    emptiness can be asked about."""
+    IncidentFactory(outcome="")
+    assert Incident.objects.filter(outcome="").count() == 1
+    with pytest.raises(FieldError):
+        list(Incident.objects.filter(summary="Iets"))
+    with pytest.raises(FieldError):
+        list(Incident.objects.filter(summary__icontains="Iets"))
+
+
+def test_identifiers_are_stored_as_a_keyed_hash_and_still_match(settings, db):
+    """The normalised identifier is stored as an HMAC; the same perpetrator written differently
+    at two officeholders still fires rule 6 and is suggested for linking."""
+    first = IncidentFactory()
+    second = IncidentFactory(officeholder=UserFactory(organisation=first.organisation))
+    PerpetratorIdentifierFactory(incident=first, value="https://x.com/Boze_Burger")
+    services._identifiers_replace(
+        incident=second, identifiers=[(IdentifierKind.HANDLE, "@boze_burger")]
+    )
+    stored = PerpetratorIdentifier.objects.get(incident=second)
+    assert stored.normalised == identifier_hash("boze_burger")
+    assert "boze_burger" not in stored.normalised
+    assert stored.value == "@boze_burger"
+
+    rule = EscalationRule.objects.get(code=RuleCode.SHARED_PERPETRATOR)
+    assert rules.shared_perpetrator(second, rule).fired
+    registrar = UserFactory(registrar=True, desk=first.desk)
+    assert link_suggestions_for(user=registrar, incident=second) == [first]
+
+    # Another hash key: the same handle gives another hash (a dump alone cannot be matched).
+    settings.IDENTIFIER_HASH_KEY = "another-key"
+    assert identifier_hash("boze_burger") != stored.normalised
+
+
+def test_production_refuses_the_development_keys():
+    """With DEBUG off, settings refuse the public development encryption and hash keys."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": "false",
+        "SECRET_KEY": "a-production-like-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
+    }
+    script = "import portal.settings"
+    for extra, complaint in (
+        ({"IDENTIFIER_HASH_KEY": "a-real-hash-key-0123456789"}, "FIELD_ENCRYPTION_KEYS"),
+        ({"FIELD_ENCRYPTION_KEYS": NEW_KEY}, "IDENTIFIER_HASH_KEY"),
+    ):
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", script],
+            env={**env, **extra, "PYTHONPATH": os.getcwd()},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode != 0
+        assert ImproperlyConfigured.__name__ in result.stderr
+        assert complaint in result.stderr
+    accepted = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script],
+        env={
+            **env,
+            "FIELD_ENCRYPTION_KEYS": NEW_KEY,
+            "IDENTIFIER_HASH_KEY": "a-real-hash-key-0123456789",
+            "PYTHONPATH": os.getcwd(),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert accepted.returncode == 0, accepted.stderr
+
+
+def test_messages_are_stored_per_audience_and_decrypted_on_read(db):
+    """A message body round-trips; the audience (a structured fact) stays queryable."""
+    incident = IncidentFactory()
+    Message.objects.create(
+        incident=incident,
+        audience=MessageAudience.STAFF,
+        body="Geheim overleg",
+        created_at=timezone.now(),
+    )
+    assert Message.objects.get(audience=MessageAudience.STAFF).body == "Geheim overleg"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM incidents_message")
+        (raw,) = cursor.fetchone()
+    assert "Geheim" not in raw
+
+
+def test_the_admin_cannot_read_incident_content_anywhere_in_the_django_admin(client, db):
+    """Every list and change page of every model in the Django admin, opened by the admin
+    role, shows none of an incident's free text, messages, notes or support texts."""
+    marker = f"MRK{uuid.uuid4().hex[:12]}"
+    incident = IncidentFactory(summary=f"{marker} summary", description=f"{marker} description")
+    PerpetratorIdentifierFactory(incident=incident, value=f"@{marker}")
+    Note.objects.create(incident=incident, body=f"{marker} note", created_at=timezone.now())
+    Message.objects.create(
+        incident=incident,
+        audience=MessageAudience.STAFF,
+        body=f"{marker} message",
+        created_at=timezone.now(),
+    )
+    Event.objects.create(
+        incident=incident, kind="note", created_at=timezone.now(), payload={"x": marker}
+    )
+    escalation = incident.escalations.create(created_at=timezone.now(), reason=f"{marker} why")
+    case = SupportCase.objects.create(
+        escalation=escalation,
+        incident=incident,
+        created_at=timezone.now(),
+        acknowledge_due_at=timezone.now(),
+        outcome=f"{marker} outcome",
+    )
+    support = UserFactory(support=True)
+    SupportAction.objects.create(
+        case=case,
+        service_type=ServiceType.LEGAL_HELP,
+        description=f"{marker} action",
+        owner=support,
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    verified_login(client, UserFactory(admin=True))
+    opened = 0
+    for model in admin.site._registry:
+        meta = model._meta
+        changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        response = client.get(changelist)
+        assert response.status_code == 200, (changelist, response.status_code)
+        assert marker not in response.content.decode(), changelist
+        for pk in model._default_manager.values_list("pk", flat=True)[:20]:
+            change = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[pk])
+            response = client.get(change)
+            assert response.status_code == 200, (change, response.status_code)
+            assert marker not in response.content.decode(), change
+            opened += 1
+    assert opened > 0
+    assert Incident not in admin.site._registry

@@ -1,0 +1,185 @@
+"""Retention: closed incidents are anonymised after RETENTION_MONTHS; statistics stay."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from incidents import services
+from incidents.constants import EventKind, IncidentType, Status
+from incidents.errors import TransitionNotAllowed
+from incidents.models import Event, Evidence, Incident, IncidentLink, months_after
+from incidents.selectors import incidents_due_for_retention
+from incidents.tasks import anonymise_expired_incidents
+from support.constants import ServiceType
+from support.models import SupportAction, SupportCase
+from tests.factories import (
+    EventFactory,
+    IncidentFactory,
+    MessageFactory,
+    NoteFactory,
+    PerpetratorIdentifierFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _closed(months_ago: int, **fields) -> Incident:
+    closed_at = months_after(timezone.now(), -months_ago) - timedelta(days=1)
+    return IncidentFactory(closed=True, closed_at=closed_at, **fields)
+
+
+def _with_content(incident: Incident) -> Incident:
+    """Free text in every place the retention service must clear."""
+    Incident.objects.filter(pk=incident.pk).update(
+        description="Wat er gebeurde", location="Thuis", outcome="Afgehandeld"
+    )
+    PerpetratorIdentifierFactory(incident=incident)
+    NoteFactory(incident=incident, body="Notitie")
+    MessageFactory(incident=incident, author=incident.officeholder, body="Mijn bericht")
+    EventFactory(incident=incident, actor=incident.officeholder, payload={"reason": "Waarom"})
+    evidence = Evidence(
+        incident=incident,
+        original_name="chat.txt",
+        kind="text",
+        content_type="text/plain",
+        size=4,
+        sha256="0" * 64,
+        uploaded_at=timezone.now(),
+    )
+    evidence.file.save("evidence", SimpleUploadedFile("x", b"chat"), save=True)
+    escalation = incident.escalations.create(
+        created_at=timezone.now(), closed_at=timezone.now(), reason="Ernstig"
+    )
+    case = SupportCase.objects.create(
+        escalation=escalation,
+        incident=incident,
+        created_at=timezone.now(),
+        acknowledge_due_at=timezone.now(),
+        outcome="Geholpen",
+    )
+    SupportAction.objects.create(
+        case=case,
+        service_type=ServiceType.LEGAL_HELP,
+        description="Advocaat gebeld",
+        owner=incident.assignee or incident.officeholder,
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    return Incident.objects.get(pk=incident.pk)
+
+
+def test_only_closed_incidents_past_the_period_are_due(settings):
+    """Due: closed longer ago than RETENTION_MONTHS. Not due: recently closed, or open."""
+    settings.RETENTION_MONTHS = 24
+    old = _closed(25)
+    _closed(23)
+    IncidentFactory()  # open
+    IncidentFactory(in_triage=True, closed_at=months_after(timezone.now(), -30))
+    assert list(incidents_due_for_retention(timezone.now())) == [old]
+    settings.RETENTION_MONTHS = 12
+    assert len(incidents_due_for_retention(timezone.now())) == 2
+
+
+def test_the_task_anonymises_exactly_the_eligible_incidents_and_keeps_statistics(
+    settings, private_storage_in_tmp, django_capture_on_commit_callbacks
+):
+    """The beat task removes free text, evidence files, identifiers, notes, message texts,
+    payloads and the officeholder from eligible incidents only, and keeps the facts."""
+    settings.RETENTION_MONTHS = 24
+    old = _with_content(_closed(25, types=[IncidentType.THREAT], triage_severity="high"))
+    recent = _with_content(_closed(1))
+    still_open = _with_content(IncidentFactory())
+    organisation, occurred_on, submitted_at = old.organisation, old.occurred_on, old.submitted_at
+    assert len([p for p in private_storage_in_tmp.rglob("*") if p.is_file()]) == 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert anonymise_expired_incidents() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert anonymise_expired_incidents() == 0  # idempotent
+
+    old = Incident.objects.get(pk=old.pk)
+    assert old.anonymised_at is not None
+    assert (old.summary, old.description, old.location, old.outcome) == ("", "", "", "")
+    assert old.officeholder_id is None and old.filed_by_id is None
+    assert not old.identifiers.exists() and not old.notes.exists() and not old.evidence.exists()
+    assert {m.body for m in old.messages.all()} == {""}
+    assert not old.messages.filter(author__isnull=False, author__role="officeholder").exists()
+    assert all(event.payload == {} for event in old.events.exclude(kind=EventKind.ANONYMISED))
+    assert old.events.filter(kind=EventKind.ANONYMISED).count() == 1
+    assert {e.reason for e in old.escalations.all()} == {""}
+    assert SupportCase.objects.get(incident=old).outcome == ""
+    assert SupportAction.objects.get(case__incident=old).description == ""
+    # The statistics stay.
+    assert (old.types, old.organisation, old.occurred_on, old.submitted_at) == (
+        [IncidentType.THREAT],
+        organisation,
+        occurred_on,
+        submitted_at,
+    )
+    assert (old.status, old.triage_severity) == (Status.CLOSED, "high")
+
+    # Only the old incident's file is gone.
+    remaining = [p for p in private_storage_in_tmp.rglob("*") if p.is_file()]
+    assert len(remaining) == 2
+    for untouched in (recent, still_open):
+        fresh = Incident.objects.get(pk=untouched.pk)
+        assert fresh.anonymised_at is None
+        assert fresh.description == "Wat er gebeurde"
+        assert fresh.officeholder_id == untouched.officeholder_id
+        assert fresh.identifiers.exists() and fresh.notes.exists() and fresh.evidence.exists()
+        assert SupportCase.objects.get(incident=fresh).outcome == "Geholpen"
+
+
+def test_link_reasons_of_an_anonymised_incident_are_removed():
+    """A link keeps the connection (a statistic) but loses its free-text reason."""
+    old = _closed(30)
+    other = IncidentFactory()
+    first, second = sorted([old, other], key=lambda i: i.pk)
+    IncidentLink.objects.create(
+        from_incident=first,
+        to_incident=second,
+        kind="series",
+        reason="Zelfde dader",
+        created_at=timezone.now(),
+    )
+    services.incident_anonymise(incident=old)
+    assert IncidentLink.objects.get().reason == ""
+
+
+def test_the_officeholder_sees_the_retention_date_of_a_closed_incident(client, settings):
+    """The detail page of a closed incident says when its content will be removed."""
+    settings.RETENTION_MONTHS = 24
+    incident = _closed(1)
+    client.force_login(incident.officeholder)
+    page = client.get(incident.get_absolute_url()).content.decode()
+    ends = timezone.localtime(incident.retention_ends_at()).date()
+    assert "Bewaard tot" in page
+    assert ends.strftime("%Y") in page
+    assert incident.retention_ends_at() > timezone.now()
+
+
+def test_the_retention_task_is_scheduled(settings):
+    """The beat schedule runs the retention task."""
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "incidents.tasks.anonymise_expired_incidents" in tasks
+
+
+def test_anonymised_incident_has_no_event_content_left():
+    """Every event left on an anonymised incident has an empty payload and no officeholder."""
+    old = _with_content(_closed(26))
+    officeholder = old.officeholder
+    services.incident_anonymise(incident=old)
+    assert not Event.objects.filter(incident=old, actor=officeholder).exists()
+    assert {tuple(e.payload) for e in Event.objects.filter(incident=old)} == {()}
+
+
+def test_an_anonymised_incident_cannot_be_reopened(registrar):
+    """After retention there is nothing left to work on: reopening is refused."""
+    old = _closed(30, officeholder=UserFactory(organisation__desk=registrar.desk))
+    services.incident_anonymise(incident=old)
+    old = Incident.objects.get(pk=old.pk)
+    with pytest.raises(TransitionNotAllowed):
+        services.incident_reopen(incident=old, actor=registrar, reason="Toch", version=old.version)
