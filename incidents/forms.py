@@ -118,7 +118,14 @@ class QuickReportForm(SubmissionTokenMixin):
         max_length=300,
         error_messages={"required": _("Schrijf in één zin wat er gebeurde.")},
     )
-    evidence = EvidenceField(label=_("Bestand (mag leeg)"), max_files=1, help_text=EVIDENCE_HELP)
+    evidence = EvidenceField(
+        label=_("Bestand (mag leeg)"),
+        max_files=1,
+        help_text=_(
+            "Eén foto, schermafbeelding, PDF, e-mail (.eml) of tekstbestand van ten hoogste "
+            "10 MB. Bij foto's halen wij verborgen gegevens weg, zoals de plaats."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -48,7 +48,7 @@ from incidents.models import (
 from incidents.signals import incident_event_recorded
 from portal.constants import Role
 from portal.crypto import identifier_hash
-from portal.models import User
+from portal.models import Notification, User
 from portal.selectors import desk_for_organisation
 
 Identifiers = Iterable[tuple[str, str]]
@@ -759,6 +759,10 @@ def incident_anonymise(*, incident: Incident) -> Incident:
         if officeholder_id is not None:
             locked.messages.filter(author_id=officeholder_id).update(author=None)
             locked.events.filter(actor_id=officeholder_id).update(actor=None)
+            # Their own notifications would still tie them to this reference.
+            Notification.objects.filter(
+                recipient_id=officeholder_id, reference=locked.reference
+            ).delete()
         locked.events.update(payload={})
         IncidentLink.objects.filter(from_incident=locked).update(reason="")
         IncidentLink.objects.filter(to_incident=locked).update(reason="")

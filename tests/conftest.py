@@ -2,6 +2,7 @@
 
 import os
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -162,3 +163,16 @@ def private_storage_in_tmp(settings, tmp_path):
     private_storage._wrapped = empty
     yield tmp_path / "private"
     private_storage._wrapped = empty
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """A context manager that runs the on-commit callbacks of its block (nested ones too), as a
+    real commit would; a failing callback fails the test (see on_commit_errors_fail_the_test)."""
+
+    @contextmanager
+    def run():
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            yield callbacks
+
+    return run

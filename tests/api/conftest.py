@@ -9,15 +9,13 @@ one, so that every cross-desk and cross-officeholder attempt uses a real referen
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import caches
-from django.utils.functional import empty
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from incidents import services as incident_services
 from incidents.constants import IncidentType
 from incidents.evidence import evidence_inspect
-from incidents.models import Evidence, Incident, private_storage
+from incidents.models import Evidence, Incident
 from portal.models import Notification, User
 from portal.services import api_token_create
 from support import services as support_services
@@ -50,16 +48,6 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """DRF's throttles count requests in the default cache: every test starts from zero."""
-    for cache in caches.all():
-        cache.clear()
-    yield
-    for cache in caches.all():
-        cache.clear()
-
-
 @pytest.fixture
 def throttle_rates(settings, monkeypatch):
     """`throttle_rates(anon=..., user=...)`: other API rates for this test only.
@@ -74,21 +62,6 @@ def throttle_rates(settings, monkeypatch):
         monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
 
     return set_rates
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The world creates many users and logs few in: a fast hasher keeps the tests quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def private_storage_in_tmp(settings, tmp_path):
-    """Evidence written by an API test lands in a temporary private root, not in var/private."""
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-    private_storage._wrapped = empty
-    yield tmp_path / "private"
-    private_storage._wrapped = empty
 
 
 def text_evidence(name: str = "verklaring.txt", text: str = "Verklaring van een getuige."):

@@ -36,7 +36,7 @@ from tests.factories import (
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.usefixtures("private_storage_in_tmp", "fast_password_hashing"),
+    pytest.mark.usefixtures("private_storage_in_tmp"),
 ]
 
 

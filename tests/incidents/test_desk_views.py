@@ -39,7 +39,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = pytest.mark.django_db
 
 STALE_TEXT = "Deze melding is intussen door iemand anders gewijzigd"
 

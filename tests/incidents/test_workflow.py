@@ -12,8 +12,6 @@ from incidents.models import Escalation
 from incidents.services import incident_close, incident_escalate, incident_take, incident_transition
 from tests.factories import IncidentFactory, UserFactory
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 # DESIGN.md, "Status workflows", written out independently of incidents.workflow:
 # (from, to): (roles that may take the step, what they must give)
 DESIGN_TABLE = {

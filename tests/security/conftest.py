@@ -6,37 +6,9 @@ member of the Ondersteuningsteam and an admin, with real evidence, support cases
 """
 
 import pytest
-from django.core.cache import caches
-from django.utils.functional import empty
 
-from incidents.models import private_storage
 from tests.api.conftest import World, token_client, world_build
 from tests.conftest import verified_login
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Throttles and login protection count in the cache: every test starts from zero."""
-    for cache in caches.all():
-        cache.clear()
-    yield
-    for cache in caches.all():
-        cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The world creates many users: a fast hasher keeps the tests quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def private_storage_in_tmp(settings, tmp_path):
-    """Evidence written by a test lands in a temporary private root, not in var/private."""
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-    private_storage._wrapped = empty
-    yield tmp_path / "private"
-    private_storage._wrapped = empty
 
 
 @pytest.fixture

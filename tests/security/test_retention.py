@@ -12,6 +12,7 @@ from incidents.errors import TransitionNotAllowed
 from incidents.models import Event, Evidence, Incident, IncidentLink, months_after
 from incidents.selectors import incidents_due_for_retention
 from incidents.tasks import anonymise_expired_incidents
+from portal.models import Notification
 from support.constants import ServiceType
 from support.models import SupportAction, SupportCase
 from tests.factories import (
@@ -174,6 +175,25 @@ def test_anonymised_incident_has_no_event_content_left():
     services.incident_anonymise(incident=old)
     assert not Event.objects.filter(incident=old, actor=officeholder).exists()
     assert {tuple(e.payload) for e in Event.objects.filter(incident=old)} == {()}
+
+
+def test_the_officeholders_notifications_about_an_anonymised_incident_are_removed(registrar):
+    """Their own notifications would still tie the officeholder to the reference: gone.
+    Staff notifications (a reference and a link, no person) stay."""
+    old = _closed(26)
+    officeholder = old.officeholder
+    for person in (officeholder, registrar):
+        Notification.objects.create(
+            recipient=person,
+            event_key=f"test:{person.pk}",
+            kind="status_changed",
+            reference=old.reference,
+            link="/",
+            created_at=timezone.now(),
+        )
+    services.incident_anonymise(incident=old)
+    assert not Notification.objects.filter(recipient=officeholder).exists()
+    assert Notification.objects.filter(recipient=registrar, reference=old.reference).exists()
 
 
 def test_an_anonymised_incident_cannot_be_reopened(registrar):

@@ -23,12 +23,6 @@ SECRET_OUTCOME = "Geheime uitkomst: advocaat ingeschakeld voor de familie."
 SECRET_DESCRIPTION = "Afspraak met de advocaat over de buurman op de Dorpsstraat."
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """These tests create many users: a fast hasher keeps them quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _planned_case(support_user) -> SupportCase:
     """An acknowledged case with one action shared with the desk and one kept in the team."""
     case = escalated_case()

@@ -4,9 +4,7 @@ Celery runs tasks eagerly in these tests (tests/conftest.py); the real-worker va
 test_reliability.py.
 """
 
-import logging
 import threading
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -36,31 +34,6 @@ from tests.factories import (
 )
 
 THREAD_TIMEOUT = 30
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """These tests create users and log none in: a fast hasher keeps them quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks, caplog):
-    """A context manager that runs the on-commit callbacks of its block (nested ones too), as a
-    real commit would, and fails the test when one of them logged an error."""
-
-    @contextmanager
-    def run():
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            yield callbacks
-        errors = [
-            record.getMessage()
-            for record in caplog.records
-            if record.name == "django.test" and record.levelno >= logging.ERROR
-        ]
-        assert not errors, f"on_commit callbacks failed: {errors}"
-
-    return run
 
 
 def _escalation_mails(outbox, incident):

@@ -24,15 +24,9 @@ from support.models import EscalationRule, SupportCase
 from support.services import incident_rules_apply, support_case_return
 from tests.factories import IncidentFactory, PerpetratorIdentifierFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = pytest.mark.django_db
 
 DEFAULT_RULES = importlib.import_module("support.migrations.0002_default_rules").DEFAULT_RULES
-
-
-@pytest.fixture
-def fast_password_hashing(settings):
-    """These tests create many users and log none in."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -27,12 +27,6 @@ from tests.support import escalated_case
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """These tests create many users and log none in by password: a fast hasher is enough."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def member(db):
     """A member of the Ondersteuningsteam with a name the officeholder will read."""

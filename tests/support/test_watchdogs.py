@@ -1,7 +1,5 @@
 """The watchdogs on Celery beat: triage deadlines, unacknowledged escalations, the sweeper."""
 
-import logging
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -19,31 +17,6 @@ from support.tasks import sweep_pending, watch_triage_deadlines, watch_unacknowl
 from tests.factories import EscalationFactory, EventFactory, IncidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """These tests create users and log none in: a fast hasher keeps them quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks, caplog):
-    """A context manager that runs the on-commit callbacks of its block (nested ones too), as a
-    real commit would, and fails the test when one of them logged an error."""
-
-    @contextmanager
-    def run():
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            yield callbacks
-        errors = [
-            record.getMessage()
-            for record in caplog.records
-            if record.name == "django.test" and record.levelno >= logging.ERROR
-        ]
-        assert not errors, f"on_commit callbacks failed: {errors}"
-
-    return run
 
 
 @pytest.fixture
