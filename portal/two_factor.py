@@ -61,6 +61,18 @@ def backup_codes_create(*, user) -> list[str]:
     return codes
 
 
+@transaction.atomic
+def second_factor_remove(*, user) -> int:
+    """Remove the person's authenticator app and backup codes. Returns how many devices went.
+
+    Only for people who may log in without a second factor (officeholders): callers check
+    `portal.access.user_must_use_second_factor` first.
+    """
+    removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    backup, _ = StaticDevice.objects.filter(user=user).delete()
+    return removed + backup
+
+
 def totp_secret_text(device: TOTPDevice) -> str:
     """The secret as an authenticator app asks for it (base32), in groups of four."""
     secret = b32encode(device.bin_key).decode()

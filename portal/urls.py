@@ -10,6 +10,7 @@ auth_patterns = [
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
     path("tweestapsverificatie/", views.two_factor_verify, name="two_factor_verify"),
     path("tweestapsverificatie/instellen/", views.two_factor_setup, name="two_factor_setup"),
+    path("tweestapsverificatie/uitzetten/", views.two_factor_remove, name="two_factor_remove"),
     path(
         "tweestapsverificatie/reservecodes/",
         views.two_factor_backup_codes_renew,

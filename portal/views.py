@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
@@ -237,6 +238,24 @@ def two_factor_backup_codes_renew(request):
         "portal/two_factor_backup_codes.html",
         {"codes": codes, "next": reverse("profile")},
     )
+
+
+@login_required
+@require_POST
+def two_factor_remove(request):
+    """An officeholder switches the code off again, after confirming with their password.
+
+    Staff must keep it: for them this page does not exist (404).
+    """
+    if user_must_use_second_factor(request.user):
+        raise Http404
+    if not request.user.check_password(request.POST.get("password", "")):
+        messages.error(request, _("Het wachtwoord klopt niet. Er is niets veranderd."))
+    elif two_factor.second_factor_remove(user=request.user):
+        messages.success(
+            request, _("Inloggen met een code staat uit. U logt nu in met alleen uw wachtwoord.")
+        )
+    return redirect("profile")
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

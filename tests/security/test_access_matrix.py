@@ -88,6 +88,9 @@ TABLE = [
      PROFILE),
     ("two_factor_setup", "POST", LOGIN, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE,
      PROFILE),
+    # Only officeholders may switch the code off; for staff the page does not exist.
+    ("two_factor_remove", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    ("two_factor_remove", "POST", LOGIN, PROFILE, PROFILE, 404, 404, 404, 404, CODE),
     ("two_factor_backup_codes_renew", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
     ("two_factor_backup_codes_renew", "POST", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
     ("password_change", "GET", LOGIN, 200, 200, 200, 200, 200, 200, CODE),

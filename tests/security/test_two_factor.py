@@ -19,6 +19,7 @@ PASSWORD = "een-lang-wachtwoord-voor-tests"
 LOGIN_URL = "/account/inloggen/"
 VERIFY_URL = "/account/tweestapsverificatie/"
 SETUP_URL = "/account/tweestapsverificatie/instellen/"
+REMOVE_URL = "/account/tweestapsverificatie/uitzetten/"
 QUEUE_URL = "/meldpunt/"
 
 
@@ -140,6 +141,40 @@ def test_an_officeholder_who_chose_a_second_factor_needs_it(client, officeholder
     assert client.get("/").status_code == 302
     client.post(VERIFY_URL, {"code": totp_code(device)})
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_officeholder_can_switch_the_code_off_with_their_password(client, officeholder):
+    """With the right password the app and backup codes go and the next login needs only the
+    password; a wrong password changes nothing."""
+    _with_password(officeholder)
+    device = _device(officeholder)
+    client.post(LOGIN_URL, {"username": officeholder.username, "password": PASSWORD})
+    client.post(VERIFY_URL, {"code": totp_code(device)})
+
+    response = client.post(REMOVE_URL, {"password": "niet-mijn-wachtwoord"}, follow=True)
+    assert "Het wachtwoord klopt niet" in response.content.decode()
+    assert TOTPDevice.objects.filter(user=officeholder).exists()
+
+    response = client.post(REMOVE_URL, {"password": PASSWORD}, follow=True)
+    assert "Inloggen met een code staat uit" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=officeholder).exists()
+    client.logout()
+    response = client.post(LOGIN_URL, {"username": officeholder.username, "password": PASSWORD})
+    assert not response["Location"].startswith(VERIFY_URL)
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_cannot_switch_the_code_off(client, registrar):
+    """For a registrar the code is mandatory: the page does not exist and the device stays."""
+    _with_password(registrar)
+    device = _device(registrar)
+    client.post(LOGIN_URL, {"username": registrar.username, "password": PASSWORD})
+    client.post(VERIFY_URL, {"code": totp_code(device)})
+
+    assert client.post(REMOVE_URL, {"password": PASSWORD}).status_code == 404
+    assert TOTPDevice.objects.filter(user=registrar).exists()
 
 
 @pytest.mark.django_db
