@@ -8,6 +8,9 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Portaal: mensen en organisaties")
 
+    def ready(self):
+        from portal import checks  # noqa: F401  (registers the development-secrets check)
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     default = False

@@ -5,3 +5,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 application = get_wsgi_application()
+
+from portal.checks import refuse_development_secrets  # noqa: E402  (needs the app registry)
+
+refuse_development_secrets()

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -90,12 +91,13 @@ def test_compose_file_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
-    """Set up Django in a fresh Python with exactly these overrides of the environment."""
+    """Load the WSGI application (what gunicorn starts) in a fresh Python with exactly these
+    overrides of the environment."""
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings"}
     environment.pop("SECRET_KEY", None)
     environment.update(env)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('settings loaded')"],
+        [sys.executable, "-c", "import portal.wsgi; print('settings loaded')"],
         cwd=settings.BASE_DIR,
         env=environment,
         capture_output=True,
@@ -119,6 +121,53 @@ def test_debug_off_refuses_the_development_secret_key_given_explicitly():
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
+
+
+def test_development_commands_work_without_production_secrets():
+    """`makemigrations --check` needs no secrets: only what serves data refuses them."""
+    environment = {**os.environ, "DEBUG": "false"}
+    for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "IDENTIFIER_HASH_KEY"):
+        environment.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_celery_worker_and_beat_refuse_the_development_secrets(tmp_path):
+    """A real worker or beat with DEBUG off exits at once on the development secret key."""
+    # The embedded stack in a temporary folder: SQLite (beat's schedule lives in the database)
+    # and the filesystem broker, so no server is needed.
+    environment = {**os.environ, "VAR_DIR": str(tmp_path)}
+    for name in ("SECRET_KEY", "CELERY_BROKER_URL", "DATABASE_URL"):
+        environment.pop(name, None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
+        cwd=settings.BASE_DIR,
+        env={**environment, "DEBUG": "true"},
+        check=True,
+        timeout=120,
+    )
+    environment["DEBUG"] = "false"
+    celery = str(Path(sys.executable).with_name("celery"))
+    for command in (["worker", "--pool=solo"], ["beat"]):
+        result = subprocess.run(
+            [celery, "-A", "portal", *command, "--loglevel=ERROR"],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode != 0, command
+        assert "SECRET_KEY is the development key" in result.stderr + result.stdout, command
 
 
 def test_debug_off_with_a_real_secret_key_loads():

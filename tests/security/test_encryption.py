@@ -354,14 +354,15 @@ def test_identifiers_are_stored_as_a_keyed_hash_and_still_match(settings, db):
 
 
 def test_production_refuses_the_development_keys():
-    """With DEBUG off, settings refuse the public development encryption and hash keys."""
+    """With DEBUG off, the web application refuses the public development encryption and hash
+    keys."""
     env = {
         "PATH": "/usr/bin:/bin",
         "DEBUG": "false",
         "SECRET_KEY": "a-production-like-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
     }
-    script = "import portal.settings"
+    script = "import portal.wsgi"  # what gunicorn starts
     for extra, complaint in (
         ({"IDENTIFIER_HASH_KEY": "a-real-hash-key-0123456789"}, "FIELD_ENCRYPTION_KEYS"),
         ({"FIELD_ENCRYPTION_KEYS": NEW_KEY}, "IDENTIFIER_HASH_KEY"),
