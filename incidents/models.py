@@ -336,7 +336,11 @@ class Event(models.Model):
         verbose_name = _("gebeurtenis")
         verbose_name_plural = _("gebeurtenissen")
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["incident", "created_at"], name="event_incident_time")]
+        indexes = [
+            models.Index(fields=["incident", "created_at"], name="event_incident_time"),
+            # The sweeper looks up recent events every minute (support.services.pending_events).
+            models.Index(fields=["created_at"], name="event_created"),
+        ]
 
     def __str__(self):
         return f"{self.incident_id} {self.kind}"
