@@ -33,6 +33,8 @@ test: export DEBUG = false
 test: export SECRET_KEY = test-only-secret-key-that-is-long-enough-for-django-checks-0123456789
 test: export FIELD_ENCRYPTION_KEYS = dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA=
 test: export IDENTIFIER_HASH_KEY = test-only-identifier-hash-key-0123456789
+# The demo data and the benchmarks (devtools) are tested too; production never loads them.
+test: export DEVELOPMENT_TOOLS = true
 test: lint translations
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
@@ -72,6 +74,7 @@ bench: export DEBUG = false
 bench: export SECRET_KEY = bench-only-secret-key-that-is-long-enough-for-django-checks-0123456789
 bench: export FIELD_ENCRYPTION_KEYS = YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=
 bench: export IDENTIFIER_HASH_KEY = bench-only-identifier-hash-key-0123456789
+bench: export DEVELOPMENT_TOOLS = true
 bench:
 	@need=""; for pkg in postgresql redis-server libpq-dev; do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = _("Meldingen")
+
+    def ready(self):
+        from incidents import notify
+        from incidents.services import INCIDENT_EVENT_TOPIC
+        from portal.outbox import consumer_register
+
+        # Who among the officeholder and the desk hears about an event.
+        consumer_register(
+            topic=INCIDENT_EVENT_TOPIC,
+            name="incidents.notify",
+            handler=notify.incident_event_notify,
+            kinds=notify.NOTIFYING_KINDS,
+        )

@@ -113,9 +113,6 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Ingetrokken")
 
 
-OPEN_STATUSES = frozenset({Status.SUBMITTED, Status.IN_TRIAGE, Status.ESCALATED})
-
-
 class TriageSeverity(models.TextChoices):
     LOW = "low", _("Laag")
     MEDIUM = "medium", _("Middel")
@@ -181,6 +178,7 @@ class EventKind(models.TextChoices):
     MESSAGE = "message", _("Bericht")
     NOTE = "note", _("Interne notitie")
     LINKED = "linked", _("Gekoppeld aan een andere melding")
+    IDENTIFIERS_CHANGED = "identifiers_changed", _("Kenmerken van de dader gewijzigd")
     MARKED_DUPLICATE = "marked_duplicate", _("Dubbele melding")
     ESCALATED = "escalated", _("Doorgegeven aan het Ondersteuningsteam")
     ESCALATION_CLOSED = "escalation_closed", _("Ondersteuning afgerond")

@@ -1,30 +1,51 @@
-"""Errors that services raise. Each carries a message that can be shown to the user as is."""
+"""Refusals of the incidents domain: `portal.errors.DomainError` with codes of their own.
+
+Each carries a message that a page can show as is; the API maps `code` and `http_status`.
+"""
 
 from django.utils.translation import gettext_lazy as _
 
-
-class IncidentError(Exception):
-    default_message = _("Deze actie kan niet worden uitgevoerd.")
-
-    def __init__(self, message=None):
-        self.message = message or self.default_message
-        super().__init__(str(self.message))
+from portal import errors
 
 
-class TransitionNotAllowed(IncidentError):
+class IncidentError(errors.DomainError):
+    pass
+
+
+class TransitionNotAllowed(IncidentError, errors.NotAllowed):
+    code = "transition_not_allowed"
     default_message = _("Deze stap is niet mogelijk in de huidige status van de melding.")
 
 
-class StaleVersion(IncidentError):
+class StaleVersion(IncidentError, errors.StaleVersion):
     default_message = _(
         "Deze melding is intussen door iemand anders gewijzigd. Bekijk de nieuwe situatie "
         "en probeer het opnieuw. Uw tekst staat nog in het formulier."
     )
 
 
-class ReasonRequired(IncidentError):
+class ReasonRequired(IncidentError, errors.InputRequired):
+    code = "reason_required"
     default_message = _("Vul een reden of uitkomst in.")
 
 
-class EvidenceLimitReached(IncidentError):
+class FactsInvalid(IncidentError):
+    """Facts that contradict each other; `fields` says which and why."""
+
+    default_message = _("Niet alle gegevens zijn goed ingevuld.")
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__()
+        self.fields = fields
+
+
+class EvidenceLimitReached(IncidentError, errors.LimitReached):
+    http_status = 400
     default_message = _("Bij een melding passen ten hoogste 10 bestanden.")
+
+
+class IdentifierChangesLimited(IncidentError, errors.LimitReached):
+    default_message = _(
+        "De kenmerken van de dader zijn vandaag al vaak gewijzigd. Probeer het morgen opnieuw, "
+        "of stuur het meldpunt een bericht."
+    )

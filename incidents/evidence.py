@@ -17,9 +17,11 @@ import zipfile
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from incidents.constants import MAX_EVIDENCE_BYTES, EvidenceKind
+from portal.errors import DomainError
 
 Image.MAX_IMAGE_PIXELS = 60_000_000  # refuse decompression bombs
 
@@ -28,13 +30,20 @@ IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 ACCEPTED_IMAGE_INPUT = {"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"}
 
 
-class EvidenceRejected(Exception):
+class EvidenceRejected(DomainError):
     """The file is not acceptable; the message says why, in the user's language."""
 
+    code = "invalid"
+    default_message = gettext_lazy("Het bestand is geweigerd.")
+
     def __init__(self, file_name: str, reason: str):
+        super().__init__()
         self.file_name = file_name
         self.reason = reason
-        super().__init__(f"{file_name}: {reason}")
+        self.fields = {"file": [f"{file_name}: {reason}"]}
+
+    def __str__(self):
+        return f"{self.file_name}: {self.reason}"
 
 
 @dataclass(frozen=True)

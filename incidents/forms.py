@@ -6,15 +6,14 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from incidents import facts
 from incidents.constants import (
     FACT_FIELDS,
     MAX_EVIDENCE_BYTES,
     MAX_EVIDENCE_FILES,
-    ONLINE_CHANNELS,
     AffectedPerson,
     Channel,
     IdentifierKind,
@@ -28,6 +27,7 @@ from incidents.constants import (
     SupportWish,
 )
 from incidents.evidence import EvidenceRejected, evidence_inspect
+from portal.versioned import VersionedForm
 
 EVIDENCE_HELP = _(
     "Foto's, schermafbeeldingen, PDF, e-mail (.eml) of tekst. Ten hoogste 10 bestanden van "
@@ -72,11 +72,6 @@ class EvidenceField(forms.FileField):
         return inspected
 
 
-def _not_in_future(value):
-    if value and value > timezone.localdate():
-        raise ValidationError(_("Deze datum ligt in de toekomst. Kies vandaag of een eerdere dag."))
-
-
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -109,7 +104,7 @@ class QuickReportForm(SubmissionTokenMixin):
         label=_("Wanneer?"),
         widget=DateInput,
         initial=timezone.localdate,
-        validators=[_not_in_future],
+        validators=[facts.date_check],
         error_messages={"required": _("Vul de datum in.")},
     )
     occurred_at = forms.TimeField(label=_("Hoe laat? (mag leeg)"), widget=TimeInput, required=False)
@@ -323,69 +318,24 @@ class FullReportForm(SubmissionTokenMixin):
             ),
         )
 
+    # The rules themselves live in incidents.facts (the API and the services use them too).
     def clean_links(self):
-        links = _lines(self.cleaned_data["links"])
-        validate = URLValidator(schemes=["http", "https"])
-        for link in links:
-            try:
-                validate(link if "://" in link else f"https://{link}")
-            except ValidationError:
-                raise ValidationError(
-                    _("%(link)s is geen geldige link. Zet één link per regel.") % {"link": link}
-                ) from None
-        return "\n".join(links)
+        return facts.links_clean(_lines(self.cleaned_data["links"]))
 
     def clean_emails(self):
         emails = _lines(self.cleaned_data["emails"])
-        field = forms.EmailField()
-        for address in emails:
-            try:
-                field.clean(address)
-            except ValidationError:
-                raise ValidationError(
-                    _("%(value)s is geen geldig e-mailadres.") % {"value": address}
-                ) from None
+        facts.emails_check(emails)
         return "\n".join(emails)
 
     def clean_phones(self):
         phones = _lines(self.cleaned_data["phones"])
-        for phone in phones:
-            digits = [c for c in phone if c.isdigit()]
-            if len(digits) < 6 or any(c not in "0123456789+-() ." for c in phone):
-                raise ValidationError(
-                    _("%(value)s is geen geldig telefoonnummer.") % {"value": phone}
-                )
+        facts.phones_check(phones)
         return "\n".join(phones)
 
     def clean(self):
         data = super().clean()
-        has_identity = any(
-            data.get(f)
-            for f in ("perpetrator_kind", "perpetrator_relation", "handles", "emails", "phones")
-        )
-        if data.get("perpetrator_known") == PerpetratorKnown.UNKNOWN and has_identity:
-            self.add_error(
-                "perpetrator_known",
-                _(
-                    "U koos 'Nee, ik weet niet wie het is', maar vulde wel gegevens van de dader "
-                    "in. Kies 'Ja' of maak die velden leeg."
-                ),
-            )
-        channel = data.get("channel")
-        if (
-            channel
-            and channel not in ONLINE_CHANNELS
-            and (data.get("platform") or data.get("links"))
-        ):
-            self.add_error(
-                "platform",
-                _("Platform en links horen bij sociale media of een ander online kanaal."),
-            )
-        if data.get("police_report_number") and data.get("police_status") != PoliceStatus.REPORTED:
-            self.add_error(
-                "police_status",
-                _("U vulde een registratienummer in. Kies dan 'Aangifte gedaan'."),
-            )
+        for field, message in facts.facts_problems(data).items():
+            self.add_error(field, message)
         return data
 
     def facts(self) -> dict:
@@ -447,18 +397,11 @@ class WithdrawForm(forms.Form):
     )
 
 
-class CompleteReportForm(FullReportForm):
+class CompleteReportForm(VersionedForm, FullReportForm):
     """The full report for an incident that exists: no new files here (use follow-up)."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, with_evidence=False, **kwargs)
         self.fields.pop("submission_token")
         self.helper.layout.fields.remove("submission_token")
         self.helper.layout.fields.insert(0, "version")
-
-    def refresh_version(self, version: int) -> None:
-        """After a stale save: keep every typed value, but let the next save go through."""
-        self.data = self.data.copy()
-        self.data["version"] = version

@@ -24,6 +24,7 @@ from incidents.constants import (
 )
 from incidents.forms import DateInput, FullReportForm
 from incidents.selectors import STATUS_ALL, AssignedFilter, QueueSort
+from portal.versioned import VersionedForm
 
 
 def _any(label):
@@ -112,30 +113,19 @@ class QueueFilterForm(forms.Form):
         return {key: value for key, value in self.cleaned_data.items() if key not in self.errors}
 
 
-class VersionedForm(forms.Form):
-    """A change to the incident: sends back the version the registrar saw (stale check)."""
+class ActionForm(VersionedForm):
+    """One action of the incident workflow; its fields are the action's inputs."""
 
-    version = forms.IntegerField(
-        widget=forms.HiddenInput,
-        min_value=1,
-        error_messages={
-            "required": _("Open de melding opnieuw en probeer het nog eens."),
-            "invalid": _("Open de melding opnieuw en probeer het nog eens."),
-            "min_value": _("Open de melding opnieuw en probeer het nog eens."),
-        },
-    )
-
-    def refresh_version(self, version: int) -> None:
-        """After a stale save: keep every typed value, but let the next save go through."""
-        self.data = self.data.copy()
-        self.data[self.add_prefix("version")] = version
+    def inputs(self) -> dict:
+        """What the action service takes from this form (besides the version)."""
+        return {key: value for key, value in self.cleaned_data.items() if key != "version"}
 
 
-class TakeForm(VersionedForm):
+class TakeForm(ActionForm):
     prefix = "take"
 
 
-class AssignForm(VersionedForm):
+class AssignForm(ActionForm):
     prefix = "assign"
 
     assignee = forms.ModelChoiceField(
@@ -155,7 +145,7 @@ class AssignForm(VersionedForm):
         self.fields["assignee"].queryset = colleagues
 
 
-class TriageForm(VersionedForm):
+class TriageForm(ActionForm):
     prefix = "triage"
 
     triage_severity = forms.ChoiceField(
@@ -201,7 +191,7 @@ class TriageForm(VersionedForm):
         }
 
 
-class CloseForm(VersionedForm):
+class CloseForm(ActionForm):
     prefix = "close"
 
     outcome = forms.CharField(
@@ -213,7 +203,7 @@ class CloseForm(VersionedForm):
     )
 
 
-class ReopenForm(VersionedForm):
+class ReopenForm(ActionForm):
     prefix = "reopen"
 
     reason = forms.CharField(
@@ -224,7 +214,7 @@ class ReopenForm(VersionedForm):
     )
 
 
-class EscalateForm(VersionedForm):
+class EscalateForm(ActionForm):
     prefix = "escalate"
 
     reason = forms.CharField(
@@ -245,11 +235,13 @@ def _reference_field(label):
 
 
 class ReferenceCleanMixin:
+    """The other incident, by reference; the page looks it up in the registrar's scope."""
+
     def clean_reference(self):
         return self.cleaned_data["reference"].strip().upper()
 
 
-class LinkForm(ReferenceCleanMixin, forms.Form):
+class LinkForm(ReferenceCleanMixin, ActionForm):
     prefix = "link"
 
     reference = _reference_field(_("Kenmerk van de andere melding"))
@@ -261,7 +253,7 @@ class LinkForm(ReferenceCleanMixin, forms.Form):
     reason = forms.CharField(label=_("Toelichting (mag leeg)"), max_length=300, required=False)
 
 
-class DuplicateForm(ReferenceCleanMixin, VersionedForm):
+class DuplicateForm(ReferenceCleanMixin, ActionForm):
     prefix = "duplicate"
 
     reference = _reference_field(_("Kenmerk van de oorspronkelijke melding"))

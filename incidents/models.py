@@ -9,7 +9,6 @@ from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 from incidents.constants import (
-    OPEN_STATUSES,
     Advice,
     AffectedPerson,
     Channel,
@@ -233,10 +232,6 @@ class Incident(models.Model):
     def advice_labels(self) -> list[str]:
         return _labels(Advice, self.advice_given)
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
     def retention_ends_at(self):
         """When a closed incident is anonymised (RETENTION_MONTHS after closing), else None."""
         if self.closed_at is None or self.anonymised_at is not None:
@@ -438,3 +433,34 @@ class Escalation(models.Model):
 
     def rule_labels(self) -> list[str]:
         return _labels(EscalationRuleCode, self.rules)
+
+
+class PerpetratorMatch(models.Model):
+    """A staff-only signal: incidents of two different officeholders share a perpetrator
+    identifier. Stored once per pair, with the lower id first.
+
+    It escalates, links or changes nothing by itself, and nothing of it reaches either
+    officeholder: the desk sees it on its incident (and the other incident's reference only
+    when that one is its own), the Ondersteuningsteam sees both sides and decides.
+    """
+
+    first = models.ForeignKey(Incident, related_name="+", on_delete=models.CASCADE)
+    second = models.ForeignKey(Incident, related_name="+", on_delete=models.CASCADE)
+    # Which kinds of identifier the two have in common (codes, never the values).
+    kinds = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("zelfde dader (signaal)")
+        verbose_name_plural = _("zelfde dader (signalen)")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="match_unique"),
+            models.CheckConstraint(name="match_ordered", condition=Q(first__lt=models.F("second"))),
+        ]
+
+    def __str__(self):
+        return f"{self.first_id} ~ {self.second_id}"
+
+    def other_than(self, incident_id: int) -> int:
+        return self.second_id if self.first_id == incident_id else self.first_id

@@ -27,10 +27,11 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents import access
+from incidents.actions import OPEN, is_overdue, overdue_q
 from incidents.constants import (
     SERIOUS_SEVERITIES,
     EventKind,
+    IdentifierKind,
     MessageAudience,
     Status,
     TriageSeverity,
@@ -38,21 +39,30 @@ from incidents.constants import (
 from incidents.models import (
     Escalation,
     Event,
+    Evidence,
     Incident,
     IncidentLink,
     Message,
     PerpetratorIdentifier,
     months_after,
 )
+from incidents.policies import (
+    event_policy,
+    evidence_policy,
+    incident_policy,
+    match_policy,
+    message_policy,
+)
 from portal.constants import Role
-from portal.models import AccessLogEntry, Desk, Organisation, User
-from portal.selectors import site_configuration_get
+from portal.models import AccessLogEntry, Organisation, User
+from portal.policies import team_label, user_policy
+from portal.selectors import organisations_served_by
 
 
 def incident_list_for_officeholder(*, user) -> QuerySet[Incident]:
     """The officeholder's own incidents, newest first (one query, no joins needed)."""
     return (
-        access.incidents_visible_to(user)
+        incident_policy.queryset(user)
         .order_by("-submitted_at")
         .only(
             "reference", "occurred_on", "types", "status", "updated_at", "submitted_at", "is_quick"
@@ -65,7 +75,17 @@ def incident_detail_for(*, user, reference: str) -> Incident:
     queryset = Incident.objects.select_related(
         "organisation", "desk", "officeholder", "assignee", "filed_by", "duplicate_of"
     ).prefetch_related("evidence", "identifiers")
-    return access.incident_get_for(user, reference=reference, queryset=queryset)
+    return incident_policy.get(user, queryset=queryset, reference=reference)
+
+
+def evidence_get_for(*, user, reference: str, pk: int) -> Evidence:
+    """One evidence file of an incident this person may see, or 404 (one query)."""
+    return evidence_policy.get(
+        user,
+        queryset=Evidence.objects.select_related("incident"),
+        pk=pk,
+        incident__reference=reference,
+    )
 
 
 @dataclass(frozen=True)
@@ -85,26 +105,31 @@ def _actor_label(event: Event, viewer) -> str:
         return str(_("Automatische controle"))
     if viewer.pk == actor.pk:
         return str(_("U"))
-    if event.actor_role == Role.REGISTRAR and actor.desk_id:
-        return f"{actor} ({actor.desk})"
-    if event.actor_role == Role.SUPPORT:
-        return f"{actor} ({_('Ondersteuningsteam')})"
-    return str(actor)
+    return author_label(actor, event.actor_role)
+
+
+def author_label(person, role: str) -> str:
+    """Who did or wrote something, with their team: "Sanne de Vries (Meldpunt Utrecht)"."""
+    team = team_label(role=role, desk=person.desk if person.desk_id else None)
+    return f"{person} ({team})" if team else str(person)
 
 
 def _event_label(event: Event) -> str:
-    if event.kind == EventKind.STATUS_CHANGED:
-        return str(_("Nieuwe status: %(status)s") % {"status": Status(event.payload["to"]).label})
+    status = event.payload.get("to")
+    if event.kind == EventKind.STATUS_CHANGED and status in Status.values:
+        return str(_("Nieuwe status: %(status)s") % {"status": Status(status).label})
+    # After retention the payload is empty: the kind alone says what happened.
     return event.get_kind_display()
 
 
 def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
     """The incident's history as this user may see it, oldest first (three queries)."""
     events = list(
-        access.events_visible_to(user, incident=incident).select_related("actor", "actor__desk")
+        event_policy.queryset(user).filter(incident=incident).select_related("actor", "actor__desk")
     )
-    messages = {m.pk: m for m in access.messages_visible_to(user, incident=incident)}
-    notes = {n.pk: n for n in incident.notes.all()} if user.role != Role.OFFICEHOLDER else {}
+    messages = {m.pk: m for m in message_policy.queryset(user).filter(incident=incident)}
+    internal_allowed = incident_policy.allows(user, "view_internal", incident)
+    notes = {n.pk: n for n in incident.notes.all()} if internal_allowed else {}
     entries = []
     for event in events:
         text = ""
@@ -122,9 +147,9 @@ def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
             text = event.payload.get("outcome") or ""
             # Staff reasons (why escalated, returned, reopened) are internal; the officeholder
             # sees the outcome of a closed case and the reason they gave themselves.
-            if user.role != Role.OFFICEHOLDER or event.actor_id == user.pk:
+            if internal_allowed or event.actor_id == user.pk:
                 text = text or event.payload.get("reason") or ""
-        elif event.kind == EventKind.ESCALATED and user.role != Role.OFFICEHOLDER:
+        elif event.kind == EventKind.ESCALATED and internal_allowed:
             text = event.payload.get("reason") or ""
         internal = event.kind == EventKind.NOTE or (
             event.kind == EventKind.MESSAGE
@@ -145,18 +170,26 @@ def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
 
 
 def thread_for(*, user, incident: Incident, audience: str) -> list[Message]:
-    if audience not in access.message_audiences_for(user):
-        return []
-    return list(
-        incident.messages.filter(audience=audience).select_related("author", "author__desk")
+    """The messages of one channel of the incident that this person may read, oldest first.
+
+    Each carries `author_label` ("U", or the name with their team)."""
+    messages = list(
+        message_policy.queryset(user)
+        .filter(incident=incident, audience=audience)
+        .select_related("author", "author__desk")
     )
+    for message in messages:
+        author = message.author
+        if author is None:
+            message.author_label = str(_("Verwijderd"))
+        elif author.pk == user.pk:
+            message.author_label = str(_("U"))
+        else:
+            message.author_label = author_label(author, message.author_role)
+    return messages
 
 
 # --- Desk (meld- en steunpunt): queue, overview, linking --------------------------------------
-
-# Statuses in which the desk still has to triage; "triaged" means a triage severity is recorded.
-DESK_TRIAGE_STATUSES = (Status.SUBMITTED, Status.IN_TRIAGE)
-DESK_OPEN_STATUSES = (Status.SUBMITTED, Status.IN_TRIAGE, Status.ESCALATED)
 
 
 class QueueSort(TextChoices):
@@ -176,37 +209,20 @@ class AssignedFilter(TextChoices):
 STATUS_ALL = "all"
 
 
-def overdue_q(*, now: datetime) -> Q:
-    """Not yet triaged by the desk while the stored triage deadline has passed."""
-    return Q(status__in=DESK_TRIAGE_STATUSES, triage_severity="", triage_due_at__lt=now)
-
-
 def incident_is_overdue(incident: Incident, *, now: datetime | None = None) -> bool:
-    """The same rule as `overdue_q`, for one incident that is already loaded."""
+    """Not yet triaged while the stored deadline has passed (`incidents.actions.overdue_q`)."""
+    return is_overdue(incident, now=now or timezone.now())
+
+
+def colleagues_to_assign(*, user) -> QuerySet[User]:
+    """Who this person may make the handler of an incident (colleagues of the desk)."""
+    return user_policy.queryset(user, "assign_incident_to").order_by("first_name", "last_name")
+
+
+def officeholders_to_file_for(*, user) -> QuerySet[User]:
+    """The officeholders this person may file an incident for (the desk: those it serves)."""
     return (
-        incident.status in DESK_TRIAGE_STATUSES
-        and not incident.triage_severity
-        and incident.triage_due_at < (now or timezone.now())
-    )
-
-
-def desk_organisations(*, desk: Desk) -> QuerySet[Organisation]:
-    """The organisations whose incidents this desk handles (the fallback desk also gets those
-    without a desk of their own), in one query."""
-    served = Q(desk=desk)
-    if site_configuration_get().fallback_desk_id == desk.pk:
-        served |= Q(desk__isnull=True)
-    return Organisation.objects.filter(served).order_by("name")
-
-
-def desk_officeholders(*, desk: Desk) -> QuerySet[User]:
-    """Active officeholders of the organisations the desk serves: for whom it may file."""
-    return (
-        User.objects.filter(
-            role=Role.OFFICEHOLDER,
-            is_active=True,
-            organisation__in=desk_organisations(desk=desk),
-        )
+        user_policy.queryset(user, "file_for")
         .select_related("organisation")
         .order_by("last_name", "first_name", "username")
     )
@@ -247,7 +263,7 @@ def incident_queue_for(*, user, filters: Mapping[str, Any]) -> QuerySet[Incident
     """
     now = timezone.now()
     incidents = (
-        access.incidents_visible_to(user)
+        incident_policy.queryset(user)
         .select_related("organisation", "officeholder", "assignee")
         .annotate(
             is_overdue=ExpressionWrapper(overdue_q(now=now), output_field=BooleanField()),
@@ -260,7 +276,7 @@ def incident_queue_for(*, user, filters: Mapping[str, Any]) -> QuerySet[Incident
     elif status:
         incidents = incidents.filter(status=status)
     else:
-        incidents = incidents.filter(status__in=DESK_OPEN_STATUSES)
+        incidents = incidents.filter(status__in=sorted(OPEN))
     for field in ("triage_severity", "reporter_severity", "channel"):
         if filters.get(field):
             incidents = incidents.filter(**{field: filters[field]})
@@ -313,11 +329,11 @@ class DeskOverview:
 def desk_overview_for(*, user) -> DeskOverview:
     """Counts for the desk overview in three queries, whatever the number of incidents."""
     now = timezone.now()
-    visible = access.incidents_visible_to(user)
+    visible = incident_policy.queryset(user)
     counts = visible.aggregate(
         **{f"status_{status.value}": Count("pk", filter=Q(status=status)) for status in Status},
         overdue=Count("pk", filter=overdue_q(now=now)),
-        unassigned_open=Count("pk", filter=Q(status__in=DESK_OPEN_STATUSES, assignee__isnull=True)),
+        unassigned_open=Count("pk", filter=Q(status__in=sorted(OPEN), assignee__isnull=True)),
     )
     month_start = _month_start(timezone.localdate(now))
     per_organisation = dict(
@@ -326,7 +342,7 @@ def desk_overview_for(*, user) -> DeskOverview:
         .values_list("organisation_id")
         .annotate(count=Count("pk"))
     )
-    organisations = list(desk_organisations(desk=user.desk)) if user.desk_id else []
+    organisations = list(organisations_served_by(desk_id=user.desk_id)) if user.desk_id else []
     known = {organisation.pk for organisation in organisations}
     # Incidents routed here earlier, from an organisation this desk no longer serves.
     missing = [pk for pk in per_organisation if pk not in known]
@@ -336,7 +352,7 @@ def desk_overview_for(*, user) -> DeskOverview:
         by_status=[
             (status.value, status.label, counts[f"status_{status.value}"]) for status in Status
         ],
-        open_total=sum(counts[f"status_{status.value}"] for status in DESK_OPEN_STATUSES),
+        open_total=sum(counts[f"status_{status.value}"] for status in OPEN),
         overdue=counts["overdue"],
         unassigned_open=counts["unassigned_open"],
         month_start=month_start.date(),
@@ -349,7 +365,7 @@ def desk_overview_for(*, user) -> DeskOverview:
 
 def incident_find_for(*, user, reference: str) -> Incident | None:
     """The incident with this reference if `user` may see it, else None (never says why)."""
-    return access.incidents_visible_to(user).filter(reference=reference.strip().upper()).first()
+    return incident_policy.queryset(user).filter(reference=reference.strip().upper()).first()
 
 
 def link_suggestions_for(*, user, incident: Incident) -> list[Incident]:
@@ -369,7 +385,7 @@ def link_suggestions_for(*, user, incident: Incident) -> list[Incident]:
         Q(from_incident=incident) | Q(to_incident=incident)
     ).values_list("from_incident_id", "to_incident_id")
     return list(
-        access.incidents_visible_to(user)
+        incident_policy.queryset(user, "view_internal")
         .filter(Exists(shared.filter(incident=OuterRef("pk"))))
         .exclude(pk=incident.pk)
         .exclude(pk__in=Subquery(linked.values("from_incident_id")))
@@ -378,6 +394,45 @@ def link_suggestions_for(*, user, incident: Incident) -> list[Incident]:
         .prefetch_related(Prefetch("identifiers", shared, to_attr="shared_identifiers"))
         .order_by("-submitted_at")[:20]
     )
+
+
+@dataclass(frozen=True)
+class MatchRow:
+    """A staff-only "same perpetrator" signal as one person may see it."""
+
+    other_reference: str  # empty when the other incident is outside the viewer's scope
+    other_desk: str
+    kinds: list[str]
+    created_at: datetime
+
+
+def matches_for(*, user, incident: Incident) -> list[MatchRow]:
+    """The "same perpetrator" signals of `incident` that this person may see (two queries).
+
+    The other incident's reference is shown only when that incident is in the person's own
+    scope; otherwise the row only says that it was also reported at another desk.
+    """
+    matches = list(
+        match_policy.queryset(user)
+        .filter(Q(first=incident) | Q(second=incident))
+        .select_related("first__desk", "second__desk")
+    )
+    others = [m.second if m.first_id == incident.pk else m.first for m in matches]
+    visible = set(
+        incident_policy.queryset(user, "view_internal")
+        .filter(pk__in=[other.pk for other in others])
+        .values_list("pk", flat=True)
+    )
+    labels = dict(IdentifierKind.choices)
+    return [
+        MatchRow(
+            other_reference=other.reference if other.pk in visible else "",
+            other_desk=str(other.desk),
+            kinds=[str(labels.get(kind, kind)) for kind in match.kinds],
+            created_at=match.created_at,
+        )
+        for match, other in zip(matches, others, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -390,7 +445,7 @@ class LinkedIncident:
 
 def linked_incidents_for(*, user, incident: Incident) -> list[LinkedIncident]:
     """Incidents linked to `incident` that `user` may see (others are left out); one query."""
-    visible = access.incidents_visible_to(user).values("pk")
+    visible = incident_policy.queryset(user, "view_internal").values("pk")
     links = IncidentLink.objects.filter(
         Q(from_incident=incident, to_incident__in=visible)
         | Q(to_incident=incident, from_incident__in=visible)
@@ -405,7 +460,7 @@ def linked_incidents_for(*, user, incident: Incident) -> list[LinkedIncident]:
 def duplicates_of_for(*, user, incident: Incident) -> list[Incident]:
     """Incidents that `user` may see and that were closed as a duplicate of `incident`."""
     return list(
-        access.incidents_visible_to(user)
+        incident_policy.queryset(user, "view_internal")
         .filter(duplicate_of=incident)
         .only("reference", "submitted_at")
         .order_by("submitted_at")
@@ -471,7 +526,7 @@ def officeholder_data_export(*, user) -> dict[str, Any]:
     staff channel or events hidden from them. Serialisable as JSON as is.
     """
     incidents = (
-        access.incidents_visible_to(user)
+        incident_policy.queryset(user)
         .filter(officeholder=user)
         .select_related("organisation")
         .prefetch_related(

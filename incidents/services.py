@@ -1,20 +1,25 @@
 """Every write to incidents. Each service is atomic, checks what it must, and records an Event.
 
-Callers (views, API, tasks) check access first with `incidents.access`; services check the
-workflow table, the actor's role, the stale `version`, and the facts themselves.
+Services check the policies themselves (`incidents.policies`: who may do this to this incident
+now), the stale `version`, and the facts; the edges ask the same policies to decide what to
+offer. Every event is recorded with its outbox entries in the same transaction
+(`portal.outbox`), which is how the rest of the portal hears what happened.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import deadlines, workflow
+from incidents import deadlines
+from incidents.actions import SYSTEM, Action, action_get
 from incidents.constants import (
     FACT_FIELDS,
     MAX_EVIDENCE_FILES,
@@ -26,12 +31,15 @@ from incidents.constants import (
 )
 from incidents.errors import (
     EvidenceLimitReached,
+    FactsInvalid,
+    IdentifierChangesLimited,
     IncidentError,
     ReasonRequired,
     StaleVersion,
     TransitionNotAllowed,
 )
 from incidents.evidence import InspectedFile
+from incidents.facts import facts_problems
 from incidents.identifiers import identifier_normalise
 from incidents.models import (
     Escalation,
@@ -42,20 +50,21 @@ from incidents.models import (
     Message,
     Note,
     PerpetratorIdentifier,
+    PerpetratorMatch,
     ReferenceSequence,
     private_storage,
 )
-from incidents.signals import incident_event_recorded
-from portal.constants import Role
+from incidents.policies import incident_policy, message_policy
 from portal.crypto import identifier_hash
 from portal.models import Notification, User
+from portal.outbox import outbox_record
+from portal.policies import user_policy
 from portal.selectors import desk_for_organisation
 
 Identifiers = Iterable[tuple[str, str]]
 
-
-def _actor_role(actor: User | None) -> str:
-    return actor.role if actor is not None else workflow.SYSTEM
+# The topic under which incident events reach the outbox's consumers.
+INCIDENT_EVENT_TOPIC = "incident_event"
 
 
 def event_record(
@@ -67,33 +76,21 @@ def event_record(
     visible_to_officeholder: bool | None = None,
     visible_to_desk: bool = True,
 ) -> Event:
-    """Append an event and announce it after commit through `incident_event_recorded`."""
+    """Append an event, with the work for every consumer of incident events (the outbox)."""
     if visible_to_officeholder is None:
         visible_to_officeholder = kind in OFFICEHOLDER_VISIBLE_EVENTS
-    event = Event.objects.create(
-        incident=incident,
-        kind=kind,
-        actor=actor,
-        actor_role=_actor_role(actor),
-        created_at=timezone.now(),
-        payload=dict(payload or {}),
-        visible_to_officeholder=visible_to_officeholder,
-        visible_to_desk=visible_to_desk,
-    )
-
-    def announce():
-        # Every receiver hears the event even if another one fails; a failure is then
-        # raised so that Django's robust on_commit logs it (the Event row stays the record).
-        responses = incident_event_recorded.send_robust(
-            sender=Event, event_id=event.pk, incident_id=incident.pk, kind=kind
+    with transaction.atomic():
+        event = Event.objects.create(
+            incident=incident,
+            kind=kind,
+            actor=actor,
+            actor_role=actor.role if actor is not None else SYSTEM,
+            created_at=timezone.now(),
+            payload=dict(payload or {}),
+            visible_to_officeholder=visible_to_officeholder,
+            visible_to_desk=visible_to_desk,
         )
-        errors = [response for _, response in responses if isinstance(response, Exception)]
-        if errors:
-            raise errors[0]
-
-    # A named function, not a partial: Django logs a failing robust callback by its
-    # __qualname__, and a partial has none (that AttributeError would escape the commit).
-    transaction.on_commit(announce, robust=True)
+        outbox_record(topic=INCIDENT_EVENT_TOPIC, object_id=event.pk, kind=kind)
     return event
 
 
@@ -113,19 +110,47 @@ def _triage_due_at(incident: Incident) -> Any:
     )
 
 
-def _identifiers_replace(*, incident: Incident, identifiers: Identifiers) -> None:
-    incident.identifiers.all().delete()
-    seen = set()
+def _identifier_keys(identifiers: Identifiers) -> dict[tuple[str, str], str]:
+    """{(kind, keyed hash of the normalised value): the value as typed}, once per identifier."""
+    keys = {}
     for kind, value in identifiers:
         value = value.strip()
         normalised = identifier_normalise(kind=kind, value=value) if value else ""
-        if not normalised or (kind, normalised) in seen:
-            continue
-        seen.add((kind, normalised))
-        # Only a keyed hash of the normalised value is stored: it matches the same perpetrator
-        # across incidents, but a database dump does not reveal it.
-        PerpetratorIdentifier.objects.create(
-            incident=incident, kind=kind, value=value, normalised=identifier_hash(normalised)
+        if normalised:
+            # Only a keyed hash of the normalised value is stored: it matches the same
+            # perpetrator across incidents, but a database dump does not reveal it.
+            keys.setdefault((kind, identifier_hash(normalised)), value)
+    return keys
+
+
+def _identifiers_replace(*, incident: Incident, actor: User, identifiers: Identifiers) -> None:
+    """Store the perpetrator identifiers; a change is recorded and limited per day.
+
+    The limit keeps anyone from probing, by changing identifiers over and over, whether
+    somebody else reported the same perpetrator (the match itself is staff-only anyway).
+    """
+    wanted = _identifier_keys(identifiers)
+    current = set(incident.identifiers.values_list("kind", "normalised"))
+    if set(wanted) == current:
+        return
+    since = timezone.now() - timedelta(days=1)
+    changes_today = incident.events.filter(
+        kind=EventKind.IDENTIFIERS_CHANGED, created_at__gte=since
+    ).count()
+    if changes_today >= settings.IDENTIFIER_CHANGES_PER_DAY:
+        raise IdentifierChangesLimited()
+    incident.identifiers.all().delete()
+    PerpetratorIdentifier.objects.bulk_create(
+        PerpetratorIdentifier(incident=incident, kind=kind, value=value, normalised=normalised)
+        for (kind, normalised), value in wanted.items()
+    )
+    if current or wanted:
+        event_record(
+            incident=incident,
+            kind=EventKind.IDENTIFIERS_CHANGED,
+            actor=actor,
+            payload={"added": len(set(wanted) - current), "removed": len(current - set(wanted))},
+            visible_to_officeholder=False,
         )
 
 
@@ -153,7 +178,7 @@ def _evidence_store(
 
 
 def _check_version(incident: Incident, version: int | None) -> None:
-    if version is not None and int(version) != incident.version:
+    if version is None or int(version) != incident.version:
         raise StaleVersion()
 
 
@@ -165,6 +190,17 @@ def _locked(incident: Incident) -> Incident:
         .select_related("organisation")
         .get(pk=incident.pk)
     )
+
+
+def _touch(incident: Incident) -> None:
+    incident.updated_at = timezone.now()
+    incident.save(update_fields=["updated_at"])
+
+
+def _facts_check(facts: Mapping[str, Any]) -> None:
+    problems = facts_problems(facts)
+    if problems:
+        raise FactsInvalid(problems)
 
 
 def incident_submit(
@@ -183,8 +219,11 @@ def incident_submit(
     `submission_token` twice (a double click) returns the first incident instead of a second.
     `filed_by` is a registrar filing on the officeholder's behalf ("filed by the desk").
     """
-    if officeholder.role != Role.OFFICEHOLDER:
-        raise IncidentError(_("Een melding hoort altijd bij een ambtsdrager."))
+    filer = filed_by or officeholder
+    if not user_policy.allows(filer, "file_for", officeholder):
+        raise IncidentError(_("U kunt alleen melden voor ambtsdragers van uw eigen meldpunt."))
+    identifiers = list(identifiers)
+    _facts_check(facts)
     if submission_token is not None:
         existing = Incident.objects.filter(submission_token=submission_token).first()
         if existing is not None:
@@ -201,12 +240,7 @@ def incident_submit(
                 "Bel het meldpunt of het Ondersteuningsteam."
             )
         )
-    filer = filed_by or officeholder
-    by_desk = filer.role == Role.REGISTRAR
-    if filer.pk != officeholder.pk and not by_desk:
-        raise IncidentError(_("Alleen de ambtsdrager zelf of het meldpunt kan deze melding doen."))
-    if by_desk and filer.desk_id != desk.pk:
-        raise IncidentError(_("U kunt alleen melden voor ambtsdragers van uw eigen meldpunt."))
+    by_desk = filer.pk != officeholder.pk
     try:
         with transaction.atomic():
             now = timezone.now()
@@ -225,7 +259,10 @@ def incident_submit(
             )
             incident.triage_due_at = _triage_due_at(incident)
             incident.save()
-            _identifiers_replace(incident=incident, identifiers=identifiers)
+            PerpetratorIdentifier.objects.bulk_create(
+                PerpetratorIdentifier(incident=incident, kind=kind, value=value, normalised=key)
+                for (kind, key), value in _identifier_keys(identifiers).items()
+            )
             _evidence_store(incident=incident, actor=filer, files=files)
             event_record(
                 incident=incident,
@@ -252,26 +289,34 @@ def incident_complete(
     identifiers: Identifiers,
     version: int,
 ) -> Incident:
-    """Complete (or correct) the facts of an open incident; a quick report becomes a full one."""
+    """Complete (or correct) the facts of an open incident; a quick report becomes a full one.
+
+    Changed perpetrator identifiers are recorded as an event of their own, at most
+    IDENTIFIER_CHANGES_PER_DAY times per incident per day.
+    """
+    identifiers = list(identifiers)
+    _facts_check(facts)
     with transaction.atomic():
         locked = _locked(incident)
         _check_version(locked, version)
-        if locked.status not in (Status.SUBMITTED, Status.IN_TRIAGE, Status.ESCALATED):
-            raise TransitionNotAllowed(
-                _("Een afgesloten of ingetrokken melding kunt u niet meer aanvullen.")
-            )
+        incident_policy.require(
+            actor,
+            "complete",
+            locked,
+            _("Een afgesloten of ingetrokken melding kunt u niet meer aanvullen."),
+        )
         changed = sorted(f for f in FACT_FIELDS if f in facts and getattr(locked, f) != facts[f])
         for field in FACT_FIELDS:
             if field in facts:
                 setattr(locked, field, facts[field])
         was_quick = locked.is_quick
         locked.is_quick = False
-        if locked.triaged_at is None:
+        if not locked.triage_severity:
             locked.triage_due_at = _triage_due_at(locked)
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
-        _identifiers_replace(incident=locked, identifiers=identifiers)
+        _identifiers_replace(incident=locked, actor=actor, identifiers=identifiers)
         event_record(
             incident=locked,
             kind=EventKind.COMPLETED,
@@ -289,11 +334,11 @@ def incident_follow_up_add(
         raise ReasonRequired(_("Schrijf wat er nieuw is of voeg een bestand toe."))
     with transaction.atomic():
         locked = _locked(incident)
-        if locked.status == Status.WITHDRAWN:
-            raise TransitionNotAllowed(_("Deze melding is ingetrokken."))
+        incident_policy.require(
+            actor, "add_information", locked, _("U kunt aan deze melding niets meer toevoegen.")
+        )
         stored = _evidence_store(incident=locked, actor=actor, files=files)
-        locked.updated_at = timezone.now()
-        locked.save(update_fields=["updated_at"])
+        _touch(locked)
         return event_record(
             incident=locked,
             kind=EventKind.FOLLOW_UP,
@@ -308,6 +353,9 @@ def evidence_add(
     """Attach checked files to an incident (at most 10 per incident) and record it."""
     with transaction.atomic():
         locked = _locked(incident)
+        incident_policy.require(
+            actor, "add_information", locked, _("U kunt aan deze melding niets meer toevoegen.")
+        )
         stored = _evidence_store(incident=locked, actor=actor, files=files)
         for evidence in stored:
             event_record(
@@ -316,17 +364,17 @@ def evidence_add(
                 actor=actor,
                 payload={"evidence_id": evidence.pk, "name": evidence.original_name},
             )
-        locked.updated_at = timezone.now()
-        locked.save(update_fields=["updated_at"])
+        _touch(locked)
     return stored
 
 
 def message_send(*, incident: Incident, actor: User, audience: str, body: str) -> Message:
-    """Post a message in the officeholder's thread or in the staff channel."""
+    """Post a message in the officeholder's thread or in the staff channel (the policy says
+    who may write where)."""
     body = body.strip()
     if not body:
         raise ReasonRequired(_("Schrijf een bericht."))
-    if actor.role == Role.OFFICEHOLDER and audience != MessageAudience.OFFICEHOLDER_THREAD:
+    if audience not in message_policy.audiences_for(actor, incident):
         raise TransitionNotAllowed()
     with transaction.atomic():
         message = Message.objects.create(
@@ -353,8 +401,7 @@ def note_add(*, incident: Incident, actor: User, body: str) -> Note:
     body = body.strip()
     if not body:
         raise ReasonRequired(_("Schrijf een notitie."))
-    if actor.role not in (Role.REGISTRAR, Role.SUPPORT):
-        raise TransitionNotAllowed()
+    incident_policy.require(actor, "write_note", incident)
     with transaction.atomic():
         note = Note.objects.create(
             incident=incident, author=actor, body=body, created_at=timezone.now()
@@ -366,120 +413,59 @@ def note_add(*, incident: Incident, actor: User, body: str) -> Note:
 
 
 def incident_mark_viewed(*, incident: Incident, actor: User) -> None:
-    """Record the first time the desk opened the incident (shown to the officeholder)."""
-    if actor.role != Role.REGISTRAR:
+    """Record the first time the desk opened the incident (shown to the officeholder).
+
+    Once, also when two registrars open it at the same moment: the check is repeated with
+    the incident locked.
+    """
+    if not incident_policy.allows(actor, "mark_viewed", incident):
         return
     if incident.events.filter(kind=EventKind.VIEWED_BY_DESK).exists():
         return
-    event_record(incident=incident, kind=EventKind.VIEWED_BY_DESK, actor=actor)
-
-
-# --- Workflow ---------------------------------------------------------------------------------
-
-
-def incident_transition(
-    *,
-    incident: Incident,
-    actor: User | None,
-    to_status: Status,
-    version: int | None,
-    reason: str = "",
-    outcome: str = "",
-) -> Incident:
-    """Move an incident to `to_status` if the workflow table allows it for this actor.
-
-    Refuses an illegal step (TransitionNotAllowed), a missing reason or outcome
-    (ReasonRequired) and a change against an older version (StaleVersion). Records who,
-    when and why as a `status_changed` event. Must run inside a transaction.
-    """
-    role = _actor_role(actor)
-    locked = _locked(incident)
-    _check_version(locked, version)
-    step = workflow.transition_get(locked.status, to_status)
-    if step is None or role not in step.roles:
-        raise TransitionNotAllowed()
-    if locked.anonymised_at is not None:
-        # Nothing is left to work on after retention; the record only counts.
-        raise TransitionNotAllowed()
-    if role == Role.OFFICEHOLDER and locked.officeholder_id != actor.pk:
-        raise TransitionNotAllowed()
-    if role == Role.REGISTRAR and locked.desk_id != actor.desk_id:
-        raise TransitionNotAllowed()
-    reason, outcome = reason.strip(), outcome.strip()
-    if step.needs == "reason" and not reason:
-        raise ReasonRequired(_("Vul een reden in."))
-    if step.needs == "outcome" and not outcome:
-        raise ReasonRequired(_("Vul de uitkomst in."))
-    from_status = locked.status
-    now = timezone.now()
-    locked.status = to_status
-    locked.version += 1
-    locked.updated_at = now
-    if to_status == Status.CLOSED:
-        locked.closed_at = now
-        locked.outcome = outcome
-    elif from_status == Status.CLOSED:
-        locked.closed_at = None
-    if to_status == Status.IN_TRIAGE and locked.assignee_id is None and role == Role.REGISTRAR:
-        locked.assignee = actor
-    locked.save()
-    event_record(
-        incident=locked,
-        kind=EventKind.STATUS_CHANGED,
-        actor=actor,
-        payload={"from": from_status, "to": to_status, "reason": reason, "outcome": outcome},
-    )
-    return locked
-
-
-def incident_take(*, incident: Incident, actor: User, version: int) -> Incident:
-    """A registrar takes a submitted incident into triage (and becomes its handler if none)."""
     with transaction.atomic():
-        return incident_transition(
-            incident=incident, actor=actor, to_status=Status.IN_TRIAGE, version=version
-        )
+        locked = _locked(incident)
+        if not locked.events.filter(kind=EventKind.VIEWED_BY_DESK).exists():
+            event_record(incident=locked, kind=EventKind.VIEWED_BY_DESK, actor=actor)
 
 
-def incident_close(*, incident: Incident, actor: User, outcome: str, version: int) -> Incident:
-    """A registrar closes an incident with an outcome (e.g. registration only)."""
-    with transaction.atomic():
-        return incident_transition(
-            incident=incident,
-            actor=actor,
-            to_status=Status.CLOSED,
-            version=version,
-            outcome=outcome,
-        )
+# --- The workflow: one service runs every action of incidents.actions ------------------------
 
 
-def incident_reopen(*, incident: Incident, actor: User, reason: str, version: int) -> Incident:
-    """A registrar reopens a closed incident, with a reason."""
-    with transaction.atomic():
-        return incident_transition(
-            incident=incident,
-            actor=actor,
-            to_status=Status.IN_TRIAGE,
-            version=version,
-            reason=reason,
-        )
+def _text(inputs: Mapping[str, Any], name: str) -> str:
+    return (inputs.get(name) or "").strip()
 
 
-def incident_withdraw(*, incident: Incident, actor: User, reason: str, version: int) -> Incident:
-    """The officeholder withdraws their own incident before the desk started on it. Final."""
-    with transaction.atomic():
-        return incident_transition(
-            incident=incident,
-            actor=actor,
-            to_status=Status.WITHDRAWN,
-            version=version,
-            reason=reason,
-        )
+def _needs_check(action: Action, actor: User | None, inputs: Mapping[str, Any]) -> None:
+    for name in action.needs:
+        if actor is None and action.system and name == "reason":
+            if not inputs.get("rules"):
+                raise ReasonRequired(
+                    _("Een automatische doorverwijzing noemt de regel die afging.")
+                )
+            continue
+        value = inputs.get(name)
+        if value is None or (isinstance(value, str | list | tuple) and not _strip(value)):
+            raise ReasonRequired(NEEDS_MESSAGES.get(name))
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+NEEDS_MESSAGES = {
+    "reason": _("Vul een reden in."),
+    "outcome": _("Vul de uitkomst in."),
+    "triage_severity": _("Kies hoe ernstig het is."),
+    "types": _("Kies minstens één soort incident."),
+    "original": _("Vul het kenmerk van de oorspronkelijke melding in."),
+    "other": _("Vul het kenmerk van de andere melding in."),
+    "kind": _("Kies wat de meldingen met elkaar te maken hebben."),
+}
 
 
 def _escalation_close(*, incident: Incident, actor: User, outcome: str) -> None:
-    now = timezone.now()
     closed = Escalation.objects.filter(incident=incident, closed_at__isnull=True).update(
-        closed_at=now
+        closed_at=timezone.now()
     )
     if closed:
         event_record(
@@ -490,213 +476,251 @@ def _escalation_close(*, incident: Incident, actor: User, outcome: str) -> None:
         )
 
 
-def incident_return_to_desk(
-    *, incident: Incident, actor: User, reason: str, version: int
-) -> Incident:
-    """The support team gives an escalated incident back to the desk, with a reason."""
-    with transaction.atomic():
-        returned = incident_transition(
-            incident=incident,
-            actor=actor,
-            to_status=Status.IN_TRIAGE,
-            version=version,
-            reason=reason,
-        )
-        _escalation_close(incident=returned, actor=actor, outcome=reason)
-        return returned
+def _assign(incident: Incident, actor: User, inputs: dict) -> None:
+    assignee = inputs.get("assignee")
+    if assignee is not None and not user_policy.allows(actor, "assign_incident_to", assignee):
+        raise IncidentError(_("Kies een collega van het meldpunt van deze melding."))
+    incident.assignee = assignee
+    event_record(
+        incident=incident,
+        kind=EventKind.ASSIGNED,
+        actor=actor,
+        payload={"assignee_id": assignee.pk if assignee else None, "assignee": str(assignee or "")},
+    )
 
 
-def incident_close_escalated(
-    *, incident: Incident, actor: User, outcome: str, version: int
-) -> Incident:
-    """The support team closes its case, and with it the incident, with an outcome."""
-    with transaction.atomic():
-        closed = incident_transition(
-            incident=incident,
-            actor=actor,
-            to_status=Status.CLOSED,
-            version=version,
-            outcome=outcome,
-        )
-        _escalation_close(incident=closed, actor=actor, outcome=outcome)
-        return closed
+TRIAGE_FIELDS = ("triage_severity", "risk_flags", "types", "advice_given")
 
 
-def incident_escalate(
-    *,
-    incident: Incident,
-    actor: User | None,
-    reason: str = "",
-    rule_names: Sequence[str] = (),
-    version: int | None = None,
-) -> Escalation | None:
-    """Hand the incident to the Ondersteuningsteam: an open Escalation and status `escalated`.
+def _triage(incident: Incident, actor: User, inputs: dict) -> None:
+    before = {key: getattr(incident, key) for key in TRIAGE_FIELDS}
+    incident.triage_severity = inputs["triage_severity"]
+    incident.risk_flags = list(inputs.get("risk_flags") or [])
+    incident.types = list(inputs["types"])
+    incident.advice_given = list(inputs.get("advice_given") or [])
+    incident.advice_note = _text(inputs, "advice_note")
+    incident.triaged_at = incident.triaged_at or timezone.now()
+    after = {key: getattr(incident, key) for key in TRIAGE_FIELDS}
+    event_record(
+        incident=incident,
+        kind=EventKind.TRIAGED,
+        actor=actor,
+        payload={"before": before, "after": after},
+    )
 
-    `actor` is a registrar (with a reason) or None for the rules engine (with rule names).
-    Idempotent: if an open escalation exists already, nothing changes and None is returned;
-    a database constraint keeps it at one open escalation even for two workers at once.
-    """
-    if actor is None and not rule_names:
-        raise ReasonRequired(_("Een automatische doorverwijzing noemt de regel die afging."))
+
+ALREADY_ESCALATED = _("Deze melding was al doorgegeven aan het Ondersteuningsteam.")
+
+
+def _escalate(incident: Incident, actor: User | None, inputs: dict) -> Callable:
+    rules, reason = list(inputs.get("rules") or []), _text(inputs, "reason")
+    if incident.escalations.filter(closed_at__isnull=True).exists():
+        raise TransitionNotAllowed(ALREADY_ESCALATED)
     try:
         with transaction.atomic():
-            locked = _locked(incident)
-            if locked.escalations.filter(closed_at__isnull=True).exists():
-                return None
-            why = reason.strip() or ", ".join(rule_names)
             escalation = Escalation.objects.create(
-                incident=locked,
+                incident=incident,
                 escalated_by=actor,
-                rules=list(rule_names),
-                reason=reason.strip(),
+                rules=rules,
+                reason=reason,
                 created_at=timezone.now(),
             )
-            incident_transition(
-                incident=locked,
-                actor=actor,
-                to_status=Status.ESCALATED,
-                version=version,
-                reason=why,
-            )
-            event_record(
-                incident=locked,
-                kind=EventKind.ESCALATED,
-                actor=actor,
-                payload={
-                    "escalation_id": escalation.pk,
-                    "rules": list(rule_names),
-                    "reason": reason.strip(),
-                },
-            )
-            return escalation
     except IntegrityError:
-        return None
+        # Only the one-open-escalation constraint refuses this insert; anything else is raised.
+        if incident.escalations.filter(closed_at__isnull=True).exists():
+            raise TransitionNotAllowed(ALREADY_ESCALATED) from None
+        raise
+    # After the status change: the support case follows from this event.
+    return lambda: event_record(
+        incident=incident,
+        kind=EventKind.ESCALATED,
+        actor=actor,
+        payload={"escalation_id": escalation.pk, "rules": rules, "reason": reason},
+    )
 
 
-def incident_assign(
-    *, incident: Incident, actor: User, assignee: User | None, version: int
-) -> Incident:
-    """Make `assignee` (a registrar of the incident's desk, or nobody) the handler."""
-    if assignee is not None and (
-        assignee.role != Role.REGISTRAR or assignee.desk_id != incident.desk_id
-    ):
-        raise IncidentError(_("Kies een collega van het meldpunt van deze melding."))
-    with transaction.atomic():
-        locked = _locked(incident)
-        _check_version(locked, version)
-        locked.assignee = assignee
-        locked.version += 1
-        locked.updated_at = timezone.now()
-        locked.save()
-        event_record(
-            incident=locked,
-            kind=EventKind.ASSIGNED,
-            actor=actor,
-            payload={
-                "assignee_id": assignee.pk if assignee else None,
-                "assignee": str(assignee or ""),
-            },
-        )
-        return locked
-
-
-def incident_triage(
-    *,
-    incident: Incident,
-    actor: User,
-    version: int,
-    triage_severity: str,
-    risk_flags: Sequence[str],
-    types: Sequence[str],
-    advice_given: Sequence[str],
-    advice_note: str = "",
-) -> Incident:
-    """Record the desk's assessment: severity, risk flags, corrected types and advice given."""
-    with transaction.atomic():
-        locked = _locked(incident)
-        _check_version(locked, version)
-        if locked.status not in (Status.SUBMITTED, Status.IN_TRIAGE):
-            raise TransitionNotAllowed(
-                _("Alleen een open melding bij het meldpunt kunt u beoordelen.")
-            )
-        before = {
-            "triage_severity": locked.triage_severity,
-            "risk_flags": locked.risk_flags,
-            "types": locked.types,
-            "advice_given": locked.advice_given,
-        }
-        locked.triage_severity = triage_severity
-        locked.risk_flags = list(risk_flags)
-        locked.types = list(types)
-        locked.advice_given = list(advice_given)
-        locked.advice_note = advice_note.strip()
-        locked.triaged_at = locked.triaged_at or timezone.now()
-        locked.version += 1
-        locked.updated_at = timezone.now()
-        locked.save()
-        after = {key: getattr(locked, key) for key in before}
-        event_record(
-            incident=locked,
-            kind=EventKind.TRIAGED,
-            actor=actor,
-            payload={"before": before, "after": after},
-        )
-        return locked
-
-
-def incident_link(
-    *, incident: Incident, other: Incident, actor: User | None, kind: str, reason: str = ""
-) -> IncidentLink | None:
-    """Link two incidents that belong together. Linking twice changes nothing (returns None)."""
-    if incident.pk == other.pk:
-        raise IncidentError(_("Een melding kan niet aan zichzelf worden gekoppeld."))
-    low, high = sorted((incident, other), key=lambda i: i.pk)
-    with transaction.atomic():
-        link, created = IncidentLink.objects.get_or_create(
-            from_incident=low,
-            to_incident=high,
-            defaults={
-                "kind": kind,
-                "created_by": actor,
-                "reason": reason.strip(),
-                "created_at": timezone.now(),
-            },
-        )
-        if not created:
-            return None
-        for this, that in ((incident, other), (other, incident)):
-            event_record(
-                incident=this,
-                kind=EventKind.LINKED,
-                actor=actor,
-                payload={"other": that.reference, "kind": kind, "reason": reason.strip()},
-            )
-        return link
-
-
-def incident_mark_duplicate(
-    *, incident: Incident, original: Incident, actor: User, version: int
-) -> Incident:
-    """Close `incident` as a duplicate of `original`; nothing is deleted, it points there."""
-    if incident.pk == original.pk:
+def _mark_duplicate(incident: Incident, actor: User, inputs: dict) -> Callable:
+    # As it is now in the database (someone may have closed it as a duplicate meanwhile).
+    original = Incident.objects.get(pk=inputs["original"].pk)
+    if original.pk == incident.pk:
         raise IncidentError(_("Een melding kan geen dubbel van zichzelf zijn."))
-    with transaction.atomic():
-        closed = incident_transition(
-            incident=incident,
-            actor=actor,
-            to_status=Status.CLOSED,
-            version=version,
-            outcome=_("Dubbele melding van %(reference)s.") % {"reference": original.reference},
+    if not incident_policy.allows(actor, "view_internal", original):
+        raise IncidentError(
+            _("Er is geen melding met kenmerk %(reference)s gevonden bij uw meldpunt.")
+            % {"reference": original.reference}
         )
-        closed.duplicate_of = original
-        closed.save(update_fields=["duplicate_of"])
+    if original.duplicate_of_id is not None:
+        # Pointing at the original keeps the chain one step long, and never a circle.
+        raise IncidentError(
+            _("Melding %(reference)s is zelf een dubbele melding. Kies de oorspronkelijke melding.")
+            % {"reference": original.reference}
+        )
+    incident.duplicate_of = original
+    # The outcome the closing step records (and the officeholder reads).
+    inputs["outcome"] = _("Dubbele melding van %(reference)s.") % {"reference": original.reference}
+    return lambda: event_record(
+        incident=incident,
+        kind=EventKind.MARKED_DUPLICATE,
+        actor=actor,
+        payload={"original": original.reference},
+    )
+
+
+def _link(incident: Incident, actor: User, inputs: dict) -> None:
+    other, kind, reason = inputs["other"], inputs["kind"], _text(inputs, "reason")
+    if other.pk == incident.pk:
+        raise IncidentError(_("Een melding kan niet aan zichzelf worden gekoppeld."))
+    if not incident_policy.allows(actor, "view_internal", other):
+        raise IncidentError(
+            _("Er is geen melding met kenmerk %(reference)s gevonden bij uw meldpunt.")
+            % {"reference": other.reference}
+        )
+    low, high = sorted((incident, other), key=lambda i: i.pk)
+    _link, created = IncidentLink.objects.get_or_create(
+        from_incident=low,
+        to_incident=high,
+        defaults={
+            "kind": kind,
+            "created_by": actor,
+            "reason": reason,
+            "created_at": timezone.now(),
+        },
+    )
+    if not created:
+        raise IncidentError(_("Deze meldingen waren al aan elkaar gekoppeld."))
+    for this, that in ((incident, other), (other, incident)):
         event_record(
-            incident=closed,
-            kind=EventKind.MARKED_DUPLICATE,
+            incident=this,
+            kind=EventKind.LINKED,
             actor=actor,
-            payload={"original": original.reference},
+            payload={"other": that.reference, "kind": kind, "reason": reason},
         )
-        return closed
+
+
+def _close_escalation_after(incident: Incident, actor: User, inputs: dict) -> Callable:
+    text = _text(inputs, "reason") or _text(inputs, "outcome")
+    return lambda: _escalation_close(incident=incident, actor=actor, outcome=text)
+
+
+# What each action does besides its status step (incidents.actions names the event it
+# records). An effect may return a callable that runs after the status step's own event.
+EFFECTS: dict[str, Callable[[Incident, User | None, dict], Callable | None] | None] = {
+    "take": None,
+    "assign": _assign,
+    "triage": _triage,
+    "escalate": _escalate,
+    "close": None,
+    "mark_duplicate": _mark_duplicate,
+    "reopen": None,
+    "withdraw": None,
+    "link": _link,
+    "return_to_desk": _close_escalation_after,
+    "close_escalated": _close_escalation_after,
+}
+
+
+def _status_change(incident: Incident, actor: User | None, action: Action, inputs: dict) -> None:
+    from_status, to_status, now = incident.status, action.to_status, timezone.now()
+    reason, outcome = _text(inputs, "reason"), _text(inputs, "outcome")
+    incident.status = to_status
+    if to_status == Status.CLOSED:
+        incident.closed_at = now
+        incident.outcome = outcome
+    elif from_status == Status.CLOSED:
+        incident.closed_at = None
+    if action.name in ("take", "reopen") and incident.assignee_id is None:
+        # Whoever takes (or reopens) an incident without a handler becomes its handler.
+        incident.assignee = actor
+    event_record(
+        incident=incident,
+        kind=EventKind.STATUS_CHANGED,
+        actor=actor,
+        payload={
+            "from": from_status,
+            "to": to_status,
+            "reason": reason or ", ".join(inputs.get("rules") or []),
+            "outcome": outcome,
+        },
+    )
+
+
+def incident_act(
+    *, incident: Incident, actor: User | None, action: str, version: int | None, **inputs
+) -> Incident:
+    """Take one action of the incident workflow (`incidents.actions`) and return the incident.
+
+    In one transaction, with the incident row locked, it refuses: a change against an older
+    `version` (StaleVersion; a person must always send the version they saw), an action that
+    this actor may not take on the incident in its current status (TransitionNotAllowed,
+    from the incident policy), and a missing input the action needs (ReasonRequired). Then it
+    makes the change, bumps the version and records the action's events (who, when, why).
+    `actor` None is the escalation rules engine: only for actions the table allows it, and
+    without a version. Internal actions (run by the support case's workflow, whose own version
+    was checked) take no version either.
+    """
+    step = action_get(action)
+    inputs = dict(inputs)
+    with transaction.atomic():
+        locked = _locked(incident)
+        if actor is None:
+            if not (
+                step.system and locked.status in step.from_statuses and not locked.anonymised_at
+            ):
+                raise TransitionNotAllowed()
+        else:
+            if not step.internal:
+                _check_version(locked, version)
+            if not incident_policy.allows(actor, action, locked):
+                wrong_status = locked.status not in step.from_statuses
+                raise TransitionNotAllowed(step.refused if wrong_status else None)
+        _needs_check(step, actor, inputs)
+        effect = EFFECTS[action]
+        after = effect(locked, actor, inputs) if effect is not None else None
+        if step.to_status is not None:
+            _status_change(locked, actor, step, inputs)
+        if after is not None:
+            after()
+        locked.version += 1
+        locked.updated_at = timezone.now()
+        locked.save()
+    return locked
+
+
+def incident_escalate(*, incident: Incident, rule_names: Sequence[str]) -> Escalation | None:
+    """The rules engine hands the incident to the Ondersteuningsteam, naming the rules.
+
+    Idempotent: when an open escalation exists already (or the incident is no longer with the
+    desk), nothing changes and None is returned; a database constraint keeps it at one open
+    escalation per incident even for two workers at once.
+    """
+    try:
+        escalated = incident_act(
+            incident=incident, actor=None, action="escalate", version=None, rules=list(rule_names)
+        )
+    except TransitionNotAllowed:
+        return None
+    return escalated.escalations.filter(closed_at__isnull=True).first()
+
+
+def perpetrator_matches_record(
+    *, incident: Incident, others: Iterable[Incident], kinds: Mapping[int, list[str]]
+) -> list[PerpetratorMatch]:
+    """Record staff-only "same perpetrator" signals between `incident` and each of `others`.
+
+    Writes nothing on either incident (no event, no link, no status): a match on someone else's
+    report must change nothing that an officeholder can see. Recording a pair twice keeps one.
+    """
+    created = []
+    for other in others:
+        first, second = sorted((incident.pk, other.pk))
+        match, is_new = PerpetratorMatch.objects.get_or_create(
+            first_id=first,
+            second_id=second,
+            defaults={"kinds": sorted(kinds.get(other.pk, [])), "created_at": timezone.now()},
+        )
+        if is_new:
+            created.append(match)
+    return created
 
 
 # --- Retention and the officeholder's own data --------------------------------------------------
@@ -792,11 +816,7 @@ def incident_delete_withdrawn(*, incident: Incident, actor: User) -> None:
     """
     with transaction.atomic():
         locked = _locked(incident)
-        if (
-            actor.role != Role.OFFICEHOLDER
-            or locked.officeholder_id != actor.pk
-            or locked.status != Status.WITHDRAWN
-        ):
+        if not incident_policy.allows(actor, "delete", locked):
             raise TransitionNotAllowed()
         files = [name for name in locked.evidence.values_list("file", flat=True) if name]
         locked.duplicates.update(duplicate_of=None)

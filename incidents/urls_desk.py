@@ -1,4 +1,8 @@
-"""URLs of the meld- en steunpunt (desk), mounted at /meldpunt/. Registrars only."""
+"""URLs of the meld- en steunpunt (desk), mounted at /meldpunt/. The desk workspace only.
+
+Each workflow action of the incident page has its own address (the URL names stay stable for
+links and tests) and one view, `desk.act`, runs them all.
+"""
 
 from django.urls import path
 
@@ -12,15 +16,20 @@ urlpatterns = [
     path("export.csv", desk.export, name="export"),
     path("vastleggen/", desk.file_incident, name="file"),
     path("meldingen/<str:reference>/", desk.detail, name="detail"),
-    path("meldingen/<str:reference>/oppakken/", desk.take, name="take"),
-    path("meldingen/<str:reference>/behandelaar/", desk.assign, name="assign"),
-    path("meldingen/<str:reference>/beoordelen/", desk.triage, name="triage"),
-    path("meldingen/<str:reference>/afsluiten/", desk.close, name="close"),
-    path("meldingen/<str:reference>/heropenen/", desk.reopen, name="reopen"),
-    path("meldingen/<str:reference>/doorgeven/", desk.escalate, name="escalate"),
+    path("meldingen/<str:reference>/oppakken/", desk.act, {"action": "take"}, name="take"),
+    path("meldingen/<str:reference>/behandelaar/", desk.act, {"action": "assign"}, name="assign"),
+    path("meldingen/<str:reference>/beoordelen/", desk.act, {"action": "triage"}, name="triage"),
+    path("meldingen/<str:reference>/afsluiten/", desk.act, {"action": "close"}, name="close"),
+    path("meldingen/<str:reference>/heropenen/", desk.act, {"action": "reopen"}, name="reopen"),
+    path("meldingen/<str:reference>/doorgeven/", desk.act, {"action": "escalate"}, name="escalate"),
     path("meldingen/<str:reference>/notitie/", desk.note, name="note"),
     path("meldingen/<str:reference>/bericht/", desk.message, name="message"),
     path("meldingen/<str:reference>/overleg/", desk.staff_message, name="staff_message"),
-    path("meldingen/<str:reference>/koppelen/", desk.link, name="link"),
-    path("meldingen/<str:reference>/dubbel/", desk.duplicate, name="duplicate"),
+    path("meldingen/<str:reference>/koppelen/", desk.act, {"action": "link"}, name="link"),
+    path(
+        "meldingen/<str:reference>/dubbel/",
+        desk.act,
+        {"action": "mark_duplicate"},
+        name="duplicate",
+    ),
 ]

@@ -6,10 +6,12 @@ from portal.models import (
     AccessLogEntry,
     Desk,
     Organisation,
+    OutboxEntry,
     SiteConfiguration,
     User,
     WorkerHeartbeat,
 )
+from portal.outbox import outbox_retry
 
 
 class HasDeskFilter(admin.SimpleListFilter):
@@ -155,3 +157,33 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutboxEntry)
+class OutboxEntryAdmin(admin.ModelAdmin):
+    """The outbox: what each consumer still has to do, and what failed (never content)."""
+
+    list_display = ["created_at", "topic", "object_id", "kind", "consumer", "status", "attempts"]
+    list_filter = ["status", "consumer", "topic"]
+    search_fields = ["object_id"]
+    readonly_fields = [
+        "topic", "object_id", "kind", "consumer", "status", "attempts", "next_attempt_at",
+        "last_error", "created_at", "done_at",
+    ]  # fmt: skip
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Mislukte opdrachten opnieuw proberen"))
+    def retry(self, request, queryset):
+        count = outbox_retry(entry_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request, _("%(count)s opdrachten worden opnieuw geprobeerd.") % {"count": count}
+        )

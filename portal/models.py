@@ -348,3 +348,56 @@ class AccessLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.reference}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Wacht op verwerking")
+    DONE = "done", _("Verwerkt")
+    FAILED = "failed", _("Mislukt")
+
+
+class OutboxEntry(models.Model):
+    """One piece of work for one consumer about one thing that happened (see portal.outbox).
+
+    Written in the same transaction as what happened (an incident event), so a broker or
+    worker outage loses nothing: the row says what still has to be done, and for whom. The
+    worker that handles it marks it done in the same transaction as the consumer's own writes,
+    so each consumer handles each event exactly once. Failures are counted; after
+    OUTBOX_MAX_ATTEMPTS the row is marked failed and shown to the administrator, never dropped.
+    `last_error` names the error class and its message, never content.
+    """
+
+    topic = models.CharField(_("onderwerp"), max_length=40)
+    object_id = models.BigIntegerField(_("nummer"))
+    kind = models.CharField(_("soort"), max_length=40, blank=True)
+    consumer = models.CharField(_("verwerker"), max_length=60)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("pogingen"), default=0)
+    next_attempt_at = models.DateTimeField(_("volgende poging"))
+    last_error = models.CharField(_("laatste fout"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("aangemaakt op"))
+    done_at = models.DateTimeField(_("verwerkt op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verwerkingsopdracht")
+        verbose_name_plural = _("verwerkingsopdrachten")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topic", "object_id", "consumer"], name="outbox_once_per_consumer"
+            )
+        ]
+        indexes = [
+            # The sweeper: pending rows whose next attempt is due, oldest first.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="outbox_pending_due",
+            ),
+            models.Index(fields=["status", "created_at"], name="outbox_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.topic} {self.object_id} → {self.consumer} ({self.status})"

@@ -1,12 +1,14 @@
 """Reads about people, organisations and desks."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from portal.models import (
     ApiToken,
     Desk,
     Notification,
     Organisation,
+    OutboxEntry,
+    OutboxStatus,
     SiteConfiguration,
     User,
     WorkerHeartbeat,
@@ -34,6 +36,11 @@ def desk_colleagues(*, desk: Desk) -> QuerySet[User]:
     return User.objects.filter(desk=desk, is_active=True).order_by("first_name", "last_name")
 
 
+def outbox_failed_count() -> int:
+    """How many outbox entries failed for good (the administrator has to look)."""
+    return OutboxEntry.objects.filter(status=OutboxStatus.FAILED).count()
+
+
 def worker_heartbeat_get(*, name: str) -> WorkerHeartbeat | None:
     return WorkerHeartbeat.objects.filter(name=name).first()
 
@@ -48,3 +55,17 @@ def notification_unread_count(*, user: User) -> int:
 
 def api_tokens_for(*, user: User) -> list[ApiToken]:
     return list(ApiToken.objects.filter(user=user))
+
+
+def desk_registrars_active(*, desk_id: int) -> QuerySet[User]:
+    """The active staff of a desk."""
+    return User.objects.filter(desk_id=desk_id, is_active=True).order_by("pk")
+
+
+def organisations_served_by(*, desk_id: int) -> QuerySet[Organisation]:
+    """The organisations whose incidents this desk handles (the fallback desk also gets those
+    without a desk of their own)."""
+    served = Q(desk_id=desk_id)
+    if site_configuration_get().fallback_desk_id == desk_id:
+        served |= Q(desk__isnull=True)
+    return Organisation.objects.filter(served).order_by("name")

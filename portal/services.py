@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from kombu.exceptions import OperationalError
 
 from portal.login_protection import client_ip
 from portal.models import (
@@ -22,6 +21,7 @@ from portal.models import (
     WorkerHeartbeat,
 )
 from portal.notifications import notification_body, notification_subject
+from portal.publishing import task_publish
 
 logger = logging.getLogger(__name__)
 
@@ -67,16 +67,16 @@ def notifications_create(
 
 def queue_notification_email(notification_id: int) -> None:
     """Publish the e-mail task; never fails the caller (the sweeper retries unsent rows)."""
-    from portal.tasks import notification_email  # tasks import services; avoid the cycle
+    task_publish("portal.tasks.notification_email", notification_id)
 
-    try:
-        notification_email.apply_async(
-            args=[notification_id],
-            retry=True,
-            retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
-        )
-    except OperationalError:  # broker down: the row stays unsent and the sweeper re-queues it
-        logger.warning("Could not queue e-mail for notification %s.", notification_id)
+
+def notifications_unsent(*, older_than, limit: int = 500) -> list[int]:
+    """Ids of notifications not yet e-mailed that were created before `older_than`."""
+    return list(
+        Notification.objects.filter(emailed_at__isnull=True, created_at__lte=older_than)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def notification_email_send(*, notification_id: int) -> bool:

@@ -78,6 +78,10 @@ INSTALLED_APPS = [
     "axes",
     "csp",
 ]
+# Demo data and benchmarks (the `devtools` app): never loaded by production settings.
+DEVELOPMENT_TOOLS = env.bool("DEVELOPMENT_TOOLS", default=DEBUG)
+if DEVELOPMENT_TOOLS:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -297,7 +301,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
-    "sweep-pending-work": {"task": "support.tasks.sweep_pending", "schedule": 60.0},
+    "sweep-pending-work": {"task": "portal.tasks.sweep_pending", "schedule": 60.0},
     "watch-triage-deadlines": {"task": "support.tasks.watch_triage_deadlines", "schedule": 300.0},
     "watch-unacknowledged-escalations": {
         "task": "support.tasks.watch_unacknowledged_escalations",
@@ -310,6 +314,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.
 PENDING_WORK_AGE = timedelta(seconds=env.int("PENDING_WORK_AGE_SECONDS", default=120))
+# The outbox (portal.outbox): a failing consumer is retried after 1, 2, 4, ... times the base,
+# at most OUTBOX_RETRY_MAX_DELAY seconds apart, and marked failed after OUTBOX_MAX_ATTEMPTS.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_RETRY_BASE = timedelta(seconds=env.int("OUTBOX_RETRY_BASE_SECONDS", default=60))
+OUTBOX_RETRY_MAX_DELAY = env.int("OUTBOX_RETRY_MAX_DELAY_SECONDS", default=3600)
+# Consumers switched off by name (e.g. "support.rules"): no work is written for them.
+OUTBOX_DISABLED_CONSUMERS = env.list("OUTBOX_DISABLED_CONSUMERS", default=[])
+# Changes of an incident's perpetrator identifiers per day (guards against probing).
+IDENTIFIER_CHANGES_PER_DAY = env.int("IDENTIFIER_CHANGES_PER_DAY", default=10)
 
 # --- Forms and API --------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -20,17 +20,10 @@ from portal.access import (
     session_is_verified,
     user_must_use_second_factor,
 )
-from portal.constants import Role
 from portal.forms import ApiTokenForm, LoginForm, PasswordChangeForm, SecondFactorCodeForm
 from portal.login_protection import lockout_response, login_rate_exceeded
 from portal.models import Notification
-
-HOME_TEMPLATES = {
-    Role.OFFICEHOLDER: "portal/home_officeholder.html",
-    Role.REGISTRAR: "portal/home_registrar.html",
-    Role.SUPPORT: "portal/home_support.html",
-    Role.ADMIN: "portal/home_admin.html",
-}
+from portal.policies import Workspace, home_template_for, workspaces_for
 
 
 @login_required
@@ -39,10 +32,11 @@ def home(request):
     """The start page of each role: what this person can do here."""
     user = request.user
     context = {}
-    if user.role == Role.ADMIN:
+    if Workspace.ADMIN in workspaces_for(user):
         context["organisations_without_desk"] = selectors.organisations_without_desk()
         context["heartbeat"] = selectors.worker_heartbeat_get(name="worker")
-    return render(request, HOME_TEMPLATES[user.role], context)
+        context["outbox_failed"] = selectors.outbox_failed_count()
+    return render(request, home_template_for(user), context)
 
 
 @require_GET

@@ -7,4 +7,17 @@ class SupportConfig(AppConfig):
     verbose_name = _("Ondersteuningsteam Weerbaar Bestuur")
 
     def ready(self):
-        from support import receivers  # noqa: F401  (connects to incidents' seam)
+        from incidents.constants import EventKind
+        from incidents.services import INCIDENT_EVENT_TOPIC
+        from portal.outbox import consumer_register
+        from support import notify, panels, services
+
+        # support listens to incidents' events through the outbox, and nothing else.
+        for name, handler, kinds in (
+            ("support.rules", services.on_rule_trigger, services.RULE_TRIGGERS),
+            ("support.case", services.on_escalated, {EventKind.ESCALATED}),
+            ("support.retention", services.on_anonymised, {EventKind.ANONYMISED}),
+            ("support.notify", notify.team_event_notify, notify.NOTIFYING_KINDS),
+        ):
+            consumer_register(topic=INCIDENT_EVENT_TOPIC, name=name, handler=handler, kinds=kinds)
+        panels.register()

@@ -10,20 +10,18 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from incidents.forms import DateInput
+from portal.versioned import VersionedForm
 from support.constants import ActionStatus, ServiceType
 
 MEMBER_ERROR = _("Deze persoon kunt u niet kiezen. Kies een lid van het Ondersteuningsteam.")
 
 
-class CaseVersionedForm(forms.Form):
-    """A change to a support case: carries the case version the page showed."""
+class CaseVersionedForm(VersionedForm):
+    """One action of the case workflow: carries the case version the page showed; its other
+    fields are the action's inputs."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-    def refresh_version(self, version: int) -> None:
-        """After a stale save: keep every typed value, but let the next save go through."""
-        self.data = self.data.copy()
-        self.data[self.add_prefix("version")] = version
+    def inputs(self) -> dict:
+        return {key: value for key, value in self.cleaned_data.items() if key != "version"}
 
 
 class AcknowledgeForm(CaseVersionedForm):
@@ -118,7 +116,7 @@ class ActionUpdateForm(CaseVersionedForm):
         )
 
 
-class OfficeholderMessageForm(CaseVersionedForm):
+class OfficeholderMessageForm(forms.Form):
     prefix = "officeholder_message"
 
     body = forms.CharField(
@@ -130,7 +128,7 @@ class OfficeholderMessageForm(CaseVersionedForm):
     )
 
 
-class StaffMessageForm(CaseVersionedForm):
+class StaffMessageForm(forms.Form):
     prefix = "staff_message"
 
     body = forms.CharField(
@@ -142,7 +140,7 @@ class StaffMessageForm(CaseVersionedForm):
     )
 
 
-class NoteForm(CaseVersionedForm):
+class NoteForm(forms.Form):
     prefix = "note"
 
     body = forms.CharField(

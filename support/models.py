@@ -33,22 +33,6 @@ class EscalationRule(models.Model):
         return self.get_code_display()
 
 
-class EventProcessing(models.Model):
-    """That an incident event was handled (rules evaluated, people notified).
-
-    Written in the same transaction as the work itself, so the sweeper can re-queue any
-    event without this row after a broker or worker outage.
-    """
-
-    event = models.OneToOneField(
-        "incidents.Event", primary_key=True, on_delete=models.CASCADE, related_name="processing"
-    )
-    processed_at = models.DateTimeField()
-
-    def __str__(self):
-        return f"event {self.event_id}"
-
-
 class SupportCase(models.Model):
     """The Ondersteuningsteam's work on one escalation."""
 

@@ -1,7 +1,9 @@
 """The escalation rules (DESIGN.md, "Escalation"). Each rule reads; none writes.
 
 A rule gets the incident and its configuration row and answers with a RuleResult: whether it
-fires, and for the shared-perpetrator rule which other incidents to link.
+fires (escalates). The shared-perpetrator rule never fires: it answers with the incidents of
+other officeholders that share an identifier, which become a staff-only match (DESIGN: nothing
+speaks across officeholders).
 """
 
 from dataclasses import dataclass, field
@@ -18,7 +20,8 @@ from support.models import EscalationRule
 @dataclass
 class RuleResult:
     fired: bool
-    linked: list[Incident] = field(default_factory=list)
+    # Other officeholders' incidents with the same perpetrator: {incident: [identifier kinds]}.
+    matches: dict[Incident, list[str]] = field(default_factory=dict)
 
 
 def physical_violence(incident: Incident, rule: EscalationRule) -> RuleResult:
@@ -67,7 +70,10 @@ def repeat_incidents(incident: Incident, rule: EscalationRule) -> RuleResult:
 
 
 def shared_perpetrator(incident: Incident, rule: EscalationRule) -> RuleResult:
-    """The same perpetrator identifier in incidents of N or more officeholders (default 2)."""
+    """The same perpetrator identifier in incidents of N or more officeholders (default 2).
+
+    Never escalates: it names the matching incidents, for a staff-only signal.
+    """
     threshold = rule.threshold or 2
     keys = list(incident.identifiers.values_list("kind", "normalised"))
     if not keys:
@@ -75,21 +81,23 @@ def shared_perpetrator(incident: Incident, rule: EscalationRule) -> RuleResult:
     same = Q()
     for kind, normalised in keys:
         same |= Q(kind=kind, normalised=normalised)
-    incident_ids = (
+    kinds_by_incident: dict[int, set[str]] = {}
+    for other_id, kind in (
         PerpetratorIdentifier.objects.filter(same)
         .exclude(incident_id=incident.pk)
-        .values_list("incident_id", flat=True)
-    )
+        .values_list("incident_id", "kind")
+    ):
+        kinds_by_incident.setdefault(other_id, set()).add(kind)
     others = list(
-        Incident.objects.filter(pk__in=incident_ids)
+        Incident.objects.filter(pk__in=list(kinds_by_incident))
         .exclude(status=Status.WITHDRAWN)
         .exclude(officeholder_id=incident.officeholder_id)
         .order_by("pk")
     )
     officeholders = {incident.officeholder_id} | {other.officeholder_id for other in others}
-    if len(officeholders) >= threshold:
-        return RuleResult(True, linked=others)
-    return RuleResult(False)
+    if len(officeholders) < threshold:
+        return RuleResult(False)
+    return RuleResult(False, {other: sorted(kinds_by_incident[other.pk]) for other in others})
 
 
 RULES = {
@@ -102,14 +110,14 @@ RULES = {
 }
 
 
-def rules_evaluate(incident: Incident) -> tuple[list[str], list[Incident]]:
-    """The codes of the enabled rules that fire for `incident`, and the incidents to link.
+def rules_evaluate(incident: Incident) -> tuple[list[str], dict[Incident, list[str]]]:
+    """The codes of the enabled rules that fire for `incident`, and its perpetrator matches.
 
     A rule without a configuration row runs with its defaults (as the triage-deadline
     watchdog does): a missing row never silently switches escalation off; `enabled` does.
     """
     configured = {rule.code: rule for rule in EscalationRule.objects.filter(code__in=list(RULES))}
-    fired, linked = [], []
+    fired, matches = [], {}
     for code, check in RULES.items():
         rule = configured.get(code) or EscalationRule(code=code)
         if not rule.enabled:
@@ -117,5 +125,5 @@ def rules_evaluate(incident: Incident) -> tuple[list[str], list[Incident]]:
         result = check(incident, rule)
         if result.fired:
             fired.append(code.value)
-            linked.extend(result.linked)
-    return fired, linked
+        matches.update(result.matches)
+    return fired, matches

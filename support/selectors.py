@@ -9,18 +9,25 @@ from datetime import datetime, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from incidents import selectors as incident_selectors
-from incidents.constants import OFFICEHOLDER_VISIBLE_EVENTS, EventKind, MessageAudience
+from incidents.constants import (
+    OFFICEHOLDER_VISIBLE_EVENTS,
+    EventKind,
+    IdentifierKind,
+    MessageAudience,
+)
 from incidents.models import Escalation, Message
-from portal.constants import Role
+from incidents.policies import incident_policy, match_policy
 from portal.models import User
-from support import access
+from portal.policies import user_policy
 from support.constants import ActionStatus, CaseStatus, RuleCode, ServiceType
 from support.models import SupportAction, SupportCase
+from support.policies import case_policy, support_action_policy
 
 INBOX_PAGE_SIZE = 50
 
@@ -86,7 +93,7 @@ def case_is_overdue(case: SupportCase, *, now: datetime | None = None) -> bool:
 
 def inbox_counts_for(*, user) -> list[tuple[str, str, int]]:
     """The number of cases per status tab, in one query."""
-    counts = access.cases_visible_to(user).aggregate(
+    counts = case_policy.queryset(user).aggregate(
         **{status.value: Count("pk", filter=Q(status=status)) for status in CaseStatus}
     )
     return [(status.value, status.label, counts[status.value]) for status in CaseStatus]
@@ -95,7 +102,7 @@ def inbox_counts_for(*, user) -> list[tuple[str, str, int]]:
 def inbox_cases_for(*, user, status: CaseStatus) -> QuerySet[SupportCase]:
     """The cases of one status tab, most urgent first, with what an inbox row shows."""
     return (
-        access.cases_visible_to(user)
+        case_policy.queryset(user)
         .filter(status=status)
         .select_related(
             "incident",
@@ -135,11 +142,31 @@ def inbox_for(*, user, status: CaseStatus, page_number=None) -> Inbox:
     return Inbox(status=status, tabs=tabs, page=page, rows=rows)
 
 
-def support_members() -> QuerySet[User]:
-    """Active members of the Ondersteuningsteam: who may handle a case or own an action."""
-    return User.objects.filter(role=Role.SUPPORT, is_active=True).order_by(
+def support_members(*, user) -> QuerySet[User]:
+    """Who this person may give a case or an action to (the active team members)."""
+    return user_policy.queryset(user, "give_case_to").order_by(
         "first_name", "last_name", "username"
     )
+
+
+def case_get_for(user, reference: str, *, queryset: QuerySet[SupportCase] | None = None):
+    """The newest case of the incident with this reference, or 404.
+
+    404 when the person may not see support cases, when the incident is outside their incident
+    scope, or when it was never escalated (or its case is not opened yet).
+    """
+    case = (
+        case_policy.queryset(user, queryset=queryset)
+        .filter(
+            incident__reference=reference,
+            incident__in=incident_policy.queryset(user).values("pk"),
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
 
 
 @dataclass(frozen=True)
@@ -155,6 +182,7 @@ class CaseDetail:
     staff_thread: list[Message]
     actions: list[SupportAction]
     earlier_cases: list[SupportCase]
+    matches: list
 
 
 def _support_event_text(entry) -> str:
@@ -191,7 +219,7 @@ def support_timeline_for(*, user, incident) -> list:
 
 def case_detail_for(*, user, reference: str) -> CaseDetail:
     """The newest case of an escalated incident with everything its page shows, or 404."""
-    case = access.case_get_for(
+    case = case_get_for(
         user,
         reference,
         queryset=SupportCase.objects.select_related(
@@ -200,11 +228,9 @@ def case_detail_for(*, user, reference: str) -> CaseDetail:
     )
     incident = incident_selectors.incident_detail_for(user=user, reference=reference)
     case.incident = incident
-    actions = list(
-        access.actions_visible_to(user, incident).filter(case=case).select_related("owner")
-    )
+    actions = list(support_action_policy.queryset(user).filter(case=case).select_related("owner"))
     earlier = list(
-        access.cases_visible_to(user)
+        case_policy.queryset(user)
         .filter(incident=incident)
         .exclude(pk=case.pk)
         .order_by("-created_at")
@@ -225,4 +251,65 @@ def case_detail_for(*, user, reference: str) -> CaseDetail:
         ),
         actions=actions,
         earlier_cases=earlier,
+        matches=incident_selectors.matches_for(user=user, incident=incident),
     )
+
+
+@dataclass(frozen=True)
+class SignalSide:
+    reference: str
+    desk: str
+    organisation: str
+    submitted_at: datetime
+    # The team can open the case only of an incident that was escalated.
+    has_case: bool
+
+
+@dataclass(frozen=True)
+class SignalRow:
+    """A staff-only "same perpetrator" signal: both incidents, as facts about them only."""
+
+    sides: tuple[SignalSide, SignalSide]
+    kinds: list[str]
+    created_at: datetime
+
+
+SIGNALS_PAGE_SIZE = 50
+
+
+def signals_for(*, user, page_number=None) -> tuple[Page, list[SignalRow]]:
+    """The "same perpetrator" signals the person may see, newest first; three queries."""
+    matches = (
+        match_policy.queryset(user)
+        .select_related(
+            "first__desk", "first__organisation", "second__desk", "second__organisation"
+        )
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(matches, SIGNALS_PAGE_SIZE).get_page(page_number)
+    incidents = [i for m in page.object_list for i in (m.first, m.second)]
+    with_case = set(
+        incident_policy.queryset(user)
+        .filter(pk__in=[i.pk for i in incidents])
+        .values_list("pk", flat=True)
+    )
+    labels = dict(IdentifierKind.choices)
+
+    def side(incident) -> SignalSide:
+        return SignalSide(
+            reference=incident.reference,
+            desk=str(incident.desk),
+            organisation=str(incident.organisation),
+            submitted_at=incident.submitted_at,
+            has_case=incident.pk in with_case,
+        )
+
+    rows = [
+        SignalRow(
+            sides=(side(match.first), side(match.second)),
+            kinds=[str(labels.get(kind, kind)) for kind in match.kinds],
+            created_at=match.created_at,
+        )
+        for match in page.object_list
+    ]
+    return page, rows

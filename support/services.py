@@ -1,10 +1,12 @@
 """Every write of the Ondersteuningsteam's domain: rules, support cases, actions, watchdogs.
 
-Escalating itself is `incidents.services.incident_escalate`; this module decides when, and
-organises the team's work on it. Every service is atomic and idempotent where a task calls it.
+Escalating itself is `incidents.services`; this module decides when (the rules, as outbox
+consumers of incident events), opens the support case in exactly one place (the consumer of the
+escalation event), and runs the case workflow (`support.actions`). Every service is atomic;
+the ones a task or consumer calls are idempotent.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -12,14 +14,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import services as incident_services
-from incidents.constants import SERIOUS_SEVERITIES, EventKind, LinkKind, Status
-from incidents.errors import IncidentError, ReasonRequired, StaleVersion, TransitionNotAllowed
+from incidents.actions import overdue_q, untriaged_q
+from incidents.constants import SERIOUS_SEVERITIES, EventKind
 from incidents.models import Escalation, Event, Incident
-from portal.constants import Role
+from incidents.notify import desk_registrars, incident_link_for
+from portal.actions import Action
 from portal.models import User
-from support import notify, rules, workflow
+from portal.policies import user_policy
+from portal.services import notifications_create
+from support import notify, rules
+from support.actions import case_action_get
 from support.constants import ACKNOWLEDGE_WITHIN_HOURS, ActionStatus, CaseStatus, RuleCode
-from support.models import EscalationRule, EventProcessing, SupportAction, SupportCase
+from support.errors import CaseInputRequired, CaseStale, CaseStepNotAllowed, SupportError
+from support.models import EscalationRule, SupportAction, SupportCase
+from support.policies import case_policy
 
 # Events after which the escalation rules run (DESIGN.md: submit, follow-up, triage).
 RULE_TRIGGERS = frozenset(
@@ -33,11 +41,49 @@ RULE_TRIGGERS = frozenset(
 )
 
 
-def support_case_open(*, escalation: Escalation) -> SupportCase:
-    """The one support case of an escalation, created on first call."""
+# --- Outbox consumers of incident events --------------------------------------------------------
+
+
+def _event(event_id: int) -> Event | None:
+    return Event.objects.select_related("incident").filter(pk=event_id).first()
+
+
+def incident_rules_apply(*, incident: Incident) -> Escalation | None:
+    """Evaluate the rules for an incident still with the desk; escalate when they fire.
+
+    A rule that already caused an earlier (since returned) escalation of this incident does
+    not fire again for it, so a case the team gave back is not sent straight back. The
+    shared-perpetrator rule only records staff-only matches.
+    """
+    incident.refresh_from_db()
+    if incident.anonymised_at is not None:
+        return None
+    fired, matches = rules.rules_evaluate(incident)
+    if matches:
+        incident_services.perpetrator_matches_record(
+            incident=incident,
+            others=list(matches),
+            kinds={other.pk: kinds for other, kinds in matches.items()},
+        )
+    earlier = {code for e in incident.escalations.all() for code in e.rules}
+    fired = [code for code in fired if code not in earlier]
+    if not fired:
+        return None
+    return incident_services.incident_escalate(incident=incident, rule_names=fired)
+
+
+def on_rule_trigger(event_id: int) -> None:
+    """Consumer: run the escalation rules after a submit, follow-up, completion or triage."""
+    event = _event(event_id)
+    if event is not None:
+        incident_rules_apply(incident=event.incident)
+
+
+def support_case_open(*, escalation: Escalation) -> tuple[SupportCase, bool]:
+    """The one support case of an escalation, created on first call; (case, created)."""
     try:
         with transaction.atomic():
-            case, _created = SupportCase.objects.get_or_create(
+            case, created = SupportCase.objects.get_or_create(
                 escalation=escalation,
                 defaults={
                     "incident_id": escalation.incident_id,
@@ -47,250 +93,200 @@ def support_case_open(*, escalation: Escalation) -> SupportCase:
                 },
             )
     except IntegrityError:
-        case = SupportCase.objects.get(escalation=escalation)
-    return case
+        case, created = SupportCase.objects.get(escalation=escalation), False
+    return case, created
 
 
-def incident_rules_apply(*, incident: Incident) -> Escalation | None:
-    """Evaluate the rules for an open incident; escalate and link when they fire.
-
-    A rule that already caused an earlier (since returned) escalation of this incident does
-    not fire again for it, so a case the team gave back is not sent straight back.
-    """
-    if incident.status not in (Status.SUBMITTED, Status.IN_TRIAGE):
-        return None
-    fired, linked = rules.rules_evaluate(incident)
-    for other in linked:
-        incident_services.incident_link(
-            incident=incident, other=other, actor=None, kind=LinkKind.SAME_PERPETRATOR
+def on_escalated(event_id: int) -> None:
+    """Consumer: open the support case of the escalation this event records; the team hears
+    of it once. The one place where a support case is opened."""
+    event = _event(event_id)
+    if event is None:
+        return
+    escalation = Escalation.objects.filter(pk=event.payload.get("escalation_id")).first()
+    if escalation is None:
+        return
+    _case, created = support_case_open(escalation=escalation)
+    if created:
+        notify.team_remind(
+            incident=event.incident, kind="escalation_new", key=f"incident-event:{event.pk}"
         )
-    earlier = {code for e in incident.escalations.all() for code in e.rules}
-    fired = [code for code in fired if code not in earlier]
-    if not fired:
-        return None
-    escalation = incident_services.incident_escalate(
-        incident=incident, actor=None, rule_names=fired
-    )
-    if escalation is not None:
-        support_case_open(escalation=escalation)
-    return escalation
 
 
-def incident_event_process(*, event_id: int) -> bool:
-    """Handle one incident event exactly once: run the rules, open the case, notify people.
+def on_anonymised(event_id: int) -> None:
+    """Consumer: remove the team's free text when retention anonymised the incident."""
+    event = _event(event_id)
+    if event is not None:
+        support_content_remove(incident=event.incident)
 
-    Returns False when the event was processed before (or is gone). The event row is locked
-    while processing, so two workers on the same event do the work once.
-    """
+
+def support_content_remove(*, incident: Incident) -> None:
+    """Remove the support team's free text of an incident (retention); keeps the structure."""
     with transaction.atomic():
-        # Lock the event row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
-        # outer join to the assignee, and the incident is locked by the service that changes it.
-        event = (
-            Event.objects.select_for_update(of=("self",))
-            .select_related("incident", "incident__assignee")
-            .filter(pk=event_id)
-            .first()
-        )
-        if event is None or EventProcessing.objects.filter(event_id=event_id).exists():
-            return False
-        if event.kind == EventKind.ANONYMISED:
-            support_content_remove(incident=event.incident)
-        if event.kind in RULE_TRIGGERS:
-            incident_rules_apply(incident=event.incident)
-        if event.kind == EventKind.ESCALATED:
-            escalation = Escalation.objects.filter(pk=event.payload.get("escalation_id")).first()
-            if escalation is not None:
-                support_case_open(escalation=escalation)
-        event.incident.refresh_from_db()
-        notify.event_notify(event)
-        EventProcessing.objects.create(event=event, processed_at=timezone.now())
-        return True
+        SupportCase.objects.filter(incident=incident).update(outcome="")
+        SupportAction.objects.filter(case__incident=incident).update(description="")
 
 
-# --- Support case workflow ----------------------------------------------------------------------
+# --- The support case workflow: one service runs every action of support.actions --------------
 
 
 def _case_locked(case: SupportCase) -> SupportCase:
     return SupportCase.objects.select_for_update().select_related("incident").get(pk=case.pk)
 
 
-def _case_check_version(case: SupportCase, version: int | None) -> None:
-    if version is not None and int(version) != case.version:
-        raise StaleVersion()
+NEEDS_MESSAGES = {
+    "reason": _("Vul een reden in."),
+    "outcome": _("Vul de uitkomst in."),
+    "handler": _("Kies een lid van het Ondersteuningsteam."),
+    "owner": _("Kies een lid van het Ondersteuningsteam als eigenaar."),
+    "service_type": _("Kies de soort hulp."),
+}
 
 
-def _case_event(
-    *, case: SupportCase, actor: User, payload: dict, kind=EventKind.SUPPORT_CASE_CHANGED
-):
-    incident_services.event_record(
-        incident=case.incident, kind=kind, actor=actor, payload={"case_id": case.pk, **payload}
+def _needs_check(step: Action, inputs: dict) -> None:
+    for name in step.needs:
+        value = inputs.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise CaseInputRequired(NEEDS_MESSAGES.get(name))
+
+
+def _team_member(actor: User, person: User | None, message: str) -> User:
+    if person is None or not user_policy.allows(actor, "give_case_to", person):
+        raise SupportError(message)
+    return person
+
+
+def _acknowledge(case: SupportCase, actor: User, inputs: dict) -> dict:
+    case.acknowledged_at = timezone.now()
+    if case.handler_id is None:
+        case.handler = actor
+    return {}
+
+
+def _assign_handler(case: SupportCase, actor: User, inputs: dict) -> dict:
+    case.handler = _team_member(
+        actor, inputs["handler"], _("Kies een lid van het Ondersteuningsteam.")
     )
+    return {"handler": str(case.handler)}
 
 
-def support_case_transition(
-    *, case: SupportCase, actor: User, to_status: CaseStatus, version: int | None, text: str = ""
+def _add_action(case: SupportCase, actor: User, inputs: dict) -> dict:
+    owner = _team_member(
+        actor, inputs["owner"], _("Kies een lid van het Ondersteuningsteam als eigenaar.")
+    )
+    now = timezone.now()
+    action = SupportAction.objects.create(
+        case=case,
+        service_type=inputs["service_type"],
+        description=(inputs.get("description") or "").strip(),
+        owner=owner,
+        due_on=inputs.get("due_on"),
+        shared_with_desk=bool(inputs.get("shared_with_desk")),
+        created_at=now,
+        updated_at=now,
+    )
+    inputs["_created"] = action
+    return {
+        "action_id": action.pk,
+        "service_type": action.service_type,
+        "_visible_to_desk": action.shared_with_desk,
+    }
+
+
+# Fields of a support action that an update may change; a field the caller leaves out keeps its
+# value (an API request without `due_on` keeps the due date).
+ACTION_UPDATE_FIELDS = ("status", "due_on", "shared_with_desk")
+
+
+def _update_action(case: SupportCase, actor: User, inputs: dict) -> dict:
+    action = (
+        SupportAction.objects.select_for_update()
+        .filter(pk=inputs["support_action"].pk, case=case)
+        .first()
+    )
+    if action is None:
+        raise CaseStepNotAllowed()
+    for field in ACTION_UPDATE_FIELDS:
+        if field in inputs:
+            value = inputs[field]
+            setattr(action, field, ActionStatus(value) if field == "status" else value)
+    action.updated_at = timezone.now()
+    action.save()
+    inputs["_created"] = action
+    return {
+        "action_id": action.pk,
+        "service_type": action.service_type,
+        "status": action.status,
+        "_visible_to_desk": action.shared_with_desk,
+    }
+
+
+def _close(case: SupportCase, actor: User, inputs: dict) -> dict:
+    text = (inputs.get("reason") or inputs.get("outcome") or "").strip()
+    case.closed_at = timezone.now()
+    case.outcome = text
+    return {"text": text}
+
+
+EFFECTS = {
+    "acknowledge": _acknowledge,
+    "start": None,
+    "assign_handler": _assign_handler,
+    "add_action": _add_action,
+    "update_action": _update_action,
+    "return_to_desk": _close,
+    "close_case": _close,
+}
+
+
+def support_case_act(
+    *, case: SupportCase, actor: User, action: str, version: int | None, **inputs
 ) -> SupportCase:
-    """Move a case along the case table; also moves the incident when returning or closing."""
-    if actor.role != Role.SUPPORT:
-        raise TransitionNotAllowed()
+    """Take one action of the case workflow (`support.actions`) and return the case.
+
+    In one transaction with the case locked it refuses a change against an older case
+    `version` (CaseStale), an action this person may not take on the case in its status
+    (CaseStepNotAllowed, from the case policy) and a missing input (CaseInputRequired). Then it
+    changes the case (and, for returning or closing, the incident through its own workflow),
+    bumps the version and records the event. The created or updated support action is
+    available as `case.support_action` for the callers that show it.
+    """
+    step = case_action_get(action)
+    inputs = dict(inputs)
     with transaction.atomic():
         locked = _case_locked(case)
-        _case_check_version(locked, version)
-        step = workflow.case_transition_get(locked.status, to_status)
-        if step is None:
-            raise TransitionNotAllowed()
-        text = text.strip()
-        if step.needs == "reason" and not text:
-            raise ReasonRequired(_("Vul een reden in."))
-        if step.needs == "outcome" and not text:
-            raise ReasonRequired(_("Vul de uitkomst in."))
-        from_status, now = locked.status, timezone.now()
-        if to_status == CaseStatus.RETURNED:
-            incident_services.incident_return_to_desk(
-                incident=locked.incident, actor=actor, reason=text, version=None
+        if version is None or int(version) != locked.version:
+            raise CaseStale()
+        if not case_policy.allows(actor, action, locked):
+            wrong_status = locked.status not in step.from_statuses
+            raise CaseStepNotAllowed(step.refused if wrong_status else None)
+        _needs_check(step, inputs)
+        effect = EFFECTS[action]
+        payload = effect(locked, actor, inputs) if effect is not None else {}
+        if step.follows:
+            incident_services.incident_act(
+                incident=locked.incident,
+                actor=actor,
+                action=step.follows,
+                version=None,
+                reason=inputs.get("reason", ""),
+                outcome=inputs.get("outcome", ""),
             )
-        elif to_status == CaseStatus.CLOSED:
-            incident_services.incident_close_escalated(
-                incident=locked.incident, actor=actor, outcome=text, version=None
-            )
-        if to_status == CaseStatus.ACKNOWLEDGED:
-            locked.acknowledged_at = now
-            if locked.handler_id is None:
-                locked.handler = actor
-        if to_status in (CaseStatus.RETURNED, CaseStatus.CLOSED):
-            locked.closed_at = now
-            locked.outcome = text
-        locked.status = to_status
+        from_status = locked.status
+        if step.to_status is not None and step.to_status != from_status:
+            locked.status = step.to_status
+            payload = {"from": from_status, "to": step.to_status, **payload}
         locked.version += 1
         locked.save()
-        _case_event(
-            case=locked,
-            actor=actor,
-            payload={"from": from_status, "to": to_status, "text": text},
-            kind=EventKind.SUPPORT_ACKNOWLEDGED
-            if to_status == CaseStatus.ACKNOWLEDGED
-            else EventKind.SUPPORT_CASE_CHANGED,
-        )
-        return locked
-
-
-def support_case_acknowledge(*, case: SupportCase, actor: User, version: int) -> SupportCase:
-    """Confirm the team has picked the case up; the acting member becomes handler if none."""
-    return support_case_transition(
-        case=case, actor=actor, to_status=CaseStatus.ACKNOWLEDGED, version=version
-    )
-
-
-def support_case_start(*, case: SupportCase, actor: User, version: int) -> SupportCase:
-    return support_case_transition(
-        case=case, actor=actor, to_status=CaseStatus.IN_PROGRESS, version=version
-    )
-
-
-def support_case_return(
-    *, case: SupportCase, actor: User, reason: str, version: int
-) -> SupportCase:
-    """Give the case back to the desk (incident back to in_triage), with a reason."""
-    return support_case_transition(
-        case=case, actor=actor, to_status=CaseStatus.RETURNED, version=version, text=reason
-    )
-
-
-def support_case_close(
-    *, case: SupportCase, actor: User, outcome: str, version: int
-) -> SupportCase:
-    """Close the case and the incident with an outcome."""
-    return support_case_transition(
-        case=case, actor=actor, to_status=CaseStatus.CLOSED, version=version, text=outcome
-    )
-
-
-def support_case_assign(
-    *, case: SupportCase, actor: User, handler: User, version: int
-) -> SupportCase:
-    """Make a member of the support team the case handler (the officeholder's contact)."""
-    if actor.role != Role.SUPPORT or handler.role != Role.SUPPORT or not handler.is_active:
-        raise IncidentError(_("Kies een lid van het Ondersteuningsteam."))
-    with transaction.atomic():
-        locked = _case_locked(case)
-        _case_check_version(locked, version)
-        locked.handler = handler
-        locked.version += 1
-        locked.save()
-        _case_event(case=locked, actor=actor, payload={"handler": str(handler)})
-        return locked
-
-
-def support_action_add(
-    *,
-    case: SupportCase,
-    actor: User,
-    service_type: str,
-    owner: User,
-    description: str = "",
-    due_on: date | None = None,
-    shared_with_desk: bool = False,
-) -> SupportAction:
-    """Add a step to the support plan. A case that was only acknowledged becomes in progress."""
-    if actor.role != Role.SUPPORT or owner.role != Role.SUPPORT:
-        raise IncidentError(_("Kies een lid van het Ondersteuningsteam als eigenaar."))
-    with transaction.atomic():
-        locked = _case_locked(case)
-        if locked.status not in (CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS):
-            raise TransitionNotAllowed(
-                _("Bevestig eerst het dossier; daarna kunt u acties plannen.")
-            )
-        now = timezone.now()
-        action = SupportAction.objects.create(
-            case=locked,
-            service_type=service_type,
-            description=description.strip(),
-            owner=owner,
-            due_on=due_on,
-            shared_with_desk=shared_with_desk,
-            created_at=now,
-            updated_at=now,
-        )
-        if locked.status == CaseStatus.ACKNOWLEDGED:
-            locked.status = CaseStatus.IN_PROGRESS
-            locked.version += 1
-            locked.save()
+        visible_to_desk = payload.pop("_visible_to_desk", True)
         incident_services.event_record(
             incident=locked.incident,
-            kind=EventKind.SUPPORT_ACTION,
+            kind=step.event,
             actor=actor,
-            payload={"case_id": locked.pk, "action_id": action.pk, "service_type": service_type},
-            visible_to_desk=shared_with_desk,
+            payload={"case_id": locked.pk, **payload},
+            visible_to_desk=visible_to_desk,
         )
-        return action
-
-
-def support_action_update(
-    *, action: SupportAction, actor: User, status: str, shared_with_desk: bool, due_on: date | None
-) -> SupportAction:
-    """Change an action's status, due date or whether the desk may see it."""
-    if actor.role != Role.SUPPORT:
-        raise TransitionNotAllowed()
-    with transaction.atomic():
-        locked = (
-            SupportAction.objects.select_for_update()
-            .select_related("case__incident")
-            .get(pk=action.pk)
-        )
-        if locked.case.status not in (CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS):
-            raise TransitionNotAllowed(_("Dit dossier is afgesloten."))
-        locked.status = ActionStatus(status)
-        locked.shared_with_desk = shared_with_desk
-        locked.due_on = due_on
-        locked.updated_at = timezone.now()
-        locked.save()
-        incident_services.event_record(
-            incident=locked.case.incident,
-            kind=EventKind.SUPPORT_ACTION,
-            actor=actor,
-            payload={"case_id": locked.case_id, "action_id": locked.pk, "status": status},
-            visible_to_desk=shared_with_desk,
-        )
+        locked.support_action = inputs.get("_created")
         return locked
 
 
@@ -299,26 +295,34 @@ def support_action_update(
 
 def _untriaged_serious() -> QuerySet[Incident]:
     return Incident.objects.filter(
-        status__in=(Status.SUBMITTED, Status.IN_TRIAGE),
-        triaged_at__isnull=True,
-        reporter_severity__in=SERIOUS_SEVERITIES,
+        untriaged_q(), reporter_severity__in=SERIOUS_SEVERITIES
     ).select_related("assignee")
+
+
+def incident_remind(*, incident: Incident, kind: str, people: list[User]) -> None:
+    """A watchdog reminder to the desk about an incident; at most once per kind and incident."""
+    for person in people:
+        notifications_create(
+            recipients=[person],
+            event_key=f"{kind}:{incident.pk}",
+            kind=kind,
+            reference=incident.reference,
+            link=incident_link_for(person, incident),
+        )
 
 
 def triage_watch(*, now=None) -> dict[str, int]:
     """Remind the desk before and after triage deadlines; auto-escalate serious reports at 4 h.
 
     Idempotent: each reminder is one notification per incident and kind; escalating twice
-    creates one escalation.
+    creates one escalation (the support case follows from the escalation event).
     """
     now = now or timezone.now()
     counts = {"due_soon": 0, "overdue": 0, "escalated": 0}
     for incident in _untriaged_serious().filter(
         triage_due_at__gt=now, triage_due_at__lte=now + timedelta(hours=2)
     ):
-        notify.incident_remind(
-            incident=incident, kind="triage_due_soon", people=notify.desk_registrars(incident)
-        )
+        incident_remind(incident=incident, kind="triage_due_soon", people=desk_registrars(incident))
         counts["due_soon"] += 1
     deadline_rule = EscalationRule.objects.filter(code=RuleCode.TRIAGE_DEADLINE).first()
     if deadline_rule is None or deadline_rule.enabled:
@@ -329,20 +333,13 @@ def triage_watch(*, now=None) -> dict[str, int]:
         )
         for incident in never_escalated:
             escalation = incident_services.incident_escalate(
-                incident=incident, actor=None, rule_names=[RuleCode.TRIAGE_DEADLINE]
+                incident=incident, rule_names=[RuleCode.TRIAGE_DEADLINE]
             )
             if escalation is not None:
-                support_case_open(escalation=escalation)
                 counts["escalated"] += 1
-    overdue = Incident.objects.filter(
-        status__in=(Status.SUBMITTED, Status.IN_TRIAGE),
-        triaged_at__isnull=True,
-        triage_due_at__lte=now,
-    ).select_related("assignee")
+    overdue = Incident.objects.filter(overdue_q(now=now)).select_related("assignee")
     for incident in overdue:
-        notify.incident_remind(
-            incident=incident, kind="triage_overdue", people=notify.desk_registrars(incident)
-        )
+        incident_remind(incident=incident, kind="triage_overdue", people=desk_registrars(incident))
         counts["overdue"] += 1
     return counts
 
@@ -353,29 +350,10 @@ def escalation_watch(*, now=None) -> int:
     late = SupportCase.objects.filter(
         status=CaseStatus.NEW, acknowledge_due_at__lte=now
     ).select_related("incident")
-    team = notify.support_team()
     for case in late:
-        notify.incident_remind(
+        notify.team_remind(
             incident=case.incident,
             kind="escalation_unacknowledged",
-            people=team,
-            key=f"case-{case.pk}",
+            key=f"escalation_unacknowledged:case-{case.pk}",
         )
     return len(late)
-
-
-def pending_events(*, older_than: timedelta, now=None, horizon: timedelta = timedelta(days=7)):
-    """Events not yet processed that are older than `older_than` (and younger than the horizon)."""
-    now = now or timezone.now()
-    return (
-        Event.objects.filter(created_at__lte=now - older_than, created_at__gte=now - horizon)
-        .filter(processing__isnull=True)
-        .order_by("created_at")
-    )
-
-
-def support_content_remove(*, incident: Incident) -> None:
-    """Remove the support team's free text of an incident (retention); keeps the structure."""
-    with transaction.atomic():
-        SupportCase.objects.filter(incident=incident).update(outcome="")
-        SupportAction.objects.filter(case__incident=incident).update(description="")

@@ -12,11 +12,24 @@ app_name = "support"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("signalen/", views.signals, name="signals"),
     path("dossiers/<str:reference>/", views.case_detail, name="case"),
-    path("dossiers/<str:reference>/bevestigen/", views.acknowledge, name="acknowledge"),
-    path("dossiers/<str:reference>/starten/", views.start, name="start"),
-    path("dossiers/<str:reference>/casemanager/", views.assign, name="assign"),
-    path("dossiers/<str:reference>/acties/", views.action_add, name="action_add"),
+    path(
+        "dossiers/<str:reference>/bevestigen/",
+        views.act,
+        {"action": "acknowledge"},
+        name="acknowledge",
+    ),
+    path("dossiers/<str:reference>/starten/", views.act, {"action": "start"}, name="start"),
+    path(
+        "dossiers/<str:reference>/casemanager/",
+        views.act,
+        {"action": "assign_handler"},
+        name="assign",
+    ),
+    path(
+        "dossiers/<str:reference>/acties/", views.act, {"action": "add_action"}, name="action_add"
+    ),
     path("dossiers/<str:reference>/acties/<int:pk>/", views.action_update, name="action_update"),
     path(
         "dossiers/<str:reference>/bericht-ambtsdrager/",
@@ -25,6 +38,11 @@ urlpatterns = [
     ),
     path("dossiers/<str:reference>/bericht-meldpunt/", views.message_desk, name="message_desk"),
     path("dossiers/<str:reference>/notitie/", views.note, name="note"),
-    path("dossiers/<str:reference>/teruggeven/", views.return_to_desk, name="return"),
-    path("dossiers/<str:reference>/afsluiten/", views.close, name="close"),
+    path(
+        "dossiers/<str:reference>/teruggeven/",
+        views.act,
+        {"action": "return_to_desk"},
+        name="return",
+    ),
+    path("dossiers/<str:reference>/afsluiten/", views.act, {"action": "close_case"}, name="close"),
 ]

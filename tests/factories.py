@@ -195,3 +195,60 @@ class PerpetratorIdentifierFactory(factory.django.DjangoModelFactory):
     normalised = factory.LazyAttribute(
         lambda o: identifier_hash(identifier_normalise(kind=o.kind, value=o.value))
     )
+
+
+# --- Taking workflow actions in tests ----------------------------------------------------------
+
+
+def act(incident: Incident, actor, action: str, **inputs) -> Incident:
+    """Take an incident workflow action through the one action service, as a person who saw the
+    incident as it is now (its current version)."""
+    from incidents.services import incident_act
+
+    incident.refresh_from_db()
+    return incident_act(
+        incident=incident, actor=actor, action=action, version=incident.version, **inputs
+    )
+
+
+def case_act(case, actor, action: str, **inputs):
+    """Take a support case action through the one case service, with the case's version."""
+    from support.services import support_case_act
+
+    case.refresh_from_db()
+    return support_case_act(case=case, actor=actor, action=action, version=case.version, **inputs)
+
+
+def case_open(escalation):
+    """The support case of an escalation, as the outbox's case consumer opens it."""
+    from support.services import support_case_open
+
+    return support_case_open(escalation=escalation)[0]
+
+
+def outbox_pending(event) -> list:
+    """The outbox entries `event_record` writes for `event` (one per consumer that wants its
+    kind), left pending and not queued: for events the factories made, or to replay one."""
+    from incidents.services import INCIDENT_EVENT_TOPIC
+    from portal.models import OutboxEntry
+    from portal.outbox import consumers_for
+
+    now = timezone.now()
+    return [
+        OutboxEntry.objects.create(
+            topic=INCIDENT_EVENT_TOPIC,
+            object_id=event.pk,
+            kind=event.kind,
+            consumer=consumer.name,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for consumer in consumers_for(INCIDENT_EVENT_TOPIC, event.kind)
+    ]
+
+
+def outbox_deliver_all(entries) -> list[bool]:
+    """Deliver each entry once, in order, as the worker's task does; True where it did work."""
+    from portal.outbox import outbox_deliver
+
+    return [outbox_deliver(entry_id=entry.pk) for entry in entries]

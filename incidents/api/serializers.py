@@ -1,32 +1,28 @@
-"""API shapes of incidents. Domain validation is not repeated here: the filing serializers
-run the same Django forms as the web pages, and writes go through `incidents.services`."""
+"""API shapes of incidents, per audience: the officeholder gets what their own page shows; the
+desk and the Ondersteuningsteam get the staff shapes. Domain rules are not repeated here: the
+facts' rules are `incidents.facts`, and writes go through `incidents.services`."""
 
-from django.http import QueryDict
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents import facts
 from incidents.constants import (
     FACT_FIELDS,
     Advice,
     AffectedPerson,
-    Channel,
     IdentifierKind,
     Impact,
     IncidentType,
     LinkKind,
     MessageAudience,
-    PerpetratorKind,
-    PerpetratorKnown,
-    PerpetratorRelation,
-    PoliceStatus,
-    ReporterSeverity,
     RiskFlag,
     Status,
-    SupportWish,
     TriageSeverity,
 )
-from incidents.forms import FullReportForm, QuickReportForm
+from incidents.facts import date_check
 from incidents.models import Escalation, Evidence, Incident, Message, Note
 
 
@@ -96,9 +92,10 @@ class EscalationSerializer(serializers.ModelSerializer):
 
 
 class IncidentListSerializer(serializers.ModelSerializer):
+    """A row of the list as the officeholder sees it (their own incidents)."""
+
     version = serializers.IntegerField(read_only=True, help_text=VERSION_HELP)
     organisation = serializers.CharField(source="organisation.name")
-    officeholder = serializers.StringRelatedField()
 
     class Meta:
         model = Incident
@@ -107,12 +104,9 @@ class IncidentListSerializer(serializers.ModelSerializer):
             "status",
             "version",
             "organisation",
-            "officeholder",
             "types",
             "occurred_on",
             "reporter_severity",
-            "triage_severity",
-            "triage_due_at",
             "is_quick",
             "filed_by_desk",
             "submitted_at",
@@ -120,29 +114,59 @@ class IncidentListSerializer(serializers.ModelSerializer):
         ]
 
 
-TRIAGE = ["assignee", "triage_severity", "risk_flags", "advice_given", "advice_note", "triaged_at"]
+class StaffIncidentListSerializer(IncidentListSerializer):
+    """A row of the list for the desk and the Ondersteuningsteam (with the desk's triage)."""
+
+    officeholder = serializers.StringRelatedField()
+
+    class Meta(IncidentListSerializer.Meta):
+        fields = [
+            *IncidentListSerializer.Meta.fields,
+            "officeholder",
+            "triage_severity",
+            "triage_due_at",
+        ]
 
 
 class IncidentDetailSerializer(IncidentListSerializer):
+    """One incident as the officeholder's own page shows it, field for field: their facts,
+    files and the outcome; never the desk's triage, assignee, rules or reasons."""
+
     identifiers = IdentifierSerializer(many=True, read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
-    escalations = EscalationSerializer(many=True, read_only=True)
     occurred_at = LocalTimeField(allow_null=True, read_only=True)
-    assignee = serializers.StringRelatedField(allow_null=True)
-    duplicate_of = serializers.SlugRelatedField(
-        slug_field="reference", read_only=True, allow_null=True
-    )
 
     class Meta(IncidentListSerializer.Meta):
         fields = [
             *IncidentListSerializer.Meta.fields,
             *FACT_FIELDS,
-            *TRIAGE,
             "outcome",
             "closed_at",
-            "duplicate_of",
             "identifiers",
             "evidence",
+        ]
+
+
+TRIAGE = ["assignee", "triage_severity", "risk_flags", "advice_given", "advice_note", "triaged_at"]
+
+
+class StaffIncidentDetailSerializer(IncidentDetailSerializer):
+    """One incident for the desk and the Ondersteuningsteam: also triage and escalations."""
+
+    officeholder = serializers.StringRelatedField()
+    escalations = EscalationSerializer(many=True, read_only=True)
+    assignee = serializers.StringRelatedField(allow_null=True)
+    duplicate_of = serializers.SlugRelatedField(
+        slug_field="reference", read_only=True, allow_null=True
+    )
+
+    class Meta(IncidentDetailSerializer.Meta):
+        fields = [
+            *IncidentDetailSerializer.Meta.fields,
+            "officeholder",
+            "triage_due_at",
+            *TRIAGE,
+            "duplicate_of",
             "escalations",
         ]
 
@@ -150,8 +174,17 @@ class IncidentDetailSerializer(IncidentListSerializer):
 FULL_ONLY_REQUIRED = "Required in a full report (`quick: false`)."
 
 
-class IncidentCreateSerializer(serializers.Serializer):
-    """A quick report (`quick: true`: types, occurred_on, occurred_at, summary) or a full one."""
+class ChoiceListField(serializers.ListField):
+    def __init__(self, choices, **kwargs):
+        super().__init__(child=serializers.ChoiceField(choices=choices), **kwargs)
+
+
+class IncidentCreateSerializer(serializers.ModelSerializer):
+    """A quick report (`quick: true`: types, occurred_on, occurred_at, summary) or a full one.
+
+    The fields come from the model; the rules of the facts are `incidents.facts`, the same as
+    for the web forms and the services.
+    """
 
     quick = serializers.BooleanField(default=False)
     officeholder = serializers.IntegerField(
@@ -160,82 +193,64 @@ class IncidentCreateSerializer(serializers.Serializer):
     submission_token = serializers.UUIDField(
         required=False, help_text="Send the same token again to get the same incident back."
     )
-    types = serializers.ListField(
-        child=serializers.ChoiceField(choices=IncidentType.choices), min_length=1
-    )
-    occurred_on = serializers.DateField(help_text="Today or earlier.")
+    types = ChoiceListField(IncidentType.choices, min_length=1)
+    occurred_on = serializers.DateField(help_text="Today or earlier.", validators=[date_check])
     occurred_at = LocalTimeField(required=False, allow_null=True)
-    summary = serializers.CharField(max_length=300)
-    description = serializers.CharField(required=False, allow_blank=True)
-    location = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
-    platform = serializers.CharField(required=False, allow_blank=True, max_length=100)
     links = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
-    reporter_severity = serializers.ChoiceField(
-        choices=ReporterSeverity.choices, required=False, help_text=FULL_ONLY_REQUIRED
-    )
-    perpetrator_known = serializers.ChoiceField(
-        choices=PerpetratorKnown.choices, required=False, allow_blank=True
-    )
-    perpetrator_kind = serializers.ChoiceField(
-        choices=PerpetratorKind.choices, required=False, allow_blank=True
-    )
-    perpetrator_relation = serializers.ChoiceField(
-        choices=PerpetratorRelation.choices, required=False, allow_blank=True
-    )
-    perpetrator_description = serializers.CharField(required=False, allow_blank=True)
     identifiers = IdentifierSerializer(many=True, required=False)
-    impacts = serializers.ListField(
-        child=serializers.ChoiceField(choices=Impact.choices), required=False
-    )
-    affected_people = serializers.ListField(
-        child=serializers.ChoiceField(choices=AffectedPerson.choices), required=False
-    )
-    police_status = serializers.ChoiceField(
-        choices=PoliceStatus.choices, required=False, allow_blank=True
-    )
-    police_report_number = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    police_used_work_address = serializers.BooleanField(required=False, default=False)
-    police_vpt_requested = serializers.BooleanField(required=False, default=False)
-    police_outcome = serializers.CharField(required=False, allow_blank=True)
-    support_wish = serializers.ChoiceField(
-        choices=SupportWish.choices, required=False, help_text=FULL_ONLY_REQUIRED
-    )
+    impacts = ChoiceListField(Impact.choices, required=False)
+    affected_people = ChoiceListField(AffectedPerson.choices, required=False)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "quick",
+            "officeholder",
+            "submission_token",
+            *FACT_FIELDS,
+            "identifiers",
+        ]
+        extra_kwargs = {
+            "reporter_severity": {"help_text": FULL_ONLY_REQUIRED},
+            "support_wish": {"help_text": FULL_ONLY_REQUIRED},
+        }
+
+    QUICK_FIELDS = ("types", "occurred_on", "occurred_at", "summary")
+
+    def validate_links(self, links):
+        return facts.links_clean(links)
 
     def validate(self, data):
-        """Run the web form of the same kind, so both edges apply exactly the same rules."""
-        form_data = {key: value for key, value in data.items() if value is not None}
-        form_data["links"] = "\n".join(data.get("links", []))
-        by_kind = {kind: [] for kind in IdentifierKind.values}
-        for identifier in data.get("identifiers", []):
-            by_kind[identifier["kind"]].append(identifier["value"])
-        form_data["handles"] = "\n".join(by_kind[IdentifierKind.HANDLE])
-        form_data["emails"] = "\n".join(by_kind[IdentifierKind.EMAIL])
-        form_data["phones"] = "\n".join(by_kind[IdentifierKind.PHONE])
-        form_data["submission_token"] = data.get("submission_token") or ""
-        form_class = QuickReportForm if data["quick"] else FullReportForm
-        form = form_class(_as_querydict(form_data))
-        if "submission_token" not in data:
-            form.fields["submission_token"].required = False
-        if not form.is_valid():
-            raise serializers.ValidationError(
-                {field: list(errors) for field, errors in form.errors.items()}
-            )
-        data["form"] = form
-        return data
-
-
-def _as_querydict(data):
-    querydict = QueryDict(mutable=True)
-    for key, value in data.items():
-        if isinstance(value, list):
-            querydict.setlist(key, [str(v) for v in value])
-        elif isinstance(value, bool):
-            if value:
-                querydict[key] = "on"
+        """The facts in the services' shape (`facts`, `identifiers`), checked by the facts rules."""
+        if data["quick"]:
+            data = {
+                key: value
+                for key, value in data.items()
+                if key not in FACT_FIELDS or key in self.QUICK_FIELDS
+            }
+            data.pop("identifiers", None)
         else:
-            querydict[key] = str(value)
-    return querydict
+            missing = {
+                field: [_("Dit veld is verplicht.")]
+                for field in facts.FULL_REPORT_REQUIRED
+                if not data.get(field)
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        identifiers = [(i["kind"], i["value"]) for i in data.get("identifiers", [])]
+        emails = [value for kind, value in identifiers if kind == IdentifierKind.EMAIL]
+        phones = [value for kind, value in identifiers if kind == IdentifierKind.PHONE]
+        try:
+            facts.emails_check(emails)
+            facts.phones_check(phones)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"identifiers": error.messages}) from None
+        fact_values = {key: data[key] for key in FACT_FIELDS if key in data}
+        problems = facts.facts_problems(fact_values)
+        if problems:
+            raise serializers.ValidationError({k: [v] for k, v in problems.items()})
+        data["facts"], data["identifier_pairs"] = fact_values, identifiers
+        return data
 
 
 class VersionSerializer(serializers.Serializer):
@@ -250,27 +265,31 @@ class TransitionSerializer(VersionSerializer):
 
 class TriageSerializer(VersionSerializer):
     triage_severity = serializers.ChoiceField(choices=TriageSeverity.choices)
-    risk_flags = serializers.ListField(
-        child=serializers.ChoiceField(choices=RiskFlag.choices), required=False, default=list
-    )
-    types = serializers.ListField(
-        child=serializers.ChoiceField(choices=IncidentType.choices), min_length=1
-    )
-    advice_given = serializers.ListField(
-        child=serializers.ChoiceField(choices=Advice.choices), required=False, default=list
-    )
+    risk_flags = ChoiceListField(RiskFlag.choices, required=False, default=list)
+    types = ChoiceListField(IncidentType.choices, min_length=1)
+    advice_given = ChoiceListField(Advice.choices, required=False, default=list)
     advice_note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class AssignSerializer(VersionSerializer):
-    assignee = serializers.IntegerField(allow_null=True)
+    assignee = serializers.IntegerField(
+        allow_null=True, help_text="A colleague of the desk, or null for nobody."
+    )
 
 
-class EscalateSerializer(VersionSerializer):
+class ReasonSerializer(VersionSerializer):
     reason = serializers.CharField()
 
 
-class LinkSerializer(serializers.Serializer):
+class OptionalReasonSerializer(VersionSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OutcomeSerializer(VersionSerializer):
+    outcome = serializers.CharField()
+
+
+class LinkSerializer(VersionSerializer):
     other_reference = serializers.CharField(max_length=20)
     kind = serializers.ChoiceField(choices=LinkKind.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
@@ -278,6 +297,20 @@ class LinkSerializer(serializers.Serializer):
 
 class DuplicateSerializer(VersionSerializer):
     original_reference = serializers.CharField(max_length=20)
+
+
+# The input of each workflow action (incidents.actions) in the API.
+ACTION_SERIALIZERS = {
+    "take": VersionSerializer,
+    "assign": AssignSerializer,
+    "triage": TriageSerializer,
+    "escalate": ReasonSerializer,
+    "close": OutcomeSerializer,
+    "mark_duplicate": DuplicateSerializer,
+    "reopen": ReasonSerializer,
+    "withdraw": OptionalReasonSerializer,
+    "link": LinkSerializer,
+}
 
 
 class FollowUpSerializer(serializers.Serializer):

@@ -1,6 +1,11 @@
-"""The incidents API: another edge on the same services, selectors and access module."""
+"""The incidents API: another edge on the same services, selectors and policies as the pages.
 
-from django.utils.translation import gettext as _
+Every workflow action of `incidents.actions` is `POST /incidents/{reference}/actions/{name}/`,
+documented with its own input; the older `transitions/`, `triage/`, `assign/`, `escalate/` and
+`duplicate/` endpoints stay for existing clients (deprecated) and call the same action service.
+Answers are shaped per audience: the officeholder gets what their own page shows.
+"""
+
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -9,12 +14,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from incidents import access, selectors, services
+from incidents import selectors, services
+from incidents.actions import ACTIONS
 from incidents.api.filters import IncidentFilter
 from incidents.api.serializers import (
+    ACTION_SERIALIZERS,
     AssignSerializer,
     DuplicateSerializer,
-    EscalateSerializer,
     EvidenceSerializer,
     EvidenceUploadSerializer,
     FollowUpSerializer,
@@ -24,17 +30,22 @@ from incidents.api.serializers import (
     LinkSerializer,
     MessageSerializer,
     NoteSerializer,
+    ReasonSerializer,
+    StaffIncidentDetailSerializer,
+    StaffIncidentListSerializer,
     TimelineEntrySerializer,
     TransitionSerializer,
     TriageSerializer,
 )
-from incidents.constants import MessageAudience, Status
-from incidents.errors import IncidentError, TransitionNotAllowed
+from incidents.constants import MessageAudience
+from incidents.errors import StaleVersion, TransitionNotAllowed
 from incidents.evidence import evidence_inspect
 from incidents.models import Incident
+from incidents.policies import incident_policy, message_policy, note_policy
 from incidents.views.evidence import evidence_response
-from portal.constants import Role
-from portal.models import AccessAction, User
+from portal.api.actions import action_endpoint
+from portal.models import AccessAction
+from portal.policies import user_policy
 from portal.services import access_log_record
 
 # The parts of one incident (timeline, messages, notes, evidence) are short plain lists: no
@@ -50,6 +61,17 @@ EVIDENCE_MEDIA_TYPES = (
     "text/plain",
 )
 
+DETAIL_RELATED = ("organisation", "officeholder", "assignee", "duplicate_of")
+
+
+def _sees_internal(user) -> bool:
+    """Whether this person's role sees the staff shapes at all (the desk, the team)."""
+    return incident_policy.condition(user, "view_internal") is not None
+
+
+def _deprecated(**kwargs):
+    return extend_schema(deprecated=True, **kwargs)
+
 
 class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Incidents in the caller's scope: own (officeholder), the desk's (registrar), escalated
@@ -61,25 +83,34 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filter_backends = [DjangoFilterBackend]
 
     def get_queryset(self):
-        return access.incidents_visible_to(self.request.user).select_related(
-            "organisation", "officeholder", "assignee", "duplicate_of"
-        )
+        return incident_policy.queryset(self.request.user).select_related(*DETAIL_RELATED)
 
     def get_serializer_class(self):
-        if self.action == "list":
-            return IncidentListSerializer
         if self.action == "create":
             return IncidentCreateSerializer
-        return IncidentDetailSerializer
+        staff = _sees_internal(self.request.user)
+        if self.action == "list":
+            return StaffIncidentListSerializer if staff else IncidentListSerializer
+        return StaffIncidentDetailSerializer if staff else IncidentDetailSerializer
 
     def get_object(self) -> Incident:
-        return access.incident_get_for(
+        return incident_policy.get(
             self.request.user,
+            queryset=Incident.objects.select_related(*DETAIL_RELATED).prefetch_related(
+                "identifiers", "evidence", "escalations__escalated_by"
+            ),
             reference=self.kwargs["reference"],
-            queryset=Incident.objects.select_related(
-                "organisation", "officeholder", "assignee", "duplicate_of"
-            ).prefetch_related("identifiers", "evidence", "escalations__escalated_by"),
         )
+
+    def _detail(self, request, incident=None, status_code=status.HTTP_200_OK):
+        """The incident as this person may see it (fetched again after a change)."""
+        incident = incident or self.get_object()
+        serializer = (
+            StaffIncidentDetailSerializer
+            if incident_policy.allows(request.user, "view_internal", incident)
+            else IncidentDetailSerializer
+        )
+        return Response(serializer(incident, context={"request": request}).data, status=status_code)
 
     def retrieve(self, request, *args, **kwargs):
         incident = self.get_object()
@@ -87,160 +118,151 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         access_log_record(
             request=request, action=AccessAction.API_READ, incident=incident, what="detail"
         )
-        return Response(IncidentDetailSerializer(incident, context={"request": request}).data)
+        return self._detail(request, incident)
 
     @extend_schema(request=IncidentCreateSerializer, responses={201: IncidentDetailSerializer})
     def create(self, request):
         serializer = IncidentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        form = data["form"]
-        officeholder, filed_by = self._filer(request.user, data.get("officeholder"))
-        if data["quick"]:
-            keys = ("types", "occurred_on", "occurred_at", "summary")
-            facts, identifiers = {k: form.cleaned_data[k] for k in keys}, []
-        else:
-            facts, identifiers = form.facts(), form.identifiers()
-        incident = services.incident_submit(
-            officeholder=officeholder,
-            facts=facts,
-            identifiers=identifiers,
-            quick=data["quick"],
-            submission_token=data.get("submission_token"),
-            filed_by=filed_by,
-        )
-        body = IncidentDetailSerializer(incident, context={"request": request}).data
-        return Response(body, status=status.HTTP_201_CREATED)
-
-    def _filer(self, user, officeholder_id):
-        if user.role == Role.OFFICEHOLDER:
-            return user, None
-        if user.role == Role.REGISTRAR and officeholder_id:
-            officeholder = selectors.desk_officeholders(desk=user.desk).filter(pk=officeholder_id)
-            officeholder = officeholder.first()
+        officeholder = request.user
+        if data.get("officeholder"):
+            found = user_policy.queryset(request.user, "file_for").filter(pk=data["officeholder"])
+            officeholder = found.first()
             if officeholder is None:
                 raise ValidationError({"officeholder": ["Onbekende ambtsdrager."]})
-            return officeholder, user
-        raise PermissionDenied()
+        elif not user_policy.allows(request.user, "file_for", request.user):
+            raise PermissionDenied()
+        incident = services.incident_submit(
+            officeholder=officeholder,
+            facts=data["facts"],
+            identifiers=data["identifier_pairs"],
+            quick=data["quick"],
+            submission_token=data.get("submission_token"),
+            filed_by=request.user if officeholder.pk != request.user.pk else None,
+        )
+        return self._detail(
+            request, self.get_queryset().get(pk=incident.pk), status.HTTP_201_CREATED
+        )
 
-    def _version_action(self, request, serializer_class):
+    # --- The workflow ------------------------------------------------------------------------
+
+    def _inputs(self, request, name: str, data: dict) -> dict:
+        """The action service's inputs from the API's shape (references and ids looked up)."""
+        inputs = {key: value for key, value in data.items() if key != "version"}
+        if "assignee" in inputs:
+            assignee_id = inputs.pop("assignee")
+            inputs["assignee"] = None
+            if assignee_id is not None:
+                inputs["assignee"] = (
+                    user_policy.queryset(request.user, "assign_incident_to")
+                    .filter(pk=assignee_id)
+                    .first()
+                )
+                if inputs["assignee"] is None:
+                    raise ValidationError({"assignee": ["Kies een collega van uw meldpunt."]})
+        for field, key in (("other_reference", "other"), ("original_reference", "original")):
+            if field in inputs:
+                reference = inputs.pop(field).strip().upper()
+                inputs[key] = incident_policy.get(
+                    request.user, "view_internal", reference=reference
+                )
+        return inputs
+
+    def _act(self, request, name: str, serializer_class, data=None):
         incident = self.get_object()
-        serializer = serializer_class(data=request.data)
+        serializer = serializer_class(data=request.data if data is None else data)
         serializer.is_valid(raise_exception=True)
-        return incident, serializer.validated_data
+        if serializer.validated_data["version"] != incident.version:
+            raise StaleVersion()
+        if not incident_policy.allows(request.user, name, incident):
+            # Refused before the input is looked up, so the answer says no more than that.
+            raise TransitionNotAllowed()
+        services.incident_act(
+            incident=incident,
+            actor=request.user,
+            action=name,
+            version=serializer.validated_data["version"],
+            **self._inputs(request, name, serializer.validated_data),
+        )
+        return self._detail(request)
 
-    def _detail(self, request, incident):
-        fresh = self.get_object() if incident is None else incident
-        return Response(IncidentDetailSerializer(fresh, context={"request": request}).data)
+    for _name, _action in ACTIONS.items():
+        if not _action.internal:
+            locals()[f"action_{_name}"] = action_endpoint(
+                name=_name,
+                label=_action.label,
+                serializer_class=ACTION_SERIALIZERS[_name],
+                # As `retrieve`: the incident as the caller may see it (an officeholder who
+                # withdraws gets their own shape; the desk and the team get the staff fields).
+                responses=IncidentDetailSerializer,
+                operation_id=f"incidents_actions_{_name}",
+            )
+    del _name, _action
 
-    @extend_schema(request=TransitionSerializer, responses=IncidentDetailSerializer)
+    @_deprecated(
+        request=TransitionSerializer,
+        responses=IncidentDetailSerializer,
+        description="Deprecated: use `actions/{name}/`. Finds the action that leads to "
+        "`to_status` from the current status (take, close, reopen, withdraw, escalate).",
+    )
     @action(detail=True, methods=["post"])
     def transitions(self, request, reference=None):
-        """Move the incident along the workflow (take, close, reopen, withdraw)."""
-        incident, data = self._version_action(request, TransitionSerializer)
-        role, to = request.user.role, data["to_status"]
-        kwargs = {"incident": incident, "actor": request.user, "version": data["version"]}
-        if role == Role.REGISTRAR and to == Status.IN_TRIAGE and incident.status == Status.CLOSED:
-            services.incident_reopen(**kwargs, reason=data["reason"])
-        elif role == Role.REGISTRAR and to == Status.IN_TRIAGE:
-            services.incident_take(**kwargs)
-        elif role == Role.REGISTRAR and to == Status.CLOSED:
-            services.incident_close(**kwargs, outcome=data["outcome"])
-        elif role == Role.OFFICEHOLDER and to == Status.WITHDRAWN:
-            services.incident_withdraw(**kwargs, reason=data["reason"])
-        elif to == Status.ESCALATED and role == Role.REGISTRAR:
-            self._escalate(**kwargs, reason=data["reason"])
-        else:
+        """Move the incident along the workflow (deprecated: use the actions)."""
+        # Out of scope answers 404 before the body is looked at.
+        incident = self.get_object()
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        to_status = serializer.validated_data["to_status"]
+        steps = incident_policy.actions_for(request.user, incident)
+        # Closing as a duplicate also leads to "closed", but needs its own input.
+        step = next(
+            (s for s in steps if s.to_status == to_status and s.name != "mark_duplicate"), None
+        )
+        if step is None:
             # Support steps belong to the support case (/api/v1/support/cases/...).
             raise TransitionNotAllowed()
-        return self._detail(request, None)
+        # The action's serializer takes what it needs (reason or outcome) from the same body.
+        return self._act(request, step.name, ACTION_SERIALIZERS[step.name], serializer.data)
 
-    @extend_schema(request=TriageSerializer, responses=IncidentDetailSerializer)
+    @_deprecated(request=TriageSerializer, responses=StaffIncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def triage(self, request, reference=None):
-        """The desk's assessment: severity, risk flags, corrected types, advice given."""
-        incident, data = self._version_action(request, TriageSerializer)
-        if not access.may_triage(request.user, incident):
-            raise PermissionDenied()
-        services.incident_triage(incident=incident, actor=request.user, **data)
-        return self._detail(request, None)
+        """The desk's assessment (deprecated: use `actions/triage/`)."""
+        return self._act(request, "triage", TriageSerializer)
 
-    @extend_schema(request=AssignSerializer, responses=IncidentDetailSerializer)
+    @_deprecated(request=AssignSerializer, responses=StaffIncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, reference=None):
-        """Make a colleague of the desk (or nobody) the handler."""
-        incident, data = self._version_action(request, AssignSerializer)
-        if request.user.role != Role.REGISTRAR:
-            raise PermissionDenied()
-        assignee = None
-        if data["assignee"] is not None:
-            assignee = User.objects.filter(pk=data["assignee"]).first()
-            if assignee is None:
-                raise IncidentError()
-        services.incident_assign(
-            incident=incident, actor=request.user, assignee=assignee, version=data["version"]
-        )
-        return self._detail(request, None)
+        """Make a colleague of the desk (or nobody) the handler (deprecated: `actions/assign/`)."""
+        return self._act(request, "assign", AssignSerializer)
 
-    @extend_schema(request=EscalateSerializer, responses=IncidentDetailSerializer)
+    @_deprecated(request=ReasonSerializer, responses=StaffIncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def escalate(self, request, reference=None):
-        """Hand the incident to the Ondersteuningsteam, with a reason (registrars)."""
-        incident, data = self._version_action(request, EscalateSerializer)
-        if request.user.role != Role.REGISTRAR:
-            raise PermissionDenied()
-        self._escalate(
-            incident=incident, actor=request.user, reason=data["reason"], version=data["version"]
-        )
-        return self._detail(request, None)
+        """Hand the incident to the Ondersteuningsteam (deprecated: `actions/escalate/`)."""
+        return self._act(request, "escalate", ReasonSerializer)
 
-    def _escalate(self, **kwargs) -> None:
-        # The service treats "already escalated" as done (for the rules engine); a client that
-        # asks for an escalation that already exists is told so, as for any refused step.
-        if services.incident_escalate(**kwargs) is None:
-            message = _("Deze melding was al doorgegeven aan het Ondersteuningsteam.")
-            raise TransitionNotAllowed(message)
-
-    @extend_schema(request=LinkSerializer, responses=IncidentDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def links(self, request, reference=None):
-        """Link another incident in your scope (same perpetrator, or a series)."""
-        incident = self.get_object()
-        serializer = LinkSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        if request.user.role != Role.REGISTRAR:
-            raise PermissionDenied()
-        other = access.incident_get_for(
-            request.user, reference=serializer.validated_data["other_reference"]
-        )
-        services.incident_link(
-            incident=incident,
-            other=other,
-            actor=request.user,
-            kind=serializer.validated_data["kind"],
-            reason=serializer.validated_data["reason"],
-        )
-        return self._detail(request, None)
-
-    @extend_schema(request=DuplicateSerializer, responses=IncidentDetailSerializer)
+    @_deprecated(request=DuplicateSerializer, responses=StaffIncidentDetailSerializer)
     @action(detail=True, methods=["post"])
     def duplicate(self, request, reference=None):
-        """Close this incident as a duplicate of another one in your scope."""
-        incident, data = self._version_action(request, DuplicateSerializer)
-        if request.user.role != Role.REGISTRAR:
-            raise PermissionDenied()
-        original = access.incident_get_for(request.user, reference=data["original_reference"])
-        services.incident_mark_duplicate(
-            incident=incident, original=original, actor=request.user, version=data["version"]
-        )
-        return self._detail(request, None)
+        """Close as a duplicate of another incident (deprecated: `actions/mark_duplicate/`)."""
+        return self._act(request, "mark_duplicate", DuplicateSerializer)
+
+    @_deprecated(request=LinkSerializer, responses=StaffIncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def links(self, request, reference=None):
+        """Link another incident in your scope (deprecated: use `actions/link/`)."""
+        return self._act(request, "link", LinkSerializer)
+
+    # --- The parts of an incident --------------------------------------------------------------
 
     @extend_schema(request=FollowUpSerializer, responses={201: TimelineEntrySerializer(many=True)})
     @action(detail=True, methods=["post"], url_path="follow-ups", **PLAIN_LIST)
     def follow_ups(self, request, reference=None):
         """Add new information to the incident (the officeholder or the desk)."""
         incident = self.get_object()
-        if not access.may_add_information(request.user, incident):
+        if not incident_policy.allows(request.user, "add_information", incident):
             raise PermissionDenied()
         serializer = FollowUpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -273,12 +295,12 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             access_log_record(
                 request=request, action=AccessAction.API_READ, incident=incident, what="messages"
             )
-            visible = access.messages_visible_to(request.user, incident=incident)
+            visible = message_policy.queryset(request.user).filter(incident=incident)
             return Response(MessageSerializer(visible.select_related("author"), many=True).data)
         serializer = MessageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         audience = serializer.validated_data.get("audience", MessageAudience.OFFICEHOLDER_THREAD)
-        if audience not in access.message_audiences_for(request.user):
+        if audience not in message_policy.audiences_for(request.user, incident):
             raise PermissionDenied()
         message = services.message_send(
             incident=incident,
@@ -294,13 +316,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def notes(self, request, reference=None):
         """Internal notes of the desk and the support team (never for officeholders)."""
         incident = self.get_object()
-        if not access.may_write_note(request.user, incident):
+        if not incident_policy.allows(request.user, "view_internal", incident):
             raise PermissionDenied()
         if request.method == "GET":
             access_log_record(
                 request=request, action=AccessAction.API_READ, incident=incident, what="notes"
             )
-            return Response(NoteSerializer(incident.notes.select_related("author"), many=True).data)
+            notes = note_policy.queryset(request.user).filter(incident=incident)
+            return Response(NoteSerializer(notes.select_related("author"), many=True).data)
         serializer = NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         note = services.note_add(
@@ -326,7 +349,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 what="evidence list",
             )
             return Response(EvidenceSerializer(incident.evidence.all(), many=True).data)
-        if not access.may_add_information(request.user, incident):
+        if not incident_policy.allows(request.user, "add_information", incident):
             raise PermissionDenied()
         serializer = EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -346,7 +369,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     def evidence_download(self, request, reference=None, pk=None):
         """Download one evidence file (always as an attachment)."""
-        evidence = access.evidence_get_for(request.user, reference=reference, pk=int(pk))
+        evidence = selectors.evidence_get_for(user=request.user, reference=reference, pk=int(pk))
         access_log_record(
             request=request,
             action=AccessAction.DOWNLOAD_EVIDENCE,

@@ -1,8 +1,9 @@
 """Pages of the meld- en steunpunt (desk): queue, incident triage page, overview, export, filing.
 
-Only registrars get here; every other role gets a 404 (`role_required`). Incidents are fetched
-through `incidents.access`, so another desk's incident answers 404 on every URL. Each action
-is a POST endpoint that validates one form and calls one service. On an error (a stale version
+Only people with the desk workspace get here; everyone else gets a 404. Incidents are fetched
+through the incident policy, so another desk's incident answers 404 on every URL. The page
+offers exactly the workflow actions the policy allows (`incident_policy.actions_for`); each is
+a POST that validates one form and calls the one action service. On an error (a stale version
 included) the incident page is rendered again with the typed text still in the form.
 """
 
@@ -12,13 +13,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents import access, selectors, services
-from incidents.constants import MessageAudience, Status
-from incidents.errors import IncidentError, StaleVersion
+from incidents import selectors, services
+from incidents.constants import MessageAudience
+from incidents.errors import IncidentError
 from incidents.forms_desk import (
     AssignForm,
     CloseForm,
@@ -35,13 +37,14 @@ from incidents.forms_desk import (
     TriageForm,
 )
 from incidents.models import Incident
-from portal.access import role_required
-from portal.constants import Role
+from incidents.policies import incident_policy
 from portal.models import AccessAction
-from portal.selectors import desk_colleagues
+from portal.policies import Workspace, workspace_required
+from portal.selectors import organisations_served_by
 from portal.services import access_log_record
+from portal.versioned import change_post, form_errors
 
-registrar_required = role_required(Role.REGISTRAR)
+desk_required = workspace_required(Workspace.DESK)
 
 QUEUE_PAGE_SIZE = 25
 # What a queue row shows. Leaving out the (encrypted) free text keeps the rows that the
@@ -71,11 +74,11 @@ QUEUE_COLUMNS = (
 def _queue_filter_form(request) -> QueueFilterForm:
     return QueueFilterForm(
         request.GET or None,
-        organisations=selectors.desk_organisations(desk=request.user.desk),
+        organisations=organisations_served_by(desk_id=request.user.desk_id),
     )
 
 
-@registrar_required
+@desk_required
 @require_GET
 def queue(request):
     """The desk's incidents, most urgent first, with filters, search, sorting and pages."""
@@ -101,7 +104,7 @@ def queue(request):
     )
 
 
-@registrar_required
+@desk_required
 @require_GET
 def overview(request):
     """Counts by status, what is overdue and this month's incidents per organisation."""
@@ -181,7 +184,7 @@ def _export_lines(incidents, *, language: str, time_zone):
             yield writer.writerow([_csv_safe(cell) for cell in row])
 
 
-@registrar_required
+@desk_required
 @require_GET
 def export(request):
     """The queue's current filter as CSV: structured fields only, never free text."""
@@ -206,11 +209,11 @@ def export(request):
 # --- Filing on behalf of an officeholder ------------------------------------------------------
 
 
-@registrar_required
+@desk_required
 @require_http_methods(["GET", "POST"])
 def file_incident(request):
     """Register an incident for an officeholder who phoned or came by ("filed by the desk")."""
-    officeholders = selectors.desk_officeholders(desk=request.user.desk)
+    officeholders = selectors.officeholders_to_file_for(user=request.user)
     form = FileOnBehalfForm(
         request.POST or None, request.FILES or None, officeholders=officeholders
     )
@@ -242,46 +245,60 @@ def file_incident(request):
 
 # --- The incident page ------------------------------------------------------------------------
 
+# The form of each workflow action on the page (its fields are the action's inputs).
+ACTION_FORMS = {
+    "take": TakeForm,
+    "assign": AssignForm,
+    "triage": TriageForm,
+    "escalate": EscalateForm,
+    "close": CloseForm,
+    "mark_duplicate": DuplicateForm,
+    "reopen": ReopenForm,
+    "link": LinkForm,
+}
+
+ACTION_SUCCESS = {
+    "take": _("U heeft de melding in behandeling genomen."),
+    "triage": _("De beoordeling is opgeslagen."),
+    "escalate": _("De melding is doorgegeven aan het Ondersteuningsteam."),
+    "close": _("De melding is afgesloten."),
+    "reopen": _("De melding is weer geopend."),
+}
+
 
 def _incident(request, reference) -> Incident:
     """The incident with what its page shows, or 404 when it is not this desk's."""
     return selectors.incident_detail_for(user=request.user, reference=reference)
 
 
-def _forms_for(request, incident: Incident) -> dict:
-    """Fresh forms for the incident page, each carrying the current version."""
-    version = {"version": incident.version}
-    colleagues = desk_colleagues(desk=request.user.desk)
-    return {
-        "take_form": TakeForm(initial=version),
-        "assign_form": AssignForm(
-            initial={**version, "assignee": incident.assignee_id}, colleagues=colleagues
-        ),
-        "triage_form": TriageForm(initial=TriageForm.initial_from(incident)),
-        "close_form": CloseForm(initial=version),
-        "reopen_form": ReopenForm(initial=version),
-        "escalate_form": EscalateForm(initial=version),
-        "duplicate_form": DuplicateForm(initial=version),
-        "link_form": LinkForm(),
-        "note_form": NoteForm(),
-        "message_form": OfficeholderMessageForm(),
-        "staff_form": StaffMessageForm(),
-    }
+def _action_form(name: str, request, incident: Incident, data=None):
+    form_class = ACTION_FORMS[name]
+    kwargs = {}
+    if name == "assign":
+        kwargs["colleagues"] = selectors.colleagues_to_assign(user=request.user)
+    if data is not None:
+        return form_class(data, **kwargs)
+    initial = {"version": incident.version}
+    if name == "assign":
+        initial["assignee"] = incident.assignee_id
+    if name == "triage":
+        initial = TriageForm.initial_from(incident)
+    return form_class(initial=initial, **kwargs)
 
 
 def _detail_page(request, incident: Incident, *, bound: dict | None = None):
     """Render the incident page; `bound` replaces fresh forms by the ones just posted."""
     user = request.user
-    targets = access.transitions_for(user, incident)
-    forms = _forms_for(request, incident)
-    forms.update(bound or {})
-    errors = []
-    for form in (bound or {}).values():
-        errors += list(form.non_field_errors())
-        for name, field_errors in form.errors.items():
-            label = form.fields[name].label if name in form.fields else None
-            if name != "__all__":
-                errors += [f"{label}: {error}" if label else error for error in field_errors]
+    bound = bound or {}
+    allowed = [action.name for action in incident_policy.actions_for(user, incident)]
+    action_forms = {
+        name: bound.get(name) or _action_form(name, request, incident) for name in ACTION_FORMS
+    }
+    other_forms = {
+        "note_form": bound.get("note") or NoteForm(),
+        "message_form": bound.get("message") or OfficeholderMessageForm(),
+        "staff_form": bound.get("staff_message") or StaffMessageForm(),
+    }
     context = {
         "incident": incident,
         "is_overdue": selectors.incident_is_overdue(incident),
@@ -296,23 +313,22 @@ def _detail_page(request, incident: Incident, *, bound: dict | None = None):
         "linked": selectors.linked_incidents_for(user=user, incident=incident),
         "duplicates": selectors.duplicates_of_for(user=user, incident=incident),
         "suggestions": selectors.link_suggestions_for(user=user, incident=incident),
+        "matches": selectors.matches_for(user=user, incident=incident),
         "duplicate_of_visible": bool(
-            incident.duplicate_of_id and incident.duplicate_of.desk_id == user.desk_id
+            incident.duplicate_of_id and incident_policy.allows(user, "view", incident.duplicate_of)
         ),
-        "may_take": incident.status == Status.SUBMITTED and Status.IN_TRIAGE in targets,
-        "may_reopen": incident.status == Status.CLOSED and Status.IN_TRIAGE in targets,
-        "may_close": Status.CLOSED in targets,
-        "may_escalate": Status.ESCALATED in targets,
-        "may_triage": access.may_triage(user, incident),
-        "may_assign": incident.is_open,
-        "may_write_note": access.may_write_note(user, incident),
-        "form_errors": errors,
-        **forms,
+        "allowed": allowed,
+        "may_write_note": incident_policy.allows(user, "write_note", incident),
+        "may_message": incident_policy.allows(user, "message_officeholder", incident),
+        "may_message_staff": incident_policy.allows(user, "message_staff", incident),
+        "form_errors": form_errors(bound.values()),
+        "action_forms": action_forms,
+        **other_forms,
     }
     return render(request, "incidents/desk/detail.html", context)
 
 
-@registrar_required
+@desk_required
 @require_GET
 def detail(request, reference):
     """The incident as the desk sees it; the first visit is shown to the officeholder."""
@@ -324,193 +340,25 @@ def detail(request, reference):
     return _detail_page(request, incident)
 
 
-def _act(request, reference, form_key, form, action, success):
-    """Validate `form`, run `action(incident, cleaned_data)`, redirect with `success`.
-
-    On invalid input or a refused change, the page comes back with the typed text kept;
-    after a stale version, the form carries the new version so that sending again works.
-    """
+def _post(request, reference, *, key: str, form, run, success):
+    """Run one change from the incident page (see portal.versioned.change_post)."""
     incident = _incident(request, reference)
-    if form.is_valid():
-        try:
-            outcome = action(incident, form.cleaned_data)
-        except StaleVersion as error:
-            form.add_error(None, error.message)
-            # Show the incident as it is now; the next send is checked against that version.
-            incident = _incident(request, reference)
-            if hasattr(form, "refresh_version"):
-                form.refresh_version(incident.version)
-        except IncidentError as error:
-            form.add_error(None, error.message)
-            incident = _incident(request, reference)
-        else:
-            message = success(outcome) if callable(success) else success
-            level = messages.INFO if outcome is False else messages.SUCCESS
-            messages.add_message(request, level, message)
-            return redirect("desk:detail", reference=reference)
-    return _detail_page(request, incident, bound={form_key: form})
-
-
-@registrar_required
-@require_POST
-def take(request, reference):
-    return _act(
+    return change_post(
         request,
-        reference,
-        "take_form",
-        TakeForm(request.POST),
-        lambda incident, data: services.incident_take(
-            incident=incident, actor=request.user, version=data["version"]
+        form=form,
+        run=lambda data: run(incident, data),
+        success=success,
+        redirect_to=reverse("desk:detail", kwargs={"reference": reference}),
+        page=lambda posted: _detail_page(
+            request, _incident(request, reference), bound={key: posted}
         ),
-        _("U heeft de melding in behandeling genomen."),
+        current_version=lambda: _incident(request, reference).version,
     )
 
 
-@registrar_required
-@require_POST
-def assign(request, reference):
-    form = AssignForm(request.POST, colleagues=desk_colleagues(desk=request.user.desk))
-
-    def action(incident, data):
-        return services.incident_assign(
-            incident=incident,
-            actor=request.user,
-            assignee=data["assignee"],
-            version=data["version"],
-        )
-
-    def success(incident):
-        if incident.assignee is None:
-            return _("De melding heeft nu geen behandelaar.")
-        return _("%(name)s is nu behandelaar van deze melding.") % {"name": incident.assignee}
-
-    return _act(request, reference, "assign_form", form, action, success)
-
-
-@registrar_required
-@require_POST
-def triage(request, reference):
-    return _act(
-        request,
-        reference,
-        "triage_form",
-        TriageForm(request.POST),
-        lambda incident, data: services.incident_triage(
-            incident=incident,
-            actor=request.user,
-            version=data["version"],
-            triage_severity=data["triage_severity"],
-            risk_flags=data["risk_flags"],
-            types=data["types"],
-            advice_given=data["advice_given"],
-            advice_note=data["advice_note"],
-        ),
-        _("De beoordeling is opgeslagen."),
-    )
-
-
-@registrar_required
-@require_POST
-def close(request, reference):
-    return _act(
-        request,
-        reference,
-        "close_form",
-        CloseForm(request.POST),
-        lambda incident, data: services.incident_close(
-            incident=incident, actor=request.user, outcome=data["outcome"], version=data["version"]
-        ),
-        _("De melding is afgesloten."),
-    )
-
-
-@registrar_required
-@require_POST
-def reopen(request, reference):
-    return _act(
-        request,
-        reference,
-        "reopen_form",
-        ReopenForm(request.POST),
-        lambda incident, data: services.incident_reopen(
-            incident=incident, actor=request.user, reason=data["reason"], version=data["version"]
-        ),
-        _("De melding is weer geopend."),
-    )
-
-
-@registrar_required
-@require_POST
-def escalate(request, reference):
-    def action(incident, data):
-        escalation = services.incident_escalate(
-            incident=incident, actor=request.user, reason=data["reason"], version=data["version"]
-        )
-        return escalation is not None
-
-    def success(escalated):
-        if escalated:
-            return _("De melding is doorgegeven aan het Ondersteuningsteam.")
-        return _("Deze melding was al doorgegeven aan het Ondersteuningsteam.")
-
-    return _act(request, reference, "escalate_form", EscalateForm(request.POST), action, success)
-
-
-@registrar_required
-@require_POST
-def note(request, reference):
-    def action(incident, data):
-        if not access.may_write_note(request.user, incident):
-            raise IncidentError()
-        return services.note_add(incident=incident, actor=request.user, body=data["body"])
-
-    return _act(
-        request,
-        reference,
-        "note_form",
-        NoteForm(request.POST),
-        action,
-        _("Uw interne notitie is opgeslagen. De ambtsdrager ziet die niet."),
-    )
-
-
-@registrar_required
-@require_POST
-def message(request, reference):
-    return _act(
-        request,
-        reference,
-        "message_form",
-        OfficeholderMessageForm(request.POST),
-        lambda incident, data: services.message_send(
-            incident=incident,
-            actor=request.user,
-            audience=MessageAudience.OFFICEHOLDER_THREAD,
-            body=data["body"],
-        ),
-        _("Uw bericht aan de ambtsdrager is verstuurd."),
-    )
-
-
-@registrar_required
-@require_POST
-def staff_message(request, reference):
-    return _act(
-        request,
-        reference,
-        "staff_form",
-        StaffMessageForm(request.POST),
-        lambda incident, data: services.message_send(
-            incident=incident,
-            actor=request.user,
-            audience=MessageAudience.STAFF,
-            body=data["body"],
-        ),
-        _("Uw bericht aan het Ondersteuningsteam is verstuurd."),
-    )
-
-
-def _other_incident(request, reference: str) -> Incident:
+def _other_incident(request, form, field="reference") -> Incident:
+    """The incident a link or duplicate form names, in the registrar's scope (else refused)."""
+    reference = form.cleaned_data[field]
     other = selectors.incident_find_for(user=request.user, reference=reference)
     if other is None:
         raise IncidentError(
@@ -520,40 +368,99 @@ def _other_incident(request, reference: str) -> Incident:
     return other
 
 
-@registrar_required
-@require_POST
-def link(request, reference):
-    def action(incident, data):
-        other = _other_incident(request, data["reference"])
-        created = services.incident_link(
-            incident=incident,
-            other=other,
-            actor=request.user,
-            kind=data["kind"],
-            reason=data["reason"],
-        )
-        return other.reference if created else False
-
-    def success(linked):
-        if linked is False:
-            return _("Deze meldingen waren al aan elkaar gekoppeld.")
-        return _("De melding is gekoppeld aan %(reference)s.") % {"reference": linked}
-
-    return _act(request, reference, "link_form", LinkForm(request.POST), action, success)
+def _action_inputs(request, name: str, form) -> dict:
+    inputs = form.inputs()
+    if name in ("link", "mark_duplicate"):
+        inputs.pop("reference")
+        inputs["other" if name == "link" else "original"] = _other_incident(request, form)
+    return inputs
 
 
-@registrar_required
-@require_POST
-def duplicate(request, reference):
-    def action(incident, data):
-        original = _other_incident(request, data["reference"])
-        return services.incident_mark_duplicate(
-            incident=incident, original=original, actor=request.user, version=data["version"]
-        )
-
-    def success(closed):
+def _action_success(name: str, incident: Incident) -> str:
+    if name == "assign":
+        if incident.assignee is None:
+            return _("De melding heeft nu geen behandelaar.")
+        return _("%(name)s is nu behandelaar van deze melding.") % {"name": incident.assignee}
+    if name == "mark_duplicate":
         return _("De melding is afgesloten als dubbele melding van %(reference)s.") % {
-            "reference": closed.duplicate_of.reference
+            "reference": incident.duplicate_of.reference
         }
+    if name == "link":
+        return _("De melding is gekoppeld.")
+    return ACTION_SUCCESS[name]
 
-    return _act(request, reference, "duplicate_form", DuplicateForm(request.POST), action, success)
+
+@desk_required
+@require_POST
+def act(request, reference, action):
+    """Take one workflow action (incidents.actions) from the incident page."""
+    form = _action_form(action, request, _incident(request, reference), data=request.POST)
+
+    def run(incident, data):
+        return services.incident_act(
+            incident=incident,
+            actor=request.user,
+            action=action,
+            version=data["version"],
+            **_action_inputs(request, action, form),
+        )
+
+    return _post(
+        request,
+        reference,
+        key=action,
+        form=form,
+        run=run,
+        success=lambda incident: _action_success(action, incident),
+    )
+
+
+@desk_required
+@require_POST
+def note(request, reference):
+    return _post(
+        request,
+        reference,
+        key="note",
+        form=NoteForm(request.POST),
+        run=lambda incident, data: services.note_add(
+            incident=incident, actor=request.user, body=data["body"]
+        ),
+        success=_("Uw interne notitie is opgeslagen. De ambtsdrager ziet die niet."),
+    )
+
+
+@desk_required
+@require_POST
+def message(request, reference):
+    return _post(
+        request,
+        reference,
+        key="message",
+        form=OfficeholderMessageForm(request.POST),
+        run=lambda incident, data: services.message_send(
+            incident=incident,
+            actor=request.user,
+            audience=MessageAudience.OFFICEHOLDER_THREAD,
+            body=data["body"],
+        ),
+        success=_("Uw bericht aan de ambtsdrager is verstuurd."),
+    )
+
+
+@desk_required
+@require_POST
+def staff_message(request, reference):
+    return _post(
+        request,
+        reference,
+        key="staff_message",
+        form=StaffMessageForm(request.POST),
+        run=lambda incident, data: services.message_send(
+            incident=incident,
+            actor=request.user,
+            audience=MessageAudience.STAFF,
+            body=data["body"],
+        ),
+        success=_("Uw bericht aan het Ondersteuningsteam is verstuurd."),
+    )

@@ -2,8 +2,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse
 from django.views.decorators.http import require_GET
 
-from incidents import access
 from incidents.models import Evidence
+from incidents.selectors import evidence_get_for
 from portal.models import AccessAction
 from portal.services import access_log_record
 
@@ -27,7 +27,7 @@ def evidence_download(request, reference, pk):
     """Serve an evidence file to whoever may see its incident; always as a download."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    evidence = access.evidence_get_for(request.user, reference=reference, pk=pk)
+    evidence = evidence_get_for(user=request.user, reference=reference, pk=pk)
     access_log_record(
         request=request,
         action=AccessAction.DOWNLOAD_EVIDENCE,

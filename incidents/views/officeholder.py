@@ -6,9 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents import access, selectors, services
+from incidents import selectors, services
 from incidents.constants import MessageAudience, Status
-from incidents.errors import IncidentError, StaleVersion, TransitionNotAllowed
+from incidents.errors import IncidentError, TransitionNotAllowed
 from incidents.forms import (
     CompleteReportForm,
     FollowUpForm,
@@ -17,13 +17,14 @@ from incidents.forms import (
     QuickReportForm,
     WithdrawForm,
 )
-from portal.access import role_required
-from portal.constants import Role
+from incidents.policies import incident_policy
 from portal.models import AccessAction
+from portal.policies import Workspace, workspace_required
 from portal.selectors import desk_for_organisation, site_configuration_get
 from portal.services import access_log_record
+from portal.versioned import change_post
 
-officeholder_required = role_required(Role.OFFICEHOLDER)
+officeholder_required = workspace_required(Workspace.REPORT)
 
 
 def _filing_context(request, form, template):
@@ -108,8 +109,9 @@ def _detail_page(request, incident, *, message_form=None, follow_up_form=None, w
             "message_form": message_form or MessageForm(),
             "follow_up_form": follow_up_form or FollowUpForm(),
             "withdraw_form": withdraw_form or WithdrawForm(initial={"version": incident.version}),
-            "may_withdraw": access.may_withdraw(user, incident),
-            "may_add_information": access.may_add_information(user, incident),
+            "may_withdraw": incident_policy.allows(user, "withdraw", incident),
+            "may_add_information": incident_policy.allows(user, "add_information", incident),
+            "may_complete": incident_policy.allows(user, "complete", incident),
             "configuration": site_configuration_get(),
             "access_history": selectors.access_history_for(incident=incident),
         },
@@ -139,7 +141,7 @@ def send_message(request, reference):
 @require_POST
 def follow_up(request, reference):
     incident = selectors.incident_detail_for(user=request.user, reference=reference)
-    if not access.may_add_information(request.user, incident):
+    if not incident_policy.allows(request.user, "add_information", incident):
         messages.error(request, _("U kunt aan deze melding niets meer toevoegen."))
         return redirect(incident)
     form = FollowUpForm(request.POST, request.FILES)
@@ -175,11 +177,12 @@ def withdraw(request, reference):
     form = WithdrawForm(request.POST)
     if form.is_valid():
         try:
-            services.incident_withdraw(
+            services.incident_act(
                 incident=incident,
                 actor=request.user,
-                reason=form.cleaned_data["reason"],
+                action="withdraw",
                 version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
             )
         except TransitionNotAllowed:
             messages.error(request, _withdraw_refused_message(incident))
@@ -198,34 +201,35 @@ def withdraw(request, reference):
 def complete(request, reference):
     """Complete a quick report into a full one, or correct the facts of an open incident."""
     incident = selectors.incident_detail_for(user=request.user, reference=reference)
-    if not access.may_add_information(request.user, incident):
+    if not incident_policy.allows(request.user, "complete", incident):
         messages.error(request, _("U kunt deze melding niet meer aanvullen."))
         return redirect(incident)
-    if request.method == "POST":
-        form = CompleteReportForm(request.POST)
-        if form.is_valid():
-            try:
-                services.incident_complete(
-                    incident=incident,
-                    actor=request.user,
-                    facts=form.facts(),
-                    identifiers=form.identifiers(),
-                    version=form.cleaned_data["version"],
-                )
-            except StaleVersion as error:
-                form.refresh_version(incident.__class__.objects.get(pk=incident.pk).version)
-                form.add_error(None, error.message)
-            except IncidentError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("Uw melding is aangevuld. Dank u wel."))
-                return redirect(incident)
-    else:
-        form = CompleteReportForm(
-            initial={**CompleteReportForm.initial_from(incident), "version": incident.version}
+
+    def page(form):
+        return render(
+            request, "incidents/officeholder/complete.html", {"form": form, "incident": incident}
         )
-    return render(
-        request, "incidents/officeholder/complete.html", {"form": form, "incident": incident}
+
+    if request.method != "POST":
+        initial = {**CompleteReportForm.initial_from(incident), "version": incident.version}
+        return page(CompleteReportForm(initial=initial))
+    form = CompleteReportForm(request.POST)
+    return change_post(
+        request,
+        form=form,
+        run=lambda data: services.incident_complete(
+            incident=incident,
+            actor=request.user,
+            facts=form.facts(),
+            identifiers=form.identifiers(),
+            version=data["version"],
+        ),
+        success=_("Uw melding is aangevuld. Dank u wel."),
+        redirect_to=incident.get_absolute_url(),
+        page=page,
+        current_version=lambda: (
+            selectors.incident_detail_for(user=request.user, reference=reference).version
+        ),
     )
 
 

@@ -2,22 +2,18 @@
 
     {"error": {"status": 409, "code": "stale_version", "message": "...", "fields": {...}}}
 
-Messages follow the request's language (Accept-Language), Dutch by default.
+A refusal of a service is a `portal.errors.DomainError`: its `http_status`, `code`, `message`
+and (when it has them) `fields` are the answer, whatever app raised it. Messages follow the
+request's language (Accept-Language), Dutch by default.
 """
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidents.errors import IncidentError, ReasonRequired, StaleVersion, TransitionNotAllowed
-from incidents.evidence import EvidenceRejected
-
-DOMAIN_ERRORS = {
-    TransitionNotAllowed: (status.HTTP_409_CONFLICT, "transition_not_allowed"),
-    ReasonRequired: (status.HTTP_400_BAD_REQUEST, "reason_required"),
-}
+from portal.errors import DomainError
 
 
 def _body(status_code: int, code: str, message: str, fields=None) -> dict:
@@ -27,24 +23,23 @@ def _body(status_code: int, code: str, message: str, fields=None) -> dict:
     return {"error": error}
 
 
-def exception_handler(exc, context):
-    if isinstance(exc, StaleVersion):
+def _domain_error(exc: DomainError) -> Response:
+    message = exc.message
+    if exc.code == "stale_version":
         # The web pages keep the typed text; an API client has to fetch the new version.
         message = _("Dit is intussen door iemand anders gewijzigd. Haal de nieuwe versie op.")
-        return Response(_body(409, "stale_version", message), status=409)
-    if isinstance(exc, IncidentError):
-        status_code, code = DOMAIN_ERRORS.get(type(exc), (status.HTTP_400_BAD_REQUEST, "invalid"))
-        return Response(_body(status_code, code, exc.message), status=status_code)
-    if isinstance(exc, EvidenceRejected):
-        return Response(
-            _body(
-                400,
-                "invalid",
-                _("Het bestand is geweigerd."),
-                {"file": [f"{exc.file_name}: {exc.reason}"]},
-            ),
-            status=400,
-        )
+    fields = getattr(exc, "fields", None)
+    if fields:
+        fields = {
+            name: value if isinstance(value, list) else [str(value)]
+            for name, value in fields.items()
+        }
+    return Response(_body(exc.http_status, exc.code, message, fields), status=exc.http_status)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return _domain_error(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)

@@ -3,6 +3,8 @@ from rest_framework import serializers
 from support.constants import ActionStatus, CaseStatus, ServiceType
 from support.models import SupportAction, SupportCase
 
+VERSION_HELP = "The case version you last saw; 409 when stale."
+
 
 class SupportCaseSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="incident.reference")
@@ -37,7 +39,7 @@ class SupportCaseSerializer(serializers.ModelSerializer):
 
 
 class CaseVersionSerializer(serializers.Serializer):
-    version = serializers.IntegerField(help_text="The case version you last saw; 409 when stale.")
+    version = serializers.IntegerField(help_text=VERSION_HELP)
 
 
 class CaseTransitionSerializer(CaseVersionSerializer):
@@ -56,6 +58,14 @@ class CaseAssignSerializer(CaseVersionSerializer):
     handler = serializers.IntegerField()
 
 
+class CaseReasonSerializer(CaseVersionSerializer):
+    reason = serializers.CharField()
+
+
+class CaseOutcomeSerializer(CaseVersionSerializer):
+    outcome = serializers.CharField()
+
+
 class SupportActionSerializer(serializers.ModelSerializer):
     owner = serializers.IntegerField(source="owner_id")
 
@@ -72,11 +82,32 @@ class SupportActionSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "status", "created_at", "updated_at"]
-        extra_kwargs = {"service_type": {"choices": ServiceType.choices}}
+        read_only_fields = fields
 
 
-class SupportActionUpdateSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ActionStatus.choices)
-    shared_with_desk = serializers.BooleanField()
+class SupportActionAddSerializer(CaseVersionSerializer):
+    service_type = serializers.ChoiceField(choices=ServiceType.choices)
+    owner = serializers.IntegerField(help_text="A member of the team.")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    shared_with_desk = serializers.BooleanField(required=False, default=False)
+
+
+class SupportActionUpdateSerializer(CaseVersionSerializer):
+    """Only the fields that are sent change; a field left out keeps its value."""
+
+    status = serializers.ChoiceField(choices=ActionStatus.choices, required=False)
+    shared_with_desk = serializers.BooleanField(required=False)
     due_on = serializers.DateField(allow_null=True, required=False)
+
+
+# The input of each case action (support.actions) in the API.
+CASE_ACTION_SERIALIZERS = {
+    "acknowledge": CaseVersionSerializer,
+    "start": CaseVersionSerializer,
+    "assign_handler": CaseAssignSerializer,
+    "add_action": SupportActionAddSerializer,
+    "update_action": SupportActionUpdateSerializer,
+    "return_to_desk": CaseReasonSerializer,
+    "close_case": CaseOutcomeSerializer,
+}

@@ -18,10 +18,16 @@ from incidents.evidence import evidence_inspect
 from incidents.models import Evidence, Incident
 from portal.models import Notification, User
 from portal.services import api_token_create
-from support import services as support_services
 from support.constants import ServiceType
 from support.models import SupportAction, SupportCase
-from tests.factories import DeskFactory, IncidentFactory, OrganisationFactory, UserFactory
+from tests.factories import (
+    DeskFactory,
+    IncidentFactory,
+    OrganisationFactory,
+    UserFactory,
+    case_act,
+    case_open,
+)
 
 # Every role the access matrix knows, in the order its rows are written.
 ROLES = (
@@ -74,11 +80,9 @@ def _escalated(officeholder: User, support: User, *, acknowledged: bool) -> Supp
     incident = IncidentFactory(
         officeholder=officeholder, escalated=True, types=[IncidentType.PHYSICAL_VIOLENCE]
     )
-    case = support_services.support_case_open(escalation=incident.escalations.get())
+    case = case_open(incident.escalations.get())
     if acknowledged:
-        case = support_services.support_case_acknowledge(
-            case=case, actor=support, version=case.version
-        )
+        case = case_act(case, support, "acknowledge")
     return case
 
 
@@ -127,9 +131,9 @@ def world_build() -> World:
         )[0],
     }
     actions = {
-        name: support_services.support_action_add(
-            case=case, actor=support, service_type=ServiceType.ADVICE, owner=support
-        )
+        name: case_act(
+            case, support, "add_action", service_type=ServiceType.ADVICE, owner=support
+        ).support_action
         for name, case in (("in_progress", running_case), ("zwolle", zwolle_case))
     }
     world = World(

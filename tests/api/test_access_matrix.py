@@ -10,9 +10,11 @@ and must get exactly that status. The roles:
 - registrar / other_registrar: of the Utrecht desk / of the Zwolle desk.
 - support: a member of the Ondersteuningsteam; admin: the functional administrator.
 
-Out of scope answers 404, exactly like a missing object; in scope but not for this role 403;
-a step the workflow refuses 409. A separate test fails when a router URL has no rows for
-every role, so a new endpoint cannot ship without its access rules written down here.
+Out of scope answers 404, exactly like a missing object; in scope but not for this role 403
+(notes, adding information); a workflow action that the policy refuses, for this person's role
+or for the current status (one answer, from the action table), 409. A separate test fails when
+a router URL has no rows for every role, so a new endpoint cannot ship without its access rules
+written down here.
 """
 
 from dataclasses import dataclass
@@ -113,18 +115,37 @@ TABLE: list[Row] = [
     # --- one incident: the desk's work ------------------------------------------------------
     # The owner withdraws, the registrar takes it; on an escalated incident neither step is in
     # the workflow table, and support's steps go through the support case instead.
+    *scoped("POST", "incident-action-take", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-action-take", "escalated", 409, 409, 409),
+    *scoped("POST", "incident-action-assign", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-action-assign", "escalated", 409, 200, 409),
+    *scoped("POST", "incident-action-triage", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-action-triage", "escalated", 409, 409, 409),
+    *scoped("POST", "incident-action-escalate", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-action-escalate", "escalated", 409, 409, 409),
+    *scoped("POST", "incident-action-close", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-action-close", "escalated", 409, 409, 409),
+    *scoped("POST", "incident-action-mark_duplicate", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-action-mark_duplicate", "escalated", 409, 409, 409),
+    *scoped("POST", "incident-action-reopen", "closed", 409, 200, 404),
+    *scoped("POST", "incident-action-reopen", "submitted", 409, 409, 404),
+    *scoped("POST", "incident-action-withdraw", "submitted", 200, 409, 404),
+    *scoped("POST", "incident-action-withdraw", "escalated", 409, 409, 409),
+    *scoped("POST", "incident-action-link", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-action-link", "escalated", 409, 200, 409),
+    # The deprecated endpoints of the same actions answer the same.
     *scoped("POST", "incident-transitions", "submitted", 200, 200, 404),
     *scoped("POST", "incident-transitions", "escalated", 409, 409, 409),
-    *scoped("POST", "incident-triage", "submitted", 403, 200, 404),
-    *scoped("POST", "incident-triage", "escalated", 403, 403, 403),
-    *scoped("POST", "incident-assign", "submitted", 403, 200, 404),
-    *scoped("POST", "incident-assign", "escalated", 403, 200, 403),
-    *scoped("POST", "incident-escalate", "submitted", 403, 200, 404),
-    *scoped("POST", "incident-escalate", "escalated", 403, 409, 403),
-    *scoped("POST", "incident-links", "submitted", 403, 200, 404),
-    *scoped("POST", "incident-links", "escalated", 403, 200, 403),
-    *scoped("POST", "incident-duplicate", "submitted", 403, 200, 404),
-    *scoped("POST", "incident-duplicate", "escalated", 403, 409, 403),
+    *scoped("POST", "incident-triage", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-triage", "escalated", 409, 409, 409),
+    *scoped("POST", "incident-assign", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-assign", "escalated", 409, 200, 409),
+    *scoped("POST", "incident-escalate", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-escalate", "escalated", 409, 409, 409),
+    *scoped("POST", "incident-links", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-links", "escalated", 409, 200, 409),
+    *scoped("POST", "incident-duplicate", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-duplicate", "escalated", 409, 409, 409),
     # --- support cases: the Ondersteuningsteam only -----------------------------------------
     *every_role(
         "GET", "support-case-list",
@@ -132,6 +153,17 @@ TABLE: list[Row] = [
         support=200, admin=200,
     ),
     *team_only("GET", "support-case-detail", "new", 200),
+    *team_only("POST", "support-case-action-acknowledge", "new", 200),
+    *team_only("POST", "support-case-action-acknowledge", "in_progress", 409),
+    # A case is started once acknowledged (the new one is not yet).
+    *team_only("POST", "support-case-action-start", "new", 409),
+    *team_only("POST", "support-case-action-assign_handler", "new", 200),
+    *team_only("POST", "support-case-action-add_action", "in_progress", 201),
+    *team_only("POST", "support-case-action-add_action", "new", 409),
+    *team_only("POST", "support-case-action-return_to_desk", "new", 200),
+    *team_only("POST", "support-case-action-close_case", "in_progress", 200),
+    *team_only("POST", "support-case-action-close_case", "new", 409),
+    # The deprecated endpoints.
     *team_only("POST", "support-case-transitions", "new", 200),
     # in_progress -> acknowledged is not in the case table.
     *team_only("POST", "support-case-transitions", "in_progress", 409),
@@ -162,8 +194,15 @@ TABLE: list[Row] = [
     # Link to, or mark as a duplicate of, a real incident of another desk: as if it did not exist.
     Row("POST", "incident-links", "registrar", 404, "submitted", "other=zwolle"),
     Row("POST", "incident-duplicate", "registrar", 404, "submitted", "original=zwolle"),
+    Row("POST", "incident-action-link", "registrar", 404, "submitted", "other=zwolle"),
+    Row("POST", "incident-action-mark_duplicate", "registrar", 404, "submitted", "original=zwolle"),
     # Make a registrar of another desk the handler: refused like any wrong colleague.
     Row("POST", "incident-assign", "registrar", 400, "submitted", "assignee=other_registrar"),
+    Row(
+        "POST", "incident-action-assign", "registrar", 400, "submitted", "assignee=other_registrar"
+    ),
+    # A team member's case given to someone outside the team.
+    Row("POST", "support-case-action-assign_handler", "support", 400, "new", "handler=registrar"),
     # File for a real officeholder of another desk.
     Row("POST", "incident-list", "registrar", 400, "", "officeholder=other_officeholder"),
     # Another incident's file under one's own reference, and one's own file under another's.
@@ -212,6 +251,23 @@ def _body(world, row: Row) -> dict:
     users, incidents = world.users, world.incidents
     variant = dict([row.variant.split("=")]) if row.variant else {}
     name = row.url_name
+    # The actions endpoints take the same bodies as the deprecated endpoint of each action.
+    name = {
+        "incident-action-assign": "incident-assign",
+        "incident-action-triage": "incident-triage",
+        "incident-action-escalate": "incident-escalate",
+        "incident-action-link": "incident-links",
+        "incident-action-mark_duplicate": "incident-duplicate",
+        "support-case-action-assign_handler": "support-case-assign",
+        "support-case-action-add_action": "support-case-actions",
+    }.get(name, name)
+    if name.startswith(("incident-action-", "support-case-action-")):
+        # take, close, reopen, withdraw; acknowledge, start, return_to_desk, close_case.
+        return {
+            "version": _version(world, row),
+            "reason": "Past beter bij het meldpunt.",
+            "outcome": "Klaar.",
+        }
     if name == "incident-list":
         body = {
             "quick": True,
@@ -242,7 +298,11 @@ def _body(world, row: Row) -> dict:
         return {"version": _version(world, row), "reason": "Dreiging neemt toe."}
     if name == "incident-links":
         other = incidents[variant.get("other", "sibling")]
-        return {"other_reference": other.reference, "kind": LinkKind.SERIES}
+        return {
+            "version": _version(world, row),
+            "other_reference": other.reference,
+            "kind": LinkKind.SERIES,
+        }
     if name == "incident-duplicate":
         original = incidents[variant.get("original", "sibling")]
         return {"version": _version(world, row), "original_reference": original.reference}
@@ -256,11 +316,20 @@ def _body(world, row: Row) -> dict:
     if name == "support-case-transitions":
         return {"version": _version(world, row), "to_status": CaseStatus.ACKNOWLEDGED}
     if name == "support-case-assign":
-        return {"version": _version(world, row), "handler": users["support"].pk}
+        handler = users[variant.get("handler", "support")]
+        return {"version": _version(world, row), "handler": handler.pk}
     if name == "support-case-actions":
-        return {"service_type": ServiceType.LEGAL_HELP, "owner": users["support"].pk}
+        return {
+            "version": _version(world, row),
+            "service_type": ServiceType.LEGAL_HELP,
+            "owner": users["support"].pk,
+        }
     if name == "support-case-update-action":
-        return {"status": ActionStatus.DONE, "shared_with_desk": True}
+        return {
+            "version": _version(world, row),
+            "status": ActionStatus.DONE,
+            "shared_with_desk": True,
+        }
     return {}
 
 

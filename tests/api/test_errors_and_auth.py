@@ -105,15 +105,22 @@ def test_409_has_the_error_shape_when_the_workflow_refuses(world, client_for):
     _assert_error_shape(response, 409, "transition_not_allowed")
 
 
-def test_400_when_a_reason_is_missing_is_a_field_free_error(world, client_for):
-    """Escalating by hand without a reason: 400 with the service's own message."""
+def test_400_when_a_reason_is_missing_names_the_field(world, client_for):
+    """Escalating by hand without a reason: 400 naming `reason`, the action's documented input
+    (the deprecated endpoint and the action endpoint alike); nothing changes."""
     incident = world.incidents["submitted"]
-    response = client_for("registrar").post(
+    client = client_for("registrar")
+    for url in (
         _url("incident-transitions", incident),
-        {"to_status": Status.ESCALATED, "version": incident.version},
-        format="json",
-    )
-    _assert_error_shape(response, 400, "reason_required")
+        reverse("api:incident-action-escalate", kwargs={"reference": incident.reference}),
+    ):
+        response = client.post(
+            url, {"to_status": Status.ESCALATED, "version": incident.version}, format="json"
+        )
+        error = _assert_error_shape(response, 400, "invalid")
+        assert set(error["fields"]) == {"reason"}
+    incident.refresh_from_db()
+    assert incident.status == Status.SUBMITTED
 
 
 @pytest.mark.parametrize(
@@ -242,7 +249,7 @@ def test_support_case_cannot_be_assigned_or_planned_once_returned(world, client_
             reference=reference,
             action_id=world.actions["in_progress"].pk,
         ),
-        {"status": "done", "shared_with_desk": False},
+        {"status": "done", "shared_with_desk": False, "version": version},
         format="json",
     )
     _assert_error_shape(update, 409, "transition_not_allowed")

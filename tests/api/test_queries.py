@@ -15,10 +15,15 @@ from incidents.constants import Status
 from incidents.models import Escalation
 from portal.models import Notification
 from portal.services import api_token_create
-from support import services as support_services
 from support.models import SupportCase
 from tests.api.conftest import token_client
-from tests.factories import DeskFactory, IncidentFactory, OrganisationFactory, UserFactory
+from tests.factories import (
+    DeskFactory,
+    IncidentFactory,
+    OrganisationFactory,
+    UserFactory,
+    case_open,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +81,7 @@ def _escalated_with_cases(size: int) -> None:
     handler = UserFactory(support=True)
     for number in range(size):
         incident = IncidentFactory(escalated=True)
-        case = support_services.support_case_open(escalation=incident.escalations.get())
+        case = case_open(incident.escalations.get())
         if number % 2:
             case.handler = handler
             case.save(update_fields=["handler"])

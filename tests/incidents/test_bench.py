@@ -12,8 +12,8 @@ import redis
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from devtools.management.commands.bench_desk import BENCH_USERNAME_PREFIX, REGISTRARS
 from incidents.constants import Status
-from incidents.management.commands.bench_desk import BENCH_USERNAME_PREFIX, REGISTRARS
 from incidents.models import Event, Evidence, Incident, Message, ReferenceSequence
 from portal.celery import app as celery_app
 from support.models import SupportCase

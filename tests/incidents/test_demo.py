@@ -7,26 +7,35 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
+from devtools.demo.stories import demo_token, stories
 from incidents import selectors
 from incidents import services as incident_services
+from incidents.actions import overdue_q
 from incidents.constants import (
     SERIOUS_SEVERITIES,
     EventKind,
     EvidenceKind,
     IdentifierKind,
     IncidentType,
-    LinkKind,
     MessageAudience,
     Status,
 )
-from incidents.demo import STORIES, demo_token
-from incidents.models import Event, Incident, IncidentLink, Message, Note, PerpetratorIdentifier
+from incidents.models import (
+    Event,
+    Incident,
+    IncidentLink,
+    Message,
+    Note,
+    PerpetratorIdentifier,
+    PerpetratorMatch,
+)
 from portal.crypto import identifier_hash
-from portal.models import User
+from portal.models import OutboxEntry, OutboxStatus, User
+from portal.outbox import outbox_deliver
 from support import rules
 from support import services as support_services
 from support.constants import CaseStatus, ServiceType
-from support.models import EventProcessing, SupportCase
+from support.models import SupportCase
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_storage_in_tmp")]
 
@@ -40,7 +49,7 @@ def seeded(settings):
 
 
 def demo_incidents():
-    return Incident.objects.filter(submission_token__in=[demo_token(s.key) for s in STORIES])
+    return Incident.objects.filter(submission_token__in=[demo_token(s.key) for s in stories()])
 
 
 def snapshot() -> dict:
@@ -53,8 +62,8 @@ def snapshot() -> dict:
 
 def test_every_story_is_seeded_once_with_its_token(seeded):
     """Each story has one incident, recognised by the fixed submission token of its key."""
-    assert demo_incidents().count() == len(STORIES)
-    assert len({demo_token(story.key) for story in STORIES}) == len(STORIES)
+    assert demo_incidents().count() == len(stories())
+    assert len({demo_token(story.key) for story in stories()}) == len(stories())
 
 
 def test_every_status_and_several_organisations(seeded):
@@ -71,7 +80,7 @@ def test_every_status_and_several_organisations(seeded):
 def test_some_are_overdue_and_each_desk_sees_its_own(seeded):
     """Untriaged reports past their stored deadline are overdue, for the regional desk too."""
     now = timezone.now()
-    overdue = demo_incidents().filter(selectors.overdue_q(now=now))
+    overdue = demo_incidents().filter(overdue_q(now=now))
     assert overdue.count() >= 3
     assert set(overdue.values_list("status", flat=True)) == {Status.SUBMITTED, Status.IN_TRIAGE}
     ijsselland = User.objects.get(username="meldpunt.ijsselland")
@@ -116,9 +125,10 @@ def test_messages_notes_and_evidence(seeded):
     assert {EvidenceKind.IMAGE, EvidenceKind.TEXT, EvidenceKind.EMAIL} <= kinds
 
 
-def test_two_officeholders_share_a_perpetrator_handle_and_are_linked(seeded):
-    """'@boze_burger_030' and 'https://x.com/Boze_Burger_030' are one handle: the rules linked
-    the raadslid's report to the wethouder's and escalated it."""
+def test_two_officeholders_share_a_perpetrator_handle_and_are_matched(seeded):
+    """'@boze_burger_030' and 'https://x.com/Boze_Burger_030' are one handle: the rules recorded
+    a staff-only match between the raadslid's report and the wethouder's, and wrote nothing on
+    either incident (no link, no escalation by rule 6)."""
     shared = PerpetratorIdentifier.objects.filter(
         kind=IdentifierKind.HANDLE, normalised=identifier_hash("boze_burger_030")
     ).select_related("incident__officeholder")
@@ -127,10 +137,14 @@ def test_two_officeholders_share_a_perpetrator_handle_and_are_linked(seeded):
         "raadslid.utrecht",
     }
     first, second = sorted((i.incident for i in shared), key=lambda incident: incident.pk)
-    link = IncidentLink.objects.get(from_incident=first, to_incident=second)
-    assert link.kind == LinkKind.SAME_PERPETRATOR
-    assert second.status == Status.ESCALATED
-    assert second.escalations.get().rules == ["shared_perpetrator"]
+    match = PerpetratorMatch.objects.get(first=first, second=second)
+    assert match.kinds == [IdentifierKind.HANDLE]
+    assert not IncidentLink.objects.filter(from_incident=first, to_incident=second).exists()
+    for incident in (first, second):
+        assert not incident.events.filter(kind=EventKind.LINKED).exists()
+        assert not any(
+            "shared_perpetrator" in escalation.rules for escalation in incident.escalations.all()
+        )
 
 
 def test_escalated_cases_in_every_support_state(seeded):
@@ -180,23 +194,25 @@ def test_the_desk_sees_only_the_shared_support_action(seeded):
 
 
 def test_the_demo_is_stable_under_the_rules_and_the_watchdogs(seeded):
-    """Every demo event is marked processed, so the tasks queued after commit do nothing; no
-    incident still with the desk would be escalated by a rule it did not fire before; and the
-    triage watchdog escalates no demo incident."""
+    """Every outbox entry of a demo event is marked done, so the tasks queued after commit do
+    nothing; no incident still with the desk would be escalated by a rule it did not fire
+    before; and the triage watchdog escalates no demo incident."""
     events = Event.objects.filter(incident__in=demo_incidents())
-    assert EventProcessing.objects.filter(event__in=events).count() == events.count()
-    assert not any(
-        support_services.incident_event_process(event_id=pk)
-        for pk in events.values_list("pk", flat=True)
-    )
-    older_of_the_pair = Incident.objects.get(submission_token=demo_token("utrecht-x-wethouder"))
+    entries = OutboxEntry.objects.filter(object_id__in=events.values_list("pk", flat=True))
+    filings = events.filter(kind__in=[EventKind.SUBMITTED, EventKind.FILED_BY_DESK])
+    assert filings.count() == demo_incidents().count()
+    # Every filing had work for its consumers (the rules, the desk's notification).
+    assert set(
+        entries.filter(kind__in=[EventKind.SUBMITTED, EventKind.FILED_BY_DESK]).values_list(
+            "object_id", flat=True
+        )
+    ) == set(filings.values_list("pk", flat=True))
+    assert set(entries.values_list("status", flat=True)) == {OutboxStatus.DONE}
+    assert not any(outbox_deliver(entry_id=pk) for pk in entries.values_list("pk", flat=True))
     for incident in demo_incidents().filter(status__in=(Status.SUBMITTED, Status.IN_TRIAGE)):
-        fired, _linked = rules.rules_evaluate(incident)
+        fired, _matches = rules.rules_evaluate(incident)
         earlier = {code for escalation in incident.escalations.all() for code in escalation.rules}
-        # The wethouder's report fires rule 6 only since the raadslid's report came in; the
-        # portal evaluates it again on that incident's own next event, not before.
-        expected = {"shared_perpetrator"} if incident == older_of_the_pair else set()
-        assert set(fired) - earlier == expected, incident.summary
+        assert set(fired) - earlier == set(), incident.summary
     cases = SupportCase.objects.count()
     assert support_services.triage_watch()["escalated"] == 0
     assert SupportCase.objects.count() == cases
@@ -220,7 +236,7 @@ def test_a_report_filed_while_trying_the_demo_is_not_escalated_as_a_repeat(seede
             },
             quick=True,
         )
-        fired, _linked = rules.rules_evaluate(incident)
+        fired, _matches = rules.rules_evaluate(incident)
         assert fired == [], f"{officeholder.username}: {fired}"
 
 

@@ -172,7 +172,8 @@ def test_utrecht_desk_cannot_link_to_or_mark_duplicate_of_zwolle_incident(client
     own = _submit(User.objects.get(username="wethouder.utrecht"))
     verified_login(client, utrecht)
     response = client.post(
-        _url("desk:link", own), {"link-reference": zwolle.reference, "link-kind": "series"}
+        _url("desk:link", own),
+        {"link-reference": zwolle.reference, "link-kind": "series", "link-version": own.version},
     )
     assert response.status_code == 200
     assert f"Er is geen melding met kenmerk {zwolle.reference} gevonden" in _content(response)
@@ -253,7 +254,7 @@ def test_take_puts_incident_in_triage_with_registrar_as_handler(desk_client, reg
 def test_assign_to_a_colleague_of_the_desk(desk_client, colleague, incident):
     """A colleague of the same desk can be made handler; the colleague list is the desk's."""
     page = desk_client.get(_url("desk:detail", incident))
-    assert set(page.context["assign_form"].fields["assignee"].queryset) == set(
+    assert set(page.context["action_forms"]["assign"].fields["assignee"].queryset) == set(
         User.objects.filter(desk=colleague.desk)
     )
     response = desk_client.post(
@@ -322,7 +323,7 @@ def test_stale_version_keeps_typed_text_and_shows_the_message(desk_client, regis
     """Two registrars at once: the second gets the clear message, keeps the typed outcome and
     a form with the new version, so that sending again works."""
     old_version = incident.version
-    services.incident_take(incident=incident, actor=registrar, version=old_version)
+    services.incident_act(action="take", incident=incident, actor=registrar, version=old_version)
     response = desk_client.post(
         _url("desk:close", incident),
         {"close-version": old_version, "close-outcome": "Mijn zorgvuldig getypte uitkomst"},
@@ -345,7 +346,9 @@ def test_stale_version_keeps_typed_text_and_shows_the_message(desk_client, regis
 
 def test_stale_triage_keeps_every_choice(desk_client, registrar, incident):
     """A stale triage keeps the chosen severity, types and note in the form."""
-    services.incident_take(incident=incident, actor=registrar, version=incident.version)
+    services.incident_act(
+        action="take", incident=incident, actor=registrar, version=incident.version
+    )
     response = desk_client.post(
         _url("desk:triage", incident),
         {
@@ -357,7 +360,7 @@ def test_stale_triage_keeps_every_choice(desk_client, registrar, incident):
     )
     content = _content(response)
     assert STALE_TEXT in content
-    form = response.context["triage_form"]
+    form = response.context["action_forms"]["triage"]
     assert form["triage_severity"].value() == TriageSeverity.MEDIUM
     assert form["types"].value() == [IncidentType.STALKING]
     assert form["advice_note"].value() == "Getypt advies"
@@ -370,7 +373,7 @@ def test_form_without_version_is_refused_with_a_clear_message(desk_client, incid
     response = desk_client.post(_url("desk:close", incident), {"close-outcome": "Getypte tekst"})
     assert response.status_code == 200
     content = _content(response)
-    assert "Open de melding opnieuw en probeer het nog eens." in content
+    assert "Open de pagina opnieuw en probeer het nog eens." in content
     assert "Getypte tekst" in content
     incident.refresh_from_db()
     assert incident.status == Status.SUBMITTED
@@ -444,27 +447,39 @@ def test_escalate_needs_a_reason_and_shows_who_and_why(desk_client, registrar, i
 
 
 def test_link_by_reference_and_linking_twice_changes_nothing(desk_client, officeholder, incident):
-    """A link by reference shows on both pages; linking the same pair again changes nothing."""
+    """A link by reference shows on both pages; linking the same pair again is refused with a
+    message and changes nothing."""
     other = IncidentFactory(officeholder=officeholder)
     data = {
         "link-reference": other.reference.lower(),
         "link-kind": "series",
         "link-reason": "Reeks",
+        "link-version": incident.version,
     }
     response = desk_client.post(_url("desk:link", incident), data)
     assert response.status_code == 302
     assert IncidentLink.objects.count() == 1
     assert other.reference in _content(desk_client.get(_url("desk:detail", incident)))
     assert incident.reference in _content(desk_client.get(_url("desk:detail", other)))
-    again = desk_client.post(_url("desk:link", incident), data, follow=True)
-    assert "Deze meldingen waren al aan elkaar gekoppeld." in _messages(again)
+    incident.refresh_from_db()
+    again = desk_client.post(
+        _url("desk:link", incident), {**data, "link-version": incident.version}
+    )
+    assert again.status_code == 200
+    assert "Deze meldingen waren al aan elkaar gekoppeld." in _content(again)
     assert IncidentLink.objects.count() == 1
+    assert incident.events.filter(kind=EventKind.LINKED).count() == 1
 
 
 def test_link_to_unknown_reference_says_not_found(desk_client, incident):
     """A reference that does not exist gives a 'not found' message and keeps the input."""
     response = desk_client.post(
-        _url("desk:link", incident), {"link-reference": "MWB-1999-000001", "link-kind": "series"}
+        _url("desk:link", incident),
+        {
+            "link-reference": "MWB-1999-000001",
+            "link-kind": "series",
+            "link-version": incident.version,
+        },
     )
     assert response.status_code == 200
     assert "Er is geen melding met kenmerk MWB-1999-000001 gevonden" in _content(response)
@@ -510,7 +525,11 @@ def test_shared_perpetrator_is_suggested_across_the_desks_organisations(desk_cli
 
     desk_client.post(
         _url("desk:link", incident),
-        {"link-reference": same.reference, "link-kind": "same_perpetrator"},
+        {
+            "link-reference": same.reference,
+            "link-kind": "same_perpetrator",
+            "link-version": incident.version,
+        },
     )
     assert IncidentLink.objects.filter(kind="same_perpetrator").count() == 1
     page = desk_client.get(_url("desk:detail", incident))

@@ -9,7 +9,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents import deadlines
-from incidents.access import incidents_visible_to
 from incidents.constants import (
     MAX_EVIDENCE_FILES,
     EventKind,
@@ -31,26 +30,23 @@ from incidents.errors import (
 )
 from incidents.evidence import evidence_inspect
 from incidents.models import Escalation, Event, Evidence, Incident, IncidentLink
+from incidents.policies import incident_policy
 from incidents.services import (
+    INCIDENT_EVENT_TOPIC,
     evidence_add,
-    incident_assign,
-    incident_close_escalated,
+    incident_act,
     incident_complete,
     incident_escalate,
     incident_follow_up_add,
-    incident_link,
-    incident_mark_duplicate,
     incident_mark_viewed,
-    incident_return_to_desk,
     incident_submit,
-    incident_take,
-    incident_triage,
     message_send,
     note_add,
 )
-from incidents.signals import incident_event_recorded
 from portal.crypto import identifier_hash
-from portal.models import SiteConfiguration
+from portal.errors import NotAllowed
+from portal.models import OutboxEntry, SiteConfiguration
+from portal.outbox import consumers_for
 from tests.factories import (
     DeskFactory,
     EscalationFactory,
@@ -58,6 +54,7 @@ from tests.factories import (
     OrganisationFactory,
     PerpetratorIdentifierFactory,
     UserFactory,
+    act,
 )
 
 pytestmark = [
@@ -67,16 +64,35 @@ pytestmark = [
 
 
 @pytest.fixture
-def received():
-    """Every `incident_event_recorded` signal sent during the test, as keyword dicts."""
-    calls = []
+def published(monkeypatch):
+    """The ids of the outbox entries queued for delivery during the test, in order (the
+    delivery itself does not run)."""
+    queued = []
 
-    def receiver(sender, **kwargs):
-        calls.append({key: kwargs[key] for key in ("event_id", "incident_id", "kind")})
+    def publish(name, *args, **options):
+        assert name == "portal.tasks.outbox_deliver"
+        queued.extend(args)
+        return True
 
-    incident_event_recorded.connect(receiver, weak=False)
-    yield calls
-    incident_event_recorded.disconnect(receiver)
+    monkeypatch.setattr("portal.outbox.task_publish", publish)
+    return queued
+
+
+def _outbox_of(events):
+    """(event id, kind, consumer) of every outbox entry of `events`, as the registered
+    consumers want them: exactly one per consumer of that kind."""
+    expected = {
+        (event.pk, event.kind, consumer.name)
+        for event in events
+        for consumer in consumers_for(INCIDENT_EVENT_TOPIC, event.kind)
+    }
+    found = set(
+        OutboxEntry.objects.filter(
+            topic=INCIDENT_EVENT_TOPIC, object_id__in=[e.pk for e in events]
+        ).values_list("object_id", "kind", "consumer")
+    )
+    assert found == expected
+    return found
 
 
 def _facts(**overrides):
@@ -171,28 +187,35 @@ def test_submit_records_a_submitted_event_visible_to_the_officeholder(officehold
     assert not incident.filed_by_desk
 
 
-def test_submit_announces_the_event_only_after_commit(
-    officeholder, received, django_capture_on_commit_callbacks
+def test_submit_writes_the_outbox_in_its_transaction_and_queues_it_after_commit(
+    officeholder, published, django_capture_on_commit_callbacks
 ):
-    """`incident_event_recorded` carries event_id, incident_id and kind, and waits for commit."""
+    """The `submitted` event's outbox entries (one per consumer that wants it) exist before the
+    commit; their delivery is queued only once the transaction commits."""
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         incident = _submit(officeholder)
-        assert received == []
+        event = Event.objects.get(incident=incident)
+        entries = _outbox_of([event])
+        assert entries
+        assert published == []
     assert len(callbacks) == 1
-    event = Event.objects.get(incident=incident)
-    assert received == [{"event_id": event.pk, "incident_id": incident.pk, "kind": "submitted"}]
+    assert sorted(published) == sorted(
+        OutboxEntry.objects.filter(object_id=event.pk).values_list("pk", flat=True)
+    )
 
 
 def test_submit_that_fails_announces_nothing(
-    officeholder, received, django_capture_on_commit_callbacks
+    officeholder, published, django_capture_on_commit_callbacks
 ):
-    """A rolled-back submission (too many files) sends no signal and leaves no incident."""
+    """A rolled-back submission (too many files) leaves no outbox entry, queues nothing and
+    leaves no incident."""
     files = [_text_file(f"f{i}.txt") for i in range(MAX_EVIDENCE_FILES + 1)]
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(EvidenceLimitReached):
             _submit(officeholder, files=files)
     assert callbacks == []
-    assert received == []
+    assert published == []
+    assert not OutboxEntry.objects.exists()
     assert not Incident.objects.exists()
 
 
@@ -260,7 +283,7 @@ def test_registrar_filing_on_behalf_marks_filed_by_the_desk(officeholder, regist
     assert incident.officeholder == officeholder
     assert _kinds(incident) == [EventKind.FILED_BY_DESK]
     assert incident.events.get().actor == registrar
-    assert list(incidents_visible_to(officeholder)) == [incident]
+    assert list(incident_policy.queryset(officeholder, "view")) == [incident]
 
 
 def test_registrar_of_another_desk_cannot_file_on_behalf(officeholder):
@@ -343,7 +366,8 @@ def test_complete_recomputes_the_deadline_until_triaged(officeholder, registrar)
     )
     assert completed.triage_due_at == completed.submitted_at + timedelta(hours=4)
 
-    triaged = incident_triage(
+    triaged = incident_act(
+        action="triage",
         incident=completed,
         actor=registrar,
         version=completed.version,
@@ -366,7 +390,7 @@ def test_complete_recomputes_the_deadline_until_triaged(officeholder, registrar)
 def test_complete_of_a_finished_incident_is_refused(trait):
     """A closed or withdrawn incident cannot be completed any more."""
     incident = IncidentFactory(**{trait: True})
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(NotAllowed):
         incident_complete(
             incident=incident,
             actor=incident.officeholder,
@@ -401,7 +425,7 @@ def test_follow_up_needs_text_or_a_file(officeholder):
 def test_follow_up_on_a_withdrawn_incident_is_refused():
     """A withdrawn incident takes no new information."""
     incident = IncidentFactory(withdrawn=True)
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(NotAllowed):
         incident_follow_up_add(incident=incident, actor=incident.officeholder, text="Nog iets")
 
 
@@ -485,9 +509,11 @@ def test_empty_message_is_refused(officeholder):
 
 
 def test_note_is_internal(officeholder, registrar, support_user):
-    """Desk and support write notes; the note event is never shown to the officeholder."""
+    """Desk and support (once escalated) write notes; the note event is never shown to the
+    officeholder."""
     incident = _submit(officeholder)
     note = note_add(incident=incident, actor=registrar, body="Dader is bekend bij de politie.")
+    incident_escalate(incident=incident, rule_names=["physical_violence"])
     note_add(incident=incident, actor=support_user, body="Gezien.")
     assert incident.notes.count() == 2
     events = incident.events.filter(kind=EventKind.NOTE)
@@ -499,7 +525,7 @@ def test_note_is_internal(officeholder, registrar, support_user):
 def test_note_by_officeholder_or_admin_is_refused(who, request, officeholder):
     """Only staff who handle incidents write notes."""
     incident = _submit(officeholder)
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(NotAllowed):
         note_add(incident=incident, actor=request.getfixturevalue(who), body="x")
 
 
@@ -519,8 +545,12 @@ def test_assign_to_a_colleague_of_the_desk(officeholder, registrar, desk):
     """A registrar hands the incident to a colleague; version bumps and an event records it."""
     colleague = UserFactory(registrar=True, desk=desk)
     incident = _submit(officeholder)
-    assigned = incident_assign(
-        incident=incident, actor=registrar, assignee=colleague, version=incident.version
+    assigned = incident_act(
+        action="assign",
+        incident=incident,
+        actor=registrar,
+        assignee=colleague,
+        version=incident.version,
     )
     assert assigned.assignee == colleague
     assert assigned.version == 2
@@ -528,7 +558,9 @@ def test_assign_to_a_colleague_of_the_desk(officeholder, registrar, desk):
     assert event.payload["assignee_id"] == colleague.pk
     assert not event.visible_to_officeholder
 
-    unassigned = incident_assign(incident=assigned, actor=registrar, assignee=None, version=2)
+    unassigned = incident_act(
+        action="assign", incident=assigned, actor=registrar, assignee=None, version=2
+    )
     assert unassigned.assignee is None
 
 
@@ -542,7 +574,9 @@ def test_assign_to_someone_outside_the_desk_is_refused(officeholder, registrar, 
     }[who]()
     incident = _submit(officeholder)
     with pytest.raises(IncidentError):
-        incident_assign(incident=incident, actor=registrar, assignee=assignee, version=1)
+        incident_act(
+            action="assign", incident=incident, actor=registrar, assignee=assignee, version=1
+        )
     incident.refresh_from_db()
     assert incident.assignee is None
 
@@ -550,15 +584,16 @@ def test_assign_to_someone_outside_the_desk_is_refused(officeholder, registrar, 
 def test_assign_against_an_old_version_is_refused(officeholder, registrar):
     """Two registrars assigning at once: the second, with the old version, is refused."""
     incident = _submit(officeholder)
-    incident_assign(incident=incident, actor=registrar, assignee=registrar, version=1)
+    incident_act(action="assign", incident=incident, actor=registrar, assignee=registrar, version=1)
     with pytest.raises(StaleVersion):
-        incident_assign(incident=incident, actor=registrar, assignee=None, version=1)
+        incident_act(action="assign", incident=incident, actor=registrar, assignee=None, version=1)
 
 
 def test_triage_records_the_assessment(officeholder, registrar):
     """Severity, flags, corrected types and advice are stored with a before/after event."""
     incident = _submit(officeholder)
-    triaged = incident_triage(
+    triaged = incident_act(
+        action="triage",
         incident=incident,
         actor=registrar,
         version=1,
@@ -585,7 +620,8 @@ def test_triage_of_a_closed_incident_is_refused(registrar):
     """Only incidents at the desk (submitted, in triage) can be triaged."""
     incident = IncidentFactory(closed=True, officeholder__organisation__desk=registrar.desk)
     with pytest.raises(TransitionNotAllowed):
-        incident_triage(
+        incident_act(
+            action="triage",
             incident=incident,
             actor=registrar,
             version=incident.version,
@@ -600,19 +636,19 @@ def test_triage_of_a_closed_incident_is_refused(registrar):
 
 
 def test_link_is_stored_once_with_an_event_on_both_incidents(registrar, desk):
-    """Linking A to B (or B to A) again changes nothing; both timelines show the link."""
+    """Linking A to B (or B to A) again is refused and changes nothing; both timelines show
+    the link."""
     a = IncidentFactory(officeholder__organisation__desk=desk)
     b = IncidentFactory(officeholder__organisation__desk=desk)
-    link = incident_link(
-        incident=b,
-        other=a,
-        actor=registrar,
-        kind=LinkKind.SAME_PERPETRATOR,
-        reason="Zelfde account",
-    )
+    linked = act(b, registrar, "link", other=a, kind=LinkKind.SAME_PERPETRATOR, reason="Zelfde")
+    assert linked.version == 2
+    link = IncidentLink.objects.get()
     assert (link.from_incident_id, link.to_incident_id) == (a.pk, b.pk)
-    assert incident_link(incident=a, other=b, actor=registrar, kind=LinkKind.SERIES) is None
-    assert incident_link(incident=b, other=a, actor=registrar, kind=LinkKind.SERIES) is None
+    assert link.kind == LinkKind.SAME_PERPETRATOR
+    assert link.reason == "Zelfde"
+    for this, that in ((a, b), (b, a)):
+        with pytest.raises(IncidentError):
+            act(this, registrar, "link", other=that, kind=LinkKind.SERIES)
     assert IncidentLink.objects.count() == 1
     assert a.events.get(kind=EventKind.LINKED).payload["other"] == b.reference
     assert b.events.get(kind=EventKind.LINKED).payload["other"] == a.reference
@@ -620,17 +656,22 @@ def test_link_is_stored_once_with_an_event_on_both_incidents(registrar, desk):
 
 def test_incident_cannot_be_linked_to_itself(registrar):
     """Self-links are refused."""
-    incident = IncidentFactory()
+    incident = IncidentFactory(officeholder__organisation__desk=registrar.desk)
     with pytest.raises(IncidentError):
-        incident_link(incident=incident, other=incident, actor=registrar, kind=LinkKind.SERIES)
+        act(incident, registrar, "link", other=incident, kind=LinkKind.SERIES)
+    assert not IncidentLink.objects.exists()
 
 
 def test_mark_duplicate_closes_with_a_pointer_and_deletes_nothing(registrar, desk):
     """The duplicate is closed, points to the original, and both incidents remain."""
     original = IncidentFactory(officeholder__organisation__desk=desk)
     duplicate = IncidentFactory(officeholder=original.officeholder)
-    closed = incident_mark_duplicate(
-        incident=duplicate, original=original, actor=registrar, version=duplicate.version
+    closed = incident_act(
+        action="mark_duplicate",
+        incident=duplicate,
+        original=original,
+        actor=registrar,
+        version=duplicate.version,
     )
     closed.refresh_from_db()
     assert closed.status == Status.CLOSED
@@ -647,7 +688,13 @@ def test_incident_cannot_be_a_duplicate_of_itself(registrar, desk):
     """Marking an incident as its own duplicate is refused."""
     incident = IncidentFactory(officeholder__organisation__desk=desk)
     with pytest.raises(IncidentError):
-        incident_mark_duplicate(incident=incident, original=incident, actor=registrar, version=1)
+        incident_act(
+            action="mark_duplicate",
+            incident=incident,
+            original=incident,
+            actor=registrar,
+            version=1,
+        )
 
 
 # --- escalation ---------------------------------------------------------------------------------
@@ -656,10 +703,14 @@ def test_incident_cannot_be_a_duplicate_of_itself(registrar, desk):
 def test_registrar_escalates_with_a_reason(officeholder, registrar):
     """An open Escalation, status escalated, and both a status and an escalated event."""
     incident = _submit(officeholder)
-    escalation = incident_escalate(
-        incident=incident, actor=registrar, reason="Dreiging richting kinderen", version=1
+    incident = incident_act(
+        incident=incident,
+        actor=registrar,
+        action="escalate",
+        reason="Dreiging richting kinderen",
+        version=1,
     )
-    incident.refresh_from_db()
+    escalation = incident.escalations.get()
     assert incident.status == Status.ESCALATED
     assert escalation.escalated_by == registrar
     assert escalation.reason == "Dreiging richting kinderen"
@@ -676,10 +727,10 @@ def test_registrar_escalates_with_a_reason(officeholder, registrar):
 def test_escalate_is_idempotent(officeholder, registrar):
     """A second escalation while one is open returns None and changes nothing."""
     incident = _submit(officeholder)
-    assert incident_escalate(incident=incident, actor=registrar, reason="Ernstig") is not None
-    assert (
-        incident_escalate(incident=incident, actor=None, rule_names=["physical_violence"]) is None
-    )
+    act(incident, registrar, "escalate", reason="Ernstig")
+    assert incident_escalate(incident=incident, rule_names=["physical_violence"]) is None
+    with pytest.raises(TransitionNotAllowed):
+        act(incident, registrar, "escalate", reason="Nog eens")
     assert Escalation.objects.filter(incident=incident, closed_at__isnull=True).count() == 1
     incident.refresh_from_db()
     assert incident.version == 2
@@ -689,9 +740,7 @@ def test_escalate_is_idempotent(officeholder, registrar):
 def test_rules_engine_escalation_names_its_rules(officeholder):
     """An escalation without a person records which rules fired, also as the status reason."""
     incident = _submit(officeholder)
-    escalation = incident_escalate(
-        incident=incident, actor=None, rule_names=["physical_violence", "weapon"]
-    )
+    escalation = incident_escalate(incident=incident, rule_names=["physical_violence", "weapon"])
     assert escalation.escalated_by is None
     assert escalation.rules == ["physical_violence", "weapon"]
     event = incident.events.get(kind=EventKind.STATUS_CHANGED)
@@ -704,7 +753,7 @@ def test_rules_engine_escalation_without_rule_names_is_refused(officeholder):
     """The rules engine must say which rule fired."""
     incident = _submit(officeholder)
     with pytest.raises(ReasonRequired):
-        incident_escalate(incident=incident, actor=None)
+        incident_escalate(incident=incident, rule_names=[])
     assert not Escalation.objects.exists()
 
 
@@ -712,17 +761,20 @@ def test_registrar_escalation_without_reason_is_refused(officeholder, registrar)
     """A registrar must say why; no escalation is left behind."""
     incident = _submit(officeholder)
     with pytest.raises(ReasonRequired):
-        incident_escalate(incident=incident, actor=registrar, reason="  ", version=1)
+        incident_act(incident=incident, actor=registrar, action="escalate", reason="  ", version=1)
     assert not Escalation.objects.exists()
 
 
 @pytest.mark.parametrize("trait", ["closed", "withdrawn"])
 def test_escalating_a_finished_incident_is_refused_and_leaves_nothing(trait):
-    """A closed or withdrawn incident cannot be escalated by the rules; no Escalation remains."""
+    """A closed or withdrawn incident is not escalated by the rules (None); no Escalation
+    remains and the incident is unchanged."""
     incident = IncidentFactory(**{trait: True})
-    with pytest.raises(TransitionNotAllowed):
-        incident_escalate(incident=incident, actor=None, rule_names=["physical_violence"])
+    assert incident_escalate(incident=incident, rule_names=["physical_violence"]) is None
     assert not Escalation.objects.exists()
+    incident.refresh_from_db()
+    assert incident.status == trait
+    assert incident.version == 1
 
 
 def test_database_allows_one_open_escalation_per_incident():
@@ -735,8 +787,12 @@ def test_database_allows_one_open_escalation_per_incident():
 def test_return_to_desk_closes_the_open_escalation(support_user):
     """Support gives the case back with a reason: in triage again, escalation closed."""
     incident = IncidentFactory(escalated=True)
-    returned = incident_return_to_desk(
-        incident=incident, actor=support_user, reason="Past beter bij het meldpunt", version=1
+    returned = incident_act(
+        action="return_to_desk",
+        incident=incident,
+        actor=support_user,
+        reason="Past beter bij het meldpunt",
+        version=1,
     )
     assert returned.status == Status.IN_TRIAGE
     assert not Escalation.objects.filter(incident=incident, closed_at__isnull=True).exists()
@@ -745,17 +801,20 @@ def test_return_to_desk_closes_the_open_escalation(support_user):
 
     # Escalating again after the return opens a new escalation.
     registrar = UserFactory(registrar=True, desk=incident.desk)
-    assert incident_escalate(
-        incident=returned, actor=registrar, reason="Nieuwe dreiging", version=returned.version
-    )
+    act(returned, registrar, "escalate", reason="Nieuwe dreiging")
     assert Escalation.objects.filter(incident=incident).count() == 2
+    assert Escalation.objects.filter(incident=incident, closed_at__isnull=True).count() == 1
 
 
 def test_close_escalated_closes_incident_and_escalation(support_user):
     """Support closes its case with an outcome; the incident and the escalation close with it."""
     incident = IncidentFactory(escalated=True)
-    closed = incident_close_escalated(
-        incident=incident, actor=support_user, outcome="Juridische hulp geregeld", version=1
+    closed = incident_act(
+        action="close_escalated",
+        incident=incident,
+        actor=support_user,
+        outcome="Juridische hulp geregeld",
+        version=1,
     )
     assert closed.status == Status.CLOSED
     assert closed.outcome == "Juridische hulp geregeld"
@@ -768,21 +827,32 @@ def test_close_escalated_by_a_registrar_is_refused_and_keeps_the_escalation(regi
     """Only support closes an escalated incident; a refused step changes nothing."""
     incident = IncidentFactory(escalated=True, officeholder__organisation__desk=registrar.desk)
     with pytest.raises(TransitionNotAllowed):
-        incident_close_escalated(incident=incident, actor=registrar, outcome="Klaar", version=1)
+        incident_act(
+            action="close_escalated", incident=incident, actor=registrar, outcome="Klaar", version=1
+        )
     assert incident.escalations.get().closed_at is None
 
 
 def test_every_event_of_a_workflow_is_announced_after_commit(
-    officeholder, registrar, received, django_capture_on_commit_callbacks
+    officeholder, registrar, published, django_capture_on_commit_callbacks
 ):
-    """Each recorded event is announced once, with its own id and kind, in order."""
+    """Each recorded event gets its outbox entries in the action's transaction, once per
+    consumer; all of them are queued, once each and in order, only after the commit."""
     incident = _submit(officeholder)
+    OutboxEntry.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
-        taken = incident_take(incident=incident, actor=registrar, version=1)
-        incident_escalate(incident=taken, actor=registrar, reason="Ernstig", version=taken.version)
-        assert received == []
-    events = list(incident.events.exclude(kind=EventKind.SUBMITTED).order_by("pk"))
-    assert received == [
-        {"event_id": e.pk, "incident_id": incident.pk, "kind": e.kind} for e in events
-    ]
-    assert [r["kind"] for r in received] == ["status_changed", "status_changed", "escalated"]
+        taken = incident_act(action="take", incident=incident, actor=registrar, version=1)
+        incident_act(
+            incident=taken,
+            actor=registrar,
+            action="escalate",
+            reason="Ernstig",
+            version=taken.version,
+        )
+        events = list(incident.events.exclude(kind=EventKind.SUBMITTED).order_by("pk"))
+        assert [e.kind for e in events] == ["status_changed", "status_changed", "escalated"]
+        _outbox_of(events)
+        assert published == []
+    entries = OutboxEntry.objects.order_by("pk").values_list("pk", "object_id")
+    assert published == [pk for pk, _event_id in entries]
+    assert [event_id for _pk, event_id in entries] == sorted(event_id for _pk, event_id in entries)

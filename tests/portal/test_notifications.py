@@ -9,7 +9,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from incidents.constants import IncidentType, MessageAudience
-from incidents.services import incident_submit, incident_take, message_send
+from incidents.services import incident_act, incident_submit, message_send
 from portal import services as portal_services
 from portal.models import Notification
 from portal.services import notification_email_send, notifications_create
@@ -158,7 +158,7 @@ def test_the_officeholder_hears_of_a_status_change(officeholder, registrar, comm
     incident = IncidentFactory(officeholder=officeholder, summary=SUMMARY)
 
     with committed():
-        incident_take(incident=incident, actor=registrar, version=incident.version)
+        incident_act(action="take", incident=incident, actor=registrar, version=incident.version)
 
     [mail] = _mails_to(mailoutbox, officeholder)
     assert mail.subject == f"De status van melding {incident.reference} is gewijzigd"

@@ -164,6 +164,9 @@ TABLE = [
     # --- the Ondersteuningsteam's pages (on the owner's case in progress) -----------------------
     ("support:inbox", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
     ("support:inbox", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
+    # "Same perpetrator" signals across desks: the team's alone.
+    ("support:signals", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
+    ("support:signals", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
     ("support:case", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
     ("support:case", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
     *[
@@ -176,8 +179,9 @@ TABLE = [
         )
     ],
     # --- the API (on the owner's escalated incident and case in progress) -----------------------
-    # Tokens: anonymous 401; out of scope 404 like a missing object; a step the role may not
-    # take 403; an empty body 400 once in scope; a password-only staff session 403.
+    # Tokens: anonymous 401; out of scope 404 like a missing object (before the body is
+    # read); adding what the role may not add 403; an empty body 400 once in scope; a
+    # password-only staff session 403.
     ("api:incident-list", "GET", 401, 200, 200, 200, 200, 200, 200, 403),
     ("api:incident-list", "POST", 401, 400, 400, 400, 400, 400, 400, 403),
     ("api:incident-detail", "GET", 401, 200, 404, 200, 404, 200, 404, 403),
@@ -206,6 +210,16 @@ TABLE = [
     ("api:incident-transitions", "POST", 401, 400, 404, 400, 404, 400, 404, 403),
     ("api:incident-triage", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
     ("api:incident-triage", "POST", 401, 400, 404, 400, 404, 400, 404, 403),
+    # One endpoint per workflow action: an empty body lacks the version (400) once in scope.
+    *[
+        row
+        for step in ("take", "assign", "triage", "escalate", "close", "mark_duplicate",
+                     "reopen", "withdraw", "link")
+        for row in (
+            (f"api:incident-action-{step}", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+            (f"api:incident-action-{step}", "POST", 401, 400, 404, 400, 404, 400, 404, 403),
+        )
+    ],
     ("api:support-case-list", "GET", 401, 200, 200, 200, 200, 200, 200, 403),
     ("api:support-case-list", "POST", 401, 405, 405, 405, 405, 405, 405, 403),
     ("api:support-case-detail", "GET", 401, 404, 404, 404, 404, 200, 404, 403),
@@ -218,6 +232,15 @@ TABLE = [
     ("api:support-case-transitions", "POST", 401, 404, 404, 404, 404, 400, 404, 403),
     ("api:support-case-update-action", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
     ("api:support-case-update-action", "POST", 401, 404, 404, 404, 404, 400, 404, 403),
+    *[
+        row
+        for step in ("acknowledge", "start", "assign_handler", "add_action", "return_to_desk",
+                     "close_case")
+        for row in (
+            (f"api:support-case-action-{step}", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
+            (f"api:support-case-action-{step}", "POST", 401, 404, 404, 404, 404, 400, 404, 403),
+        )
+    ],
     ("api:notification-list", "GET", 401, 200, 200, 200, 200, 200, 200, 403),
     ("api:notification-list", "POST", 401, 405, 405, 405, 405, 405, 405, 403),
     ("api:notification-read", "GET", 401, 405, 405, 405, 405, 405, 405, 403),

@@ -183,7 +183,12 @@ def test_no_marker_in_a_database_dump_or_the_evidence_folder(
     desk("message", {"message-body": f"{marker} desk message"})
     desk(
         "link",
-        {"link-reference": other.reference, "link-kind": "series", "link-reason": f"{marker} link"},
+        {
+            "link-version": _v(incident),
+            "link-reference": other.reference,
+            "link-kind": "series",
+            "link-reason": f"{marker} link",
+        },
     )
     desk("close", {"close-version": _v(incident), "close-outcome": f"{marker} desk outcome"})
     desk("reopen", {"reopen-version": _v(incident), "reopen-reason": f"{marker} reopen"})
@@ -331,12 +336,14 @@ def test_encrypted_fields_cannot_be_searched_by_content(db):
 
 def test_identifiers_are_stored_as_a_keyed_hash_and_still_match(settings, db):
     """The normalised identifier is stored as an HMAC; the same perpetrator written differently
-    at two officeholders still fires rule 6 and is suggested for linking."""
+    at two officeholders still matches in rule 6 and is suggested for linking."""
     first = IncidentFactory()
     second = IncidentFactory(officeholder=UserFactory(organisation=first.organisation))
     PerpetratorIdentifierFactory(incident=first, value="https://x.com/Boze_Burger")
     services._identifiers_replace(
-        incident=second, identifiers=[(IdentifierKind.HANDLE, "@boze_burger")]
+        incident=second,
+        actor=second.officeholder,
+        identifiers=[(IdentifierKind.HANDLE, "@boze_burger")],
     )
     stored = PerpetratorIdentifier.objects.get(incident=second)
     assert stored.normalised == identifier_hash("boze_burger")
@@ -344,7 +351,7 @@ def test_identifiers_are_stored_as_a_keyed_hash_and_still_match(settings, db):
     assert stored.value == "@boze_burger"
 
     rule = EscalationRule.objects.get(code=RuleCode.SHARED_PERPETRATOR)
-    assert rules.shared_perpetrator(second, rule).fired
+    assert rules.shared_perpetrator(second, rule).matches == {first: [IdentifierKind.HANDLE]}
     registrar = UserFactory(registrar=True, desk=first.desk)
     assert link_suggestions_for(user=registrar, incident=second) == [first]
 

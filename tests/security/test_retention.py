@@ -202,4 +202,6 @@ def test_an_anonymised_incident_cannot_be_reopened(registrar):
     services.incident_anonymise(incident=old)
     old = Incident.objects.get(pk=old.pk)
     with pytest.raises(TransitionNotAllowed):
-        services.incident_reopen(incident=old, actor=registrar, reason="Toch", version=old.version)
+        services.incident_act(
+            action="reopen", incident=old, actor=registrar, reason="Toch", version=old.version
+        )

@@ -7,14 +7,15 @@ marked as shared; the functional administrator sees no free text of cases.
 
 import pytest
 from django.http import Http404
-from django.template import Context, Template
 from django.urls import reverse
 
-from support import access, services
+from portal.panels import panels_render
 from support.constants import ServiceType
 from support.models import SupportCase
+from support.policies import case_policy, support_action_policy
+from support.selectors import case_get_for
 from tests.conftest import verified_login
-from tests.factories import IncidentFactory, UserFactory
+from tests.factories import IncidentFactory, UserFactory, case_act
 from tests.support import escalated_case
 
 pytestmark = pytest.mark.django_db
@@ -26,18 +27,20 @@ SECRET_DESCRIPTION = "Afspraak met de advocaat over de buurman op de Dorpsstraat
 def _planned_case(support_user) -> SupportCase:
     """An acknowledged case with one action shared with the desk and one kept in the team."""
     case = escalated_case()
-    case = services.support_case_acknowledge(case=case, actor=support_user, version=case.version)
-    services.support_action_add(
-        case=case,
-        actor=support_user,
+    case = case_act(case, support_user, "acknowledge")
+    case_act(
+        case,
+        support_user,
+        "add_action",
         service_type=ServiceType.LEGAL_HELP,
         owner=support_user,
         description="Gedeeld: juridisch advies over aangifte.",
         shared_with_desk=True,
     )
-    services.support_action_add(
-        case=case,
-        actor=support_user,
+    case_act(
+        case,
+        support_user,
+        "add_action",
         service_type=ServiceType.AFTERCARE_FAMILY,
         owner=support_user,
         description=SECRET_DESCRIPTION,
@@ -46,28 +49,30 @@ def _planned_case(support_user) -> SupportCase:
     return case
 
 
-# --- support.access -----------------------------------------------------------------------------
+# --- support.policies ---------------------------------------------------------------------------
 
 
 def test_support_sees_every_case_and_other_roles_none(support_user, registrar, officeholder):
-    """cases_visible_to: all cases for support; none for officeholder, registrar or admin."""
+    """case_policy.queryset: all cases for support; none for officeholder, registrar or admin."""
     first, second = escalated_case(), escalated_case()
-    assert set(access.cases_visible_to(support_user)) == {first, second}
+    assert set(case_policy.queryset(support_user, "view")) == {first, second}
+    assert case_policy.allows(support_user, "view", first)
     for user in (officeholder, registrar, UserFactory(admin=True)):
-        assert not access.cases_visible_to(user).exists()
+        assert not case_policy.queryset(user, "view").exists()
+        assert not case_policy.allows(user, "view", first)
 
 
 def test_case_get_for_finds_the_case_by_incident_reference(support_user):
     """Support fetches the case of an escalated incident by the incident's reference."""
     case = escalated_case()
-    assert access.case_get_for(support_user, case.incident.reference) == case
+    assert case_get_for(support_user, case.incident.reference) == case
 
 
 def test_case_get_for_answers_404_for_a_non_escalated_incident(support_user):
     """An incident that was never escalated does not exist for support (404)."""
     incident = IncidentFactory()
     with pytest.raises(Http404):
-        access.case_get_for(support_user, incident.reference)
+        case_get_for(support_user, incident.reference)
 
 
 def test_case_get_for_answers_404_for_other_roles(registrar, admin_user):
@@ -75,51 +80,74 @@ def test_case_get_for_answers_404_for_other_roles(registrar, admin_user):
     case = escalated_case(officeholder=UserFactory(organisation__desk=registrar.desk))
     for user in (case.incident.officeholder, registrar, admin_user):
         with pytest.raises(Http404):
-            access.case_get_for(user, case.incident.reference)
+            case_get_for(user, case.incident.reference)
 
 
 def test_registrar_sees_only_shared_actions_of_own_desk(support_user):
-    """actions_visible_to: support all, the desk only the shared ones, others nothing."""
+    """support_action_policy: support all, the desk only the shared ones, others nothing."""
     case = _planned_case(support_user)
     incident = case.incident
     own_registrar = UserFactory(registrar=True, desk=incident.desk)
     other_registrar = UserFactory(registrar=True)
 
-    assert {a.service_type for a in access.actions_visible_to(support_user, incident)} == {
+    def visible(user):
+        return support_action_policy.queryset(user, "view").filter(case__incident=incident)
+
+    assert {a.service_type for a in visible(support_user)} == {
         ServiceType.LEGAL_HELP,
         ServiceType.AFTERCARE_FAMILY,
     }
-    shared = list(access.actions_visible_to(own_registrar, incident))
+    shared = list(visible(own_registrar))
     assert [a.service_type for a in shared] == [ServiceType.LEGAL_HELP]
     assert all(a.shared_with_desk for a in shared)
-    assert not access.actions_visible_to(other_registrar, incident).exists()
-    assert not access.actions_visible_to(incident.officeholder, incident).exists()
+    assert not visible(other_registrar).exists()
+    assert not visible(incident.officeholder).exists()
+    for action in case.actions.all():
+        assert support_action_policy.allows(own_registrar, "view", action) == (
+            action.shared_with_desk
+        )
+        assert not support_action_policy.allows(other_registrar, "view", action)
+        assert not support_action_policy.allows(incident.officeholder, "view", action)
 
 
-def _render_tag(incident, user) -> str:
-    template = Template("{% load support_tags %}{% shared_support_actions incident user %}")
-    return template.render(Context({"incident": incident, "user": user}))
+def _render_desk_panels(incident, user) -> str:
+    return str(panels_render("desk_incident", incident=incident, user=user))
 
 
-def test_shared_actions_tag_shows_the_desk_only_the_shared_action(support_user):
-    """The tag on the desk page lists the shared action and never the team's own one."""
+def test_shared_actions_panel_shows_the_desk_only_the_shared_action(support_user):
+    """The panel on the desk page lists the shared action and never the team's own one."""
     case = _planned_case(support_user)
     registrar = UserFactory(registrar=True, desk=case.incident.desk)
-    html = _render_tag(case.incident, registrar)
+    html = _render_desk_panels(case.incident, registrar)
     assert "Juridische hulp" in html
     assert "Gedeeld: juridisch advies over aangifte." in html
     assert "Nazorg voor partner en gezin" not in html
     assert SECRET_DESCRIPTION not in html
 
 
-def test_shared_actions_tag_shows_nothing_to_the_officeholder_or_another_desk(support_user):
-    """Neither the officeholder nor a registrar of another desk sees any support action."""
+def test_shared_actions_panel_shows_nothing_to_the_officeholder_or_another_desk(support_user):
+    """Neither the officeholder nor a registrar of another desk sees any support action, on the
+    desk's panel or on the officeholder's own page."""
     case = _planned_case(support_user)
     for user in (case.incident.officeholder, UserFactory(registrar=True)):
-        html = _render_tag(case.incident, user)
+        html = _render_desk_panels(case.incident, user)
         assert "Juridische hulp" not in html
         assert SECRET_DESCRIPTION not in html
         assert "deelt (nog) geen acties" in html
+    own_page = str(
+        panels_render(
+            "officeholder_incident", incident=case.incident, user=case.incident.officeholder
+        )
+    )
+    assert own_page
+    assert "Juridische hulp" not in own_page
+    assert SECRET_DESCRIPTION not in own_page
+
+
+def test_the_desk_panel_is_empty_before_an_escalation(registrar):
+    """An incident that was never escalated shows no support panel at all."""
+    incident = IncidentFactory(officeholder__organisation__desk=registrar.desk)
+    assert _render_desk_panels(incident, registrar) == ""
 
 
 # --- The workspace through the client -------------------------------------------------------------
@@ -212,9 +240,7 @@ def test_admin_sees_no_free_text_of_cases_or_actions(client, support_user, admin
     """The admin lists and change pages of cases and actions hold no outcome or description."""
     case = _planned_case(support_user)
     case.refresh_from_db()
-    services.support_case_close(
-        case=case, actor=support_user, outcome=SECRET_OUTCOME, version=case.version
-    )
+    case_act(case, support_user, "close_case", outcome=SECRET_OUTCOME)
     case.refresh_from_db()
     assert case.outcome == SECRET_OUTCOME
     action = case.actions.get(service_type=ServiceType.AFTERCARE_FAMILY)

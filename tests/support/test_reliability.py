@@ -30,14 +30,13 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from incidents.constants import EventKind, IncidentType, Status
-from incidents.models import Escalation, Event, Incident
+from incidents.models import Escalation, Incident
 from portal.celery import app as celery_app
-from portal.models import Notification
+from portal.models import Notification, OutboxEntry, OutboxStatus
+from portal.tasks import outbox_deliver, sweep_pending
 from support.models import SupportCase
-from support.services import pending_events
-from support.tasks import process_incident_event, sweep_pending
 from tests.celery_worker import CeleryWorker, start_celery_worker, worker_database_url
-from tests.factories import EventFactory, IncidentFactory
+from tests.factories import EventFactory, IncidentFactory, outbox_pending
 
 SERVER_START_TIMEOUT = 30
 PROCESSING_TIMEOUT = 45
@@ -227,6 +226,17 @@ def _wait_ready(*workers: CeleryWorker) -> None:
         worker.wait_for(lambda w=worker: " ready." in w.log(), what="worker ready")
 
 
+def _pending_entries():
+    return OutboxEntry.objects.filter(status=OutboxStatus.PENDING)
+
+
+def _all_entries_done() -> bool:
+    return (
+        OutboxEntry.objects.exists()
+        and not OutboxEntry.objects.exclude(status=OutboxStatus.DONE).exists()
+    )
+
+
 def _succeeded(task_name: str, *workers: CeleryWorker) -> int:
     pattern = re.compile(rf"Task {re.escape(task_name)}\[[^\]]+\] succeeded")
     return sum(len(pattern.findall(worker.log())) for worker in workers)
@@ -242,13 +252,16 @@ def test_a_broker_outage_loses_no_escalation(
     workers, private_redis, client, officeholder, support_user, settings
 ):
     """With Redis down, officeholders still file escalating reports through the web form and
-    promptly get the confirmation page. Nothing is queued then; once Redis is back, the
-    sweeper re-queues the events (twice, as beat would) and the running worker creates
-    exactly one escalation and one support case per incident."""
+    promptly get the confirmation page. Nothing is queued then, but the outbox entries are
+    committed with the reports; once Redis is back, the sweeper queues them (twice, as beat
+    would) and the running worker creates exactly one escalation and one support case per
+    incident, and delivers every entry."""
     worker = workers("outage")
     _wait_ready(worker)
     private_redis.stop()
     client.force_login(officeholder)
+    # The entries written now are due for the sweeper at once (not only after two minutes).
+    settings.PENDING_WORK_AGE = timedelta(seconds=0)
 
     references = []
     for number in range(3):
@@ -273,11 +286,14 @@ def test_a_broker_outage_loses_no_escalation(
     incidents = list(Incident.objects.filter(reference__in=references))
     assert len(incidents) == 3
     assert not Escalation.objects.exists(), "nothing can have been processed during the outage"
-    assert pending_events(older_than=timedelta(0)).count() == 3
+    pending = _pending_entries()
+    submitted = [i.events.get(kind=EventKind.SUBMITTED).pk for i in incidents]
+    assert set(pending.values_list("object_id", flat=True)) == set(submitted)
+    assert set(pending.values_list("consumer", flat=True)) >= {"support.rules", "incidents.notify"}
+    waiting = pending.count()
 
     private_redis.start()
-    settings.PENDING_WORK_AGE = timedelta(seconds=0)
-    assert sweep_pending()["events"] == 3
+    assert sweep_pending()["outbox"] == waiting
     sweep_pending()
 
     def every_incident_escalated_once() -> bool:
@@ -298,8 +314,8 @@ def test_a_broker_outage_loses_no_escalation(
     )
     # Let the worker finish what the escalations queued (their own events), then count.
     wait_until(
-        lambda: not pending_events(older_than=timedelta(0)).exists(),
-        what="processing of every event",
+        _all_entries_done,
+        what="delivery of every outbox entry",
         timeout=PROCESSING_TIMEOUT,
         logs=logs,
     )
@@ -308,7 +324,8 @@ def test_a_broker_outage_loses_no_escalation(
         assert incident.status == Status.ESCALATED
         assert Escalation.objects.filter(incident=incident).count() == 1
         assert SupportCase.objects.filter(incident=incident).count() == 1
-    assert _succeeded("support.tasks.process_incident_event", worker) >= 6
+    assert set(OutboxEntry.objects.values_list("attempts", flat=True)) == {1}
+    assert _succeeded("portal.tasks.outbox_deliver", worker) >= OutboxEntry.objects.count()
 
 
 # --- b. The same event delivered many times at once ------------------------------------------
@@ -346,25 +363,29 @@ def _file_mail_settings(folder: Path, mail_dir: Path) -> dict[str, str]:
 def test_one_event_delivered_many_times_at_once_escalates_and_mails_once(
     workers, tmp_path, officeholder, registrar, support_user
 ):
-    """Two workers receive the same event eight times at once (a retry storm, or the sweeper
-    and the first delivery together): one escalation, one support case, and exactly one
-    e-mail per notification, the team's escalation e-mail included."""
+    """Two workers receive each outbox entry of one event eight times at once (a retry storm,
+    or the sweeper and the first delivery together): one escalation, one support case, and
+    exactly one e-mail per notification, the team's escalation e-mail included."""
     mail_dir = tmp_path / "mail"
     mail_env = _file_mail_settings(tmp_path / "settings", mail_dir)
     both = (workers("twice-a", **mail_env), workers("twice-b", **mail_env))
     incident = IncidentFactory(officeholder=officeholder, types=[IncidentType.PHYSICAL_VIOLENCE])
-    event = EventFactory(incident=incident, kind=EventKind.SUBMITTED)
+    entries = outbox_pending(EventFactory(incident=incident, kind=EventKind.SUBMITTED))
+    assert {entry.consumer for entry in entries} == {"support.rules", "incidents.notify"}
     _wait_ready(*both)
 
     for _delivery in range(8):
-        process_incident_event.apply_async(args=[event.pk])
+        for entry in entries:
+            outbox_deliver.apply_async(args=[entry.pk])
 
     def logs() -> str:
         return _logs(*both)
 
+    # 8 copies of each entry, then the escalation's own entries (status change, escalated).
+    deliveries = 8 * len(entries) + 2
     wait_until(
-        lambda: _succeeded("support.tasks.process_incident_event", *both) >= 8 + 2,
-        what="ten processed deliveries (8 copies, then the escalated and status events)",
+        lambda: _succeeded("portal.tasks.outbox_deliver", *both) >= deliveries,
+        what=f"{deliveries} delivery tasks",
         timeout=PROCESSING_TIMEOUT,
         logs=logs,
     )
@@ -372,12 +393,13 @@ def test_one_event_delivered_many_times_at_once_escalates_and_mails_once(
         lambda: (
             Notification.objects.exists()
             and not Notification.objects.filter(emailed_at__isnull=True).exists()
-            and not Event.objects.filter(incident=incident, processing__isnull=True).exists()
+            and _all_entries_done()
         ),
-        what="every event processed and every notification e-mailed",
+        what="every outbox entry done and every notification e-mailed",
         timeout=PROCESSING_TIMEOUT,
         logs=logs,
     )
+    assert set(OutboxEntry.objects.values_list("attempts", flat=True)) == {1}
 
     assert Escalation.objects.filter(incident=incident).count() == 1
     assert SupportCase.objects.filter(incident=incident).count() == 1

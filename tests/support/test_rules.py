@@ -1,4 +1,8 @@
-"""The six escalation rules: each fires at its threshold and not below it, as configured."""
+"""The six escalation rules: each fires at its threshold and not below it, as configured.
+
+Rule 6 (the same perpetrator at several officeholders) never escalates: it names the matching
+incidents, which become a staff-only match.
+"""
 
 import importlib
 from datetime import timedelta
@@ -8,21 +12,27 @@ from django.utils import timezone
 
 from incidents.constants import (
     Channel,
+    EventKind,
     IdentifierKind,
     IncidentType,
-    LinkKind,
     RiskFlag,
     Status,
     SupportWish,
     TriageSeverity,
 )
-from incidents.models import Escalation, IncidentLink
-from incidents.services import incident_triage
+from incidents.models import Escalation, IncidentLink, PerpetratorMatch
 from support import rules
 from support.constants import RuleCode
 from support.models import EscalationRule, SupportCase
-from support.services import incident_rules_apply, support_case_return
-from tests.factories import IncidentFactory, PerpetratorIdentifierFactory, UserFactory
+from support.services import incident_rules_apply
+from tests.factories import (
+    IncidentFactory,
+    PerpetratorIdentifierFactory,
+    UserFactory,
+    act,
+    case_act,
+    case_open,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +56,13 @@ def default_rules(db):
 
 def _fires(code: str, incident, default_rules) -> bool:
     return rules.RULES[RuleCode(code)](incident, default_rules[code]).fired
+
+
+def _matches(incident, default_rules) -> dict:
+    """The other officeholders' incidents rule 6 names for `incident`, with the kinds shared."""
+    result = rules.shared_perpetrator(incident, default_rules[RuleCode.SHARED_PERPETRATOR])
+    assert not result.fired, "rule 6 never escalates by itself"
+    return result.matches
 
 
 # --- Rules 1 to 4: facts of the incident itself ----------------------------------------------
@@ -97,7 +114,7 @@ def test_single_incident_rules_fire_exactly_on_their_facts(code, facts, fires, d
     incident = IncidentFactory(**{"types": [IncidentType.THREAT], **facts})
 
     assert _fires(code, incident, default_rules) is fires
-    fired, _linked = rules.rules_evaluate(incident)
+    fired, _matches = rules.rules_evaluate(incident)
     assert (code in fired) is fires
 
 
@@ -184,54 +201,60 @@ def test_shared_perpetrator_rule_needs_two_officeholders(officeholder, default_r
     _with_handle(IncidentFactory(officeholder=officeholder), "@Jan_Boos")
     latest = _with_handle(IncidentFactory(officeholder=officeholder), "@Jan_Boos")
 
-    assert not _fires(RuleCode.SHARED_PERPETRATOR, latest, default_rules)
+    assert _matches(latest, default_rules) == {}
 
 
-def test_shared_perpetrator_rule_fires_for_two_officeholders(officeholder, default_rules):
-    """The same handle (written differently, normalised alike) at two officeholders fires, and
-    names the other officeholder's incident to link."""
+def test_shared_perpetrator_rule_matches_two_officeholders(officeholder, default_rules):
+    """The same handle (written differently, normalised alike) at two officeholders names the
+    other officeholder's incident and the kind of identifier they share; it does not fire."""
     earlier = _with_handle(IncidentFactory(), "https://x.com/jan_boos?s=20")
     latest = _with_handle(IncidentFactory(officeholder=officeholder), "@Jan_Boos")
 
-    result = rules.shared_perpetrator(latest, default_rules[RuleCode.SHARED_PERPETRATOR])
-
-    assert result.fired
-    assert result.linked == [earlier]
+    assert _matches(latest, default_rules) == {earlier: [IdentifierKind.HANDLE]}
+    assert not _fires(RuleCode.SHARED_PERPETRATOR, latest, default_rules)
 
 
 def test_shared_perpetrator_rule_ignores_other_handles_and_withdrawn_incidents(default_rules):
-    """A different handle, or the same handle in a withdrawn incident, does not fire."""
+    """A different handle, or the same handle in a withdrawn incident, is no match."""
     _with_handle(IncidentFactory(), "@iemand_anders")
     _with_handle(IncidentFactory(status=Status.WITHDRAWN), "@Jan_Boos")
     latest = _with_handle(IncidentFactory(), "@Jan_Boos")
 
-    assert not _fires(RuleCode.SHARED_PERPETRATOR, latest, default_rules)
+    assert _matches(latest, default_rules) == {}
 
 
 def test_shared_perpetrator_threshold_of_three_officeholders(default_rules):
-    """Tuned to 3 officeholders, two do not fire and three do."""
+    """Tuned to 3 officeholders, two give no match and three do (naming both others)."""
     EscalationRule.objects.filter(code=RuleCode.SHARED_PERPETRATOR).update(threshold=3)
-    _with_handle(IncidentFactory(), "@Jan_Boos")
+    first = _with_handle(IncidentFactory(), "@Jan_Boos")
     second = _with_handle(IncidentFactory(), "@Jan_Boos")
-    assert RuleCode.SHARED_PERPETRATOR not in rules.rules_evaluate(second)[0]
+    assert rules.rules_evaluate(second) == ([], {})
 
     third = _with_handle(IncidentFactory(), "@Jan_Boos")
-    assert RuleCode.SHARED_PERPETRATOR in rules.rules_evaluate(third)[0]
+    fired, matches = rules.rules_evaluate(third)
+    assert RuleCode.SHARED_PERPETRATOR not in fired
+    assert set(matches) == {first, second}
 
 
-def test_shared_perpetrator_escalates_and_links_the_incidents(default_rules):
-    """Applying the rules escalates the latest incident (rule recorded) and links it to the
-    other officeholder's incident as `same_perpetrator`."""
+def test_shared_perpetrator_records_a_staff_only_match_and_escalates_nothing(default_rules):
+    """Applying the rules records one match between the latest incident and the other
+    officeholder's; neither is escalated or linked, and no event is written on either."""
     earlier = _with_handle(IncidentFactory(), "@Jan_Boos")
     latest = _with_handle(IncidentFactory(), "jan_boos")
 
-    escalation = incident_rules_apply(incident=latest)
+    assert incident_rules_apply(incident=latest) is None
+    assert incident_rules_apply(incident=latest) is None
 
-    assert escalation is not None
-    assert escalation.rules == [RuleCode.SHARED_PERPETRATOR]
-    link = IncidentLink.objects.get()
-    assert {link.from_incident_id, link.to_incident_id} == {earlier.pk, latest.pk}
-    assert link.kind == LinkKind.SAME_PERPETRATOR
+    match = PerpetratorMatch.objects.get()
+    assert (match.first_id, match.second_id) == (earlier.pk, latest.pk)
+    assert match.kinds == [IdentifierKind.HANDLE]
+    assert not Escalation.objects.exists()
+    assert not IncidentLink.objects.exists()
+    for incident in (earlier, latest):
+        incident.refresh_from_db()
+        assert incident.status == Status.SUBMITTED
+        assert incident.version == 1
+        assert not incident.events.exists()
 
 
 # --- Configuration and bookkeeping ------------------------------------------------------------
@@ -242,7 +265,7 @@ def test_a_disabled_rule_does_not_fire(default_rules):
     EscalationRule.objects.filter(code=RuleCode.PHYSICAL_VIOLENCE).update(enabled=False)
     incident = IncidentFactory(types=[IncidentType.PHYSICAL_VIOLENCE])
 
-    assert rules.rules_evaluate(incident) == ([], [])
+    assert rules.rules_evaluate(incident) == ([], {})
     assert incident_rules_apply(incident=incident) is None
     assert not Escalation.objects.exists()
 
@@ -256,15 +279,17 @@ def test_a_missing_rule_row_falls_back_to_the_default(default_rules):
     assert rules.rules_evaluate(incident)[0] == [RuleCode.PHYSICAL_VIOLENCE]
 
 
-def test_the_escalation_records_every_rule_that_fired(default_rules):
+def test_the_escalation_records_every_rule_that_fired(default_rules, committed):
     """An incident that meets three rules at once is escalated once, naming all three, and
-    gets one support case."""
+    gets one support case (opened by the outbox consumer of the escalation, after commit)."""
     incident = IncidentFactory(
         types=[IncidentType.PHYSICAL_VIOLENCE, IncidentType.DOXING],
         support_wish=SupportWish.SUPPORT_FROM_TEAM,
     )
 
-    escalation = incident_rules_apply(incident=incident)
+    with committed():
+        escalation = incident_rules_apply(incident=incident)
+        assert not SupportCase.objects.exists()
 
     assert escalation.rules == [
         RuleCode.PHYSICAL_VIOLENCE,
@@ -277,15 +302,21 @@ def test_the_escalation_records_every_rule_that_fired(default_rules):
     assert SupportCase.objects.get().escalation == escalation
 
 
-def test_applying_the_rules_to_an_escalated_incident_changes_nothing(default_rules):
-    """Evaluating again while the escalation is open creates no second escalation."""
+def test_applying_the_rules_to_an_escalated_incident_changes_nothing(default_rules, committed):
+    """Evaluating again while the escalation is open creates no second escalation (and no
+    second case or event)."""
     incident = IncidentFactory(types=[IncidentType.PHYSICAL_VIOLENCE])
-    incident_rules_apply(incident=incident)
+    with committed():
+        incident_rules_apply(incident=incident)
     incident.refresh_from_db()
+    events = incident.events.count()
 
-    assert incident_rules_apply(incident=incident) is None
+    with committed():
+        assert incident_rules_apply(incident=incident) is None
     assert Escalation.objects.count() == 1
     assert SupportCase.objects.count() == 1
+    assert incident.events.count() == events
+    assert incident.events.filter(kind=EventKind.ESCALATED).count() == 1
 
 
 def test_a_rule_that_caused_a_returned_escalation_does_not_fire_again(
@@ -295,20 +326,18 @@ def test_a_rule_that_caused_a_returned_escalation_does_not_fire_again(
     back; a rule that had not fired before (critical after triage) still escalates."""
     incident = IncidentFactory(officeholder=officeholder, types=[IncidentType.PHYSICAL_VIOLENCE])
     first = incident_rules_apply(incident=incident)
-    case = SupportCase.objects.get(escalation=first)
-    support_case_return(
-        case=case, actor=support_user, reason="Past beter bij het meldpunt.", version=case.version
-    )
+    case = case_open(first)
+    case_act(case, support_user, "return_to_desk", reason="Past beter bij het meldpunt.")
     incident.refresh_from_db()
     assert incident.status == Status.IN_TRIAGE
 
     assert incident_rules_apply(incident=incident) is None
     assert Escalation.objects.count() == 1
 
-    incident = incident_triage(
-        incident=incident,
-        actor=registrar,
-        version=incident.version,
+    incident = act(
+        incident,
+        registrar,
+        "triage",
         triage_severity=TriageSeverity.CRITICAL,
         risk_flags=[],
         types=[IncidentType.PHYSICAL_VIOLENCE],

@@ -6,15 +6,30 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from incidents.constants import EventKind, IncidentType, ReporterSeverity, Status
+from incidents.constants import (
+    EventKind,
+    IncidentType,
+    ReporterSeverity,
+    Status,
+    TriageSeverity,
+)
 from incidents.models import Escalation
+from incidents.services import INCIDENT_EVENT_TOPIC
 from portal.celery import app as celery_app
-from portal.models import Notification
+from portal.models import Notification, OutboxEntry, OutboxStatus
+from portal.outbox import outbox_record
+from portal.tasks import sweep_pending
 from support.constants import CaseStatus, RuleCode
-from support.models import EscalationRule, EventProcessing, SupportCase
-from support.services import escalation_watch, support_case_open, triage_watch
-from support.tasks import sweep_pending, watch_triage_deadlines, watch_unacknowledged_escalations
-from tests.factories import EscalationFactory, EventFactory, IncidentFactory, UserFactory
+from support.models import EscalationRule, SupportCase
+from support.services import escalation_watch, triage_watch
+from support.tasks import watch_triage_deadlines, watch_unacknowledged_escalations
+from tests.factories import (
+    EscalationFactory,
+    EventFactory,
+    IncidentFactory,
+    UserFactory,
+    case_open,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +49,11 @@ def _report(officeholder, *, due_in: timedelta, now, serious=True, **fields):
         triage_due_at=due,
         **fields,
     )
+
+
+def _triaged(now):
+    """What triage records: "triaged" means the desk gave a severity (incidents.actions)."""
+    return {"triaged_at": now, "triage_severity": TriageSeverity.LOW}
 
 
 def _reminders(kind, incident=None):
@@ -81,7 +101,7 @@ def test_no_due_soon_reminder_before_the_last_two_hours(officeholder, registrar,
 
 def test_no_due_soon_reminder_for_triaged_or_non_serious_reports(officeholder, registrar, now):
     """The 2-hour reminder is for serious reports not yet triaged only."""
-    _report(officeholder, due_in=timedelta(hours=1), now=now, triaged_at=now)
+    _report(officeholder, due_in=timedelta(hours=1), now=now, **_triaged(now))
     _report(officeholder, due_in=timedelta(hours=1), now=now, serious=False)
 
     assert triage_watch(now=now) == {"due_soon": 0, "overdue": 0, "escalated": 0}
@@ -92,7 +112,8 @@ def test_a_serious_untriaged_report_is_escalated_at_the_deadline(
     officeholder, registrar, support_user, committed, mailoutbox, now
 ):
     """At the 4-hour deadline a serious report not yet triaged is escalated by the rule
-    `triage_deadline`, with a support case and one e-mail to the team, once."""
+    `triage_deadline`, with a support case (opened by the outbox consumer of the escalation)
+    and one e-mail to the team, once."""
     incident = _report(officeholder, due_in=timedelta(0), now=now)
 
     counts = _run_twice(triage_watch, committed, now=now)
@@ -122,7 +143,7 @@ def test_triaged_and_non_serious_reports_are_not_escalated_at_the_deadline(
 ):
     """A serious report that was triaged, and a report that is not serious, stay at the desk
     after the deadline."""
-    triaged = _report(officeholder, due_in=-timedelta(hours=1), now=now, triaged_at=now)
+    triaged = _report(officeholder, due_in=-timedelta(hours=1), now=now, **_triaged(now))
     mild = _report(officeholder, due_in=-timedelta(hours=1), now=now, serious=False)
 
     assert triage_watch(now=now)["escalated"] == 0
@@ -199,7 +220,7 @@ def test_a_returned_case_is_not_escalated_again_by_the_deadline(
 def _case(*, created_ago: timedelta, now, incident=None, status=CaseStatus.NEW):
     extra = {"incident": incident} if incident is not None else {}
     escalation = EscalationFactory(created_at=now - created_ago, **extra)
-    case = support_case_open(escalation=escalation)
+    case = case_open(escalation)
     SupportCase.objects.filter(pk=case.pk).update(status=status)
     return case
 
@@ -252,7 +273,7 @@ def test_every_beat_entry_names_a_registered_task():
     scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
 
     assert {
-        "support.tasks.sweep_pending",
+        "portal.tasks.sweep_pending",
         "support.tasks.watch_triage_deadlines",
         "support.tasks.watch_unacknowledged_escalations",
     } <= scheduled
@@ -274,24 +295,35 @@ def test_the_beat_tasks_run_the_watchdogs(officeholder, registrar, support_user,
 # --- The sweeper -----------------------------------------------------------------------------
 
 
+def _outbox_written(event) -> list[OutboxEntry]:
+    """The outbox entries of `event` as `event_record` writes them; their queueing after
+    commit never happens here (as when the broker was down at that moment)."""
+    return outbox_record(topic=INCIDENT_EVENT_TOPIC, object_id=event.pk, kind=event.kind)
+
+
 def test_the_sweeper_requeues_events_left_unprocessed(
     officeholder, registrar, support_user, committed, mailoutbox, settings
 ):
-    """An event without a processing record older than PENDING_WORK_AGE (a broker outage) is
-    queued again and processed: the incident is escalated once and each person is e-mailed
-    once, although the sweep queues the new notifications a second time."""
+    """Outbox entries still pending after PENDING_WORK_AGE (their queueing was lost in a broker
+    outage) are queued again and delivered: the incident is escalated once and each person is
+    e-mailed once."""
     settings.PENDING_WORK_AGE = timedelta(seconds=0)
     incident = IncidentFactory(officeholder=officeholder, types=[IncidentType.PHYSICAL_VIOLENCE])
     event = EventFactory(
         incident=incident, kind=EventKind.SUBMITTED, created_at=timezone.now() - timedelta(1)
     )
+    entries = _outbox_written(event)
+    assert {entry.consumer for entry in entries} == {"incidents.notify", "support.rules"}
 
     with committed():
         counts = sweep_pending()
 
-    assert counts["events"] == 1
-    assert EventProcessing.objects.filter(event=event).exists()
+    assert counts["outbox"] == len(entries)
+    assert set(OutboxEntry.objects.filter(object_id=event.pk).values_list("status", flat=True)) == {
+        OutboxStatus.DONE
+    }
     assert Escalation.objects.filter(incident=incident).count() == 1
+    assert SupportCase.objects.filter(incident=incident).count() == 1
     recipients = [tuple(mail.to) for mail in mailoutbox]
     assert len(recipients) == len(set(recipients))
     assert (support_user.email,) in recipients
@@ -301,7 +333,7 @@ def test_the_sweeper_leaves_young_work_alone(officeholder, registrar, settings):
     """Work younger than PENDING_WORK_AGE may still be in the queue: it is not re-queued."""
     settings.PENDING_WORK_AGE = timedelta(hours=1)
     incident = IncidentFactory(officeholder=officeholder, types=[IncidentType.PHYSICAL_VIOLENCE])
-    EventFactory(incident=incident, kind=EventKind.SUBMITTED)
+    assert _outbox_written(EventFactory(incident=incident, kind=EventKind.SUBMITTED))
     Notification.objects.create(
         recipient=registrar,
         event_key="incident-event:1",
@@ -311,8 +343,9 @@ def test_the_sweeper_leaves_young_work_alone(officeholder, registrar, settings):
         created_at=timezone.now(),
     )
 
-    assert sweep_pending() == {"events": 0, "notifications": 0}
+    assert sweep_pending() == {"outbox": 0, "notifications": 0}
     assert not Escalation.objects.exists()
+    assert set(OutboxEntry.objects.values_list("status", flat=True)) == {OutboxStatus.PENDING}
 
 
 def test_the_sweeper_sends_notifications_not_yet_emailed(registrar, mailoutbox, settings):
@@ -338,7 +371,7 @@ def test_the_sweeper_sends_notifications_not_yet_emailed(registrar, mailoutbox, 
         emailed_at=created_at,
     )
 
-    assert sweep_pending() == {"events": 0, "notifications": 1}
+    assert sweep_pending() == {"outbox": 0, "notifications": 1}
 
     assert [mail.subject for mail in mailoutbox] == ["Nieuwe melding MWB-2026-000001"]
     unsent.refresh_from_db()

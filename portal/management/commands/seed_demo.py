@@ -1,7 +1,3 @@
-from importlib import import_module
-from importlib.util import find_spec
-
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -20,11 +16,12 @@ class Command(BaseCommand):
             raise CommandError(
                 "seed_demo only runs with DEBUG on: demo data never goes to production."
             )
-        # Each app may have a `demo` module with `seed(password=...)`; apps are seeded in
-        # INSTALLED_APPS order, so `portal` comes before `incidents`, which comes before `support`.
+        # People and organisations first, then the incidents and cases (devtools/demo), all in
+        # one transaction.
+        from devtools.demo import stories
+        from portal import demo
+
         with transaction.atomic():
-            for app_config in apps.get_app_configs():
-                module_name = f"{app_config.name}.demo"
-                if find_spec(module_name) is not None:
-                    import_module(module_name).seed(password=password)
+            demo.seed(password=password)
+            stories.seed()
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))

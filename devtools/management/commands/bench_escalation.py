@@ -29,13 +29,13 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from incidents.constants import IncidentType
-from incidents.management.commands.bench_desk import (
+from devtools.management.commands.bench_desk import (
     database_description,
     demo_accounts_ensure,
     percentile,
     require_throwaway_database,
 )
+from incidents.constants import IncidentType
 from incidents.models import Incident
 from incidents.services import incident_submit
 from portal.celery import app as celery_app

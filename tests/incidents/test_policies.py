@@ -1,28 +1,15 @@
-"""Scoping: who sees which incidents, messages and events; out of scope answers 404."""
+"""Scoping through the incident policies: who sees which incidents, messages and events, and
+who may take which step; out of scope answers 404."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from incidents.access import (
-    events_visible_to,
-    evidence_get_for,
-    incident_get_for,
-    incidents_visible_to,
-    may_add_information,
-    may_triage,
-    may_withdraw,
-    messages_visible_to,
-    transitions_for,
-)
 from incidents.constants import EventKind, MessageAudience, Status
 from incidents.evidence import evidence_inspect
-from incidents.services import (
-    evidence_add,
-    incident_return_to_desk,
-    message_send,
-    note_add,
-)
+from incidents.policies import event_policy, evidence_policy, incident_policy, message_policy
+from incidents.selectors import evidence_get_for
+from incidents.services import evidence_add, incident_act, message_send, note_add
 from tests.factories import (
     DeskFactory,
     EscalationFactory,
@@ -62,7 +49,23 @@ def _refs(queryset):
     return set(queryset.values_list("reference", flat=True))
 
 
-# --- incidents_visible_to --------------------------------------------------------------------
+def incidents_visible_to(user):
+    return incident_policy.queryset(user, "view")
+
+
+def incident_get_for(user, *, reference, queryset=None):
+    return incident_policy.get(user, "view", queryset=queryset, reference=reference)
+
+
+def messages_visible_to(user, *, incident):
+    return message_policy.queryset(user, "view").filter(incident=incident)
+
+
+def events_visible_to(user, *, incident):
+    return event_policy.queryset(user, "view").filter(incident=incident)
+
+
+# --- incident_policy.queryset ----------------------------------------------------------------
 
 
 def test_officeholder_sees_only_own_incidents(utrecht):
@@ -114,8 +117,12 @@ def test_support_sees_only_incidents_that_were_ever_escalated(utrecht, zwolle, s
     escalated = _incident_in(utrecht, escalated=True)
     elsewhere = _incident_in(zwolle, escalated=True)
     returned = _incident_in(zwolle, escalated=True)
-    incident_return_to_desk(
-        incident=returned, actor=support_user, reason="Terug naar het meldpunt", version=1
+    incident_act(
+        action="return_to_desk",
+        incident=returned,
+        actor=support_user,
+        reason="Terug naar het meldpunt",
+        version=None,
     )
     _incident_in(utrecht)
     _incident_in(utrecht, in_triage=True)
@@ -143,7 +150,7 @@ def test_inactive_and_anonymous_users_see_nothing(utrecht):
     assert not incidents_visible_to(AnonymousUser()).exists()
 
 
-# --- incident_get_for and evidence_get_for --------------------------------------------------
+# --- incident_policy.get and evidence -------------------------------------------------------
 
 
 def test_incident_get_for_returns_an_incident_in_scope(utrecht):
@@ -195,11 +202,14 @@ def test_evidence_of_another_incident_answers_404(utrecht):
     [other_file] = evidence_add(incident=other, actor=other.officeholder, files=[inspected])
 
     user = own.officeholder
-    assert evidence_get_for(user, reference=own.reference, pk=own_file.pk) == own_file
+    assert evidence_get_for(user=user, reference=own.reference, pk=own_file.pk) == own_file
     with pytest.raises(Http404):
-        evidence_get_for(user, reference=own.reference, pk=other_file.pk)
+        evidence_get_for(user=user, reference=own.reference, pk=other_file.pk)
     with pytest.raises(Http404):
-        evidence_get_for(user, reference=other.reference, pk=other_file.pk)
+        evidence_get_for(user=user, reference=other.reference, pk=other_file.pk)
+    assert set(evidence_policy.queryset(user, "view")) == {own_file}
+    assert evidence_policy.allows(other.officeholder, "view", other_file)
+    assert not evidence_policy.allows(user, "view", other_file)
 
 
 # --- messages and events -------------------------------------------------------------------
@@ -289,6 +299,10 @@ def test_only_the_owner_may_withdraw_and_only_before_the_desk_started(utrecht):
     """Withdrawing is for the officeholder who filed it, while still `submitted`."""
     incident = _incident_in(utrecht)
     owner = incident.officeholder
+
+    def may_withdraw(user, incident):
+        return incident_policy.allows(user, "withdraw", incident)
+
     assert may_withdraw(owner, incident)
     assert not may_withdraw(UserFactory(organisation=utrecht), incident)
     assert not may_withdraw(UserFactory(registrar=True, desk=utrecht.desk), incident)
@@ -296,27 +310,48 @@ def test_only_the_owner_may_withdraw_and_only_before_the_desk_started(utrecht):
     assert not may_withdraw(started.officeholder, started)
 
 
-def test_transitions_for_another_desk_or_another_officeholder_are_empty(utrecht, zwolle):
-    """Nobody is offered a step on an incident that is not theirs to handle."""
+def _offered(user, incident):
+    return [action.name for action in incident_policy.actions_for(user, incident)]
+
+
+def test_actions_for_another_desk_or_another_officeholder_are_empty(utrecht, zwolle):
+    """Nobody is offered a step on an incident that is not theirs to handle; the own desk gets
+    the desk's steps of a new incident, the owner only withdrawing it."""
     incident = _incident_in(utrecht)
-    assert transitions_for(UserFactory(registrar=True, desk=zwolle.desk), incident) == []
-    assert transitions_for(UserFactory(organisation=utrecht), incident) == []
+    assert _offered(UserFactory(registrar=True, desk=zwolle.desk), incident) == []
+    assert _offered(UserFactory(organisation=utrecht), incident) == []
     own_desk = UserFactory(registrar=True, desk=utrecht.desk)
-    assert transitions_for(own_desk, incident) == [
-        Status.IN_TRIAGE,
-        Status.ESCALATED,
-        Status.CLOSED,
+    assert _offered(own_desk, incident) == [
+        "take",
+        "assign",
+        "triage",
+        "escalate",
+        "close",
+        "mark_duplicate",
+        "link",
     ]
-    assert transitions_for(incident.officeholder, incident) == [Status.WITHDRAWN]
+    steps = {
+        action.to_status
+        for action in incident_policy.actions_for(own_desk, incident)
+        if action.to_status
+    }
+    assert steps == {Status.IN_TRIAGE, Status.ESCALATED, Status.CLOSED}
+    assert _offered(incident.officeholder, incident) == ["withdraw"]
 
 
 def test_triage_and_adding_information_stay_within_the_desk(utrecht, zwolle):
     """Another desk may neither triage nor add to an incident; the owner may add until closed."""
     incident = _incident_in(utrecht)
     outsider = UserFactory(registrar=True, desk=zwolle.desk)
-    assert not may_triage(outsider, incident)
-    assert not may_add_information(outsider, incident)
-    assert may_triage(UserFactory(registrar=True, desk=utrecht.desk), incident)
-    assert may_add_information(incident.officeholder, incident)
+
+    def may(user, action, incident):
+        return incident_policy.allows(user, action, incident)
+
+    assert not may(outsider, "triage", incident)
+    assert not may(outsider, "add_information", incident)
+    assert may(UserFactory(registrar=True, desk=utrecht.desk), "triage", incident)
+    assert may(incident.officeholder, "add_information", incident)
     closed = _incident_in(utrecht, closed=True)
-    assert not may_add_information(closed.officeholder, closed)
+    assert not may(closed.officeholder, "add_information", closed)
+    assert incident_policy.queryset(outsider, "triage").count() == 0
+    assert list(incident_policy.queryset(incident.officeholder, "add_information")) == [incident]

@@ -1,0 +1,237 @@
+"""Who may see and do what with incidents and their parts: the one place in `incidents` that
+looks at roles.
+
+Scoping: an officeholder sees only their own incidents; a registrar the incidents routed to their
+desk; the Ondersteuningsteam the incidents that were ever escalated; nobody else any. Anything out
+of scope answers 404, exactly like something that does not exist. The workflow's actions
+(`incidents.actions`) become rules of the incident policy here, each limited to the statuses it
+starts from; the parts of an incident (messages, notes, evidence, events, links, matches) inherit
+the incident's scope.
+"""
+
+from django.db.models import Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from incidents.actions import (
+    ACTIONS,
+    NOT_ANONYMISED,
+    NOT_FINAL,
+    OF_DESK,
+    OPEN,
+    OWN,
+    WAS_ESCALATED,
+    Action,
+)
+from incidents.constants import MessageAudience, Status
+from portal.constants import Role
+from portal.policies import ANY, Condition, Policy, action_rules, field_in
+
+IS_OPEN = field_in("status", OPEN, label=_("open"))
+NOT_WITHDRAWN = field_in("status", NOT_FINAL, label=_("niet ingetrokken"))
+WITHDRAWN = field_in("status", {Status.WITHDRAWN}, label=_("ingetrokken"))
+
+_CONVERSATION = {
+    Role.OFFICEHOLDER: OWN & NOT_ANONYMISED,
+    Role.REGISTRAR: OF_DESK & NOT_ANONYMISED,
+    Role.SUPPORT: WAS_ESCALATED & NOT_ANONYMISED,
+}
+_STAFF_ONLY = {
+    Role.REGISTRAR: OF_DESK & NOT_ANONYMISED,
+    Role.SUPPORT: WAS_ESCALATED & NOT_ANONYMISED,
+}
+
+INCIDENT_RULES = {
+    "view": {Role.OFFICEHOLDER: OWN, Role.REGISTRAR: OF_DESK, Role.SUPPORT: WAS_ESCALATED},
+    # What only staff see: the desk's triage, the assignee, escalation reasons and rule names,
+    # notes, the staff channel and "same perpetrator" matches.
+    "view_internal": {Role.REGISTRAR: OF_DESK, Role.SUPPORT: WAS_ESCALATED},
+    # New information or files (a follow-up), and completing or correcting the facts.
+    "add_information": {
+        Role.OFFICEHOLDER: OWN & IS_OPEN & NOT_ANONYMISED,
+        Role.REGISTRAR: OF_DESK & NOT_WITHDRAWN & NOT_ANONYMISED,
+    },
+    "complete": {
+        Role.OFFICEHOLDER: OWN & IS_OPEN & NOT_ANONYMISED,
+        Role.REGISTRAR: OF_DESK & IS_OPEN & NOT_ANONYMISED,
+    },
+    "message_officeholder": _CONVERSATION,
+    "message_staff": _STAFF_ONLY,
+    "write_note": _STAFF_ONLY,
+    # The officeholder's own page: which teams looked, the summary for the police.
+    "view_access_history": {Role.OFFICEHOLDER: OWN},
+    "police_summary": {Role.OFFICEHOLDER: OWN & NOT_ANONYMISED},
+    "delete": {Role.OFFICEHOLDER: OWN & WITHDRAWN},
+    "export": {Role.REGISTRAR: OF_DESK},
+    # The desk's first look is shown to the officeholder ("bekeken door het meldpunt").
+    "mark_viewed": {Role.REGISTRAR: OF_DESK},
+}
+
+
+class IncidentPolicy(Policy):
+    rules = {
+        **INCIDENT_RULES,
+        **{
+            name: action_rules(action, Status.choices, NOT_ANONYMISED)
+            for name, action in ACTIONS.items()
+        },
+    }
+    action_labels = {
+        "view": _("bekijken"),
+        "view_internal": _("interne gegevens zien (beoordeling, notities, overleg)"),
+        "add_information": _("informatie of bestanden toevoegen"),
+        "complete": _("de melding aanvullen of verbeteren"),
+        "message_officeholder": _("bericht in het gesprek met de ambtsdrager"),
+        "message_staff": _("bericht tussen meldpunt en Ondersteuningsteam"),
+        "write_note": _("interne notitie schrijven"),
+        "view_access_history": _("zien welk team de melding las"),
+        "police_summary": _("samenvatting voor de politie maken"),
+        "delete": _("ingetrokken melding verwijderen"),
+        "export": _("exporteren (CSV)"),
+        "mark_viewed": _("telt als 'bekeken door het meldpunt'"),
+        **{name: action.label for name, action in ACTIONS.items()},
+    }
+
+    def base_queryset(self):
+        from incidents.models import Incident
+
+        return Incident.objects.all()
+
+    def actions_for(self, user, incident) -> list[Action]:
+        """The workflow actions this person may take on the incident now, in table order."""
+        return [
+            action
+            for name, action in ACTIONS.items()
+            if not action.internal and self.allows(user, name, incident)
+        ]
+
+
+incident_policy = IncidentPolicy()
+
+
+def _via(action: str, path: str = "incident") -> Condition:
+    """The related object's incident (at `path`) allows `action` for the person."""
+    return Condition(
+        q=lambda user: Q(**{f"{path}__in": incident_policy.queryset(user, action).values("pk")}),
+        test=lambda user, obj: incident_policy.allows(user, action, getattr(obj, path)),
+        labels=(format_lazy('{} "{}"', _("melding mag"), incident_policy.action_labels[action]),),
+    )
+
+
+def _inherit(action: str, extra: dict | None = None) -> dict:
+    """Every role that may take `action` on the incident, each with an optional extra condition."""
+    extra = extra or {}
+    return {role: _via(action) & extra.get(role, ANY) for role in INCIDENT_RULES[action]}
+
+
+OFFICEHOLDER_THREAD = field_in(
+    "audience", {MessageAudience.OFFICEHOLDER_THREAD}, label=_("gesprek met de ambtsdrager")
+)
+
+
+class MessagePolicy(Policy):
+    """Messages: the officeholder's thread for them, both channels for the desk and support."""
+
+    rules = {"view": _inherit("view", {Role.OFFICEHOLDER: OFFICEHOLDER_THREAD})}
+    action_labels = {"view": _("lezen")}
+
+    def base_queryset(self):
+        from incidents.models import Message
+
+        return Message.objects.all()
+
+    def audiences_for(self, user, incident) -> list[str]:
+        """The channels of this incident the person may write in, officeholder's thread first."""
+        audiences = []
+        if incident_policy.allows(user, "message_officeholder", incident):
+            audiences.append(MessageAudience.OFFICEHOLDER_THREAD)
+        if incident_policy.allows(user, "message_staff", incident):
+            audiences.append(MessageAudience.STAFF)
+        return audiences
+
+
+class EventPolicy(Policy):
+    """The timeline: the officeholder sees what is meant for them, the desk what the team shared."""
+
+    rules = {
+        "view": _inherit(
+            "view",
+            {
+                Role.OFFICEHOLDER: field_in(
+                    "visible_to_officeholder", {True}, label=_("voor de ambtsdrager")
+                ),
+                Role.REGISTRAR: field_in("visible_to_desk", {True}, label=_("voor het meldpunt")),
+            },
+        )
+    }
+    action_labels = {"view": _("in de tijdlijn zien")}
+
+    def base_queryset(self):
+        from incidents.models import Event
+
+        return Event.objects.all()
+
+
+class NotePolicy(Policy):
+    rules = {"view": _inherit("view_internal")}
+    action_labels = {"view": _("lezen")}
+
+    def base_queryset(self):
+        from incidents.models import Note
+
+        return Note.objects.all()
+
+
+class EvidencePolicy(Policy):
+    rules = {"view": _inherit("view")}
+    action_labels = {"view": _("bekijken en downloaden")}
+
+    def base_queryset(self):
+        from incidents.models import Evidence
+
+        return Evidence.objects.all()
+
+
+def _link_visible() -> dict:
+    both = {}
+    for role in INCIDENT_RULES["view_internal"]:
+        both[role] = _via("view_internal", "from_incident") & _via("view_internal", "to_incident")
+    return both
+
+
+class LinkPolicy(Policy):
+    """A link between two incidents is shown only to someone who may see both."""
+
+    rules = {"view": _link_visible()}
+    action_labels = {"view": _("zien")}
+
+    def base_queryset(self):
+        from incidents.models import IncidentLink
+
+        return IncidentLink.objects.all()
+
+
+class MatchPolicy(Policy):
+    """ "Same perpetrator" signals: staff only. The desk sees those of its own incidents; the
+    Ondersteuningsteam sees every signal (it sees both sides and decides)."""
+
+    rules = {
+        "view": {
+            Role.REGISTRAR: _via("view_internal", "first") | _via("view_internal", "second"),
+            Role.SUPPORT: ANY,
+        }
+    }
+    action_labels = {"view": _("zien")}
+
+    def base_queryset(self):
+        from incidents.models import PerpetratorMatch
+
+        return PerpetratorMatch.objects.all()
+
+
+message_policy = MessagePolicy()
+event_policy = EventPolicy()
+note_policy = NotePolicy()
+evidence_policy = EvidencePolicy()
+link_policy = LinkPolicy()
+match_policy = MatchPolicy()
