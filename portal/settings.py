@@ -263,6 +263,16 @@ LOGIN_IP_RATE_WINDOW = timedelta(minutes=15)
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
+# Saved means saved: web requests publish after their commit, so a broker that hangs (no
+# answer, the TCP connection still open) must cost about a second per attempt, never the
+# gunicorn timeout. socket_timeout bounds every synchronous command (a publish); kombu's event
+# loop, which waits for tasks in the worker, is not affected by it (kombu's redis transport
+# docs). The tests use these options too (tests/celery_worker.py).
+BROKER_REDIS_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 1,
+    "socket_connect_timeout": 1,
+}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -274,7 +284,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = BROKER_REDIS_TRANSPORT_OPTIONS
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -284,13 +294,17 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-# Publishing must never hang a web request when the broker is down.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Publishing must never hang a web request when the broker is down or hangs: one retry
+# after 0.2 s, each attempt bounded by the socket timeouts above. Measured against a
+# SIGSTOPped Redis: about 3 s for the first publish, then 1 s for each further one (see
+# tests/portal/test_saved_means_saved.py). What is not queued stays pending in the database
+# and the sweeper re-queues it.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
-    "interval_max": 0.5,
+    "interval_max": 0.2,
 }
 # Periodic tasks are defined here, in code; django-celery-beat's scheduler copies them into
 # the database, where the admin shows them (and can pause one).
