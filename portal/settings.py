@@ -184,6 +184,16 @@ STORAGES = {
 # Private files (evidence) live outside any URL-served directory.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(VAR_DIR / "private")))
 
+# --- Request limits ---------------------------------------------------------------------------
+# Beyond these Django answers 400 with templates/400.html (JSON under /api/: portal/errors.py).
+# Up to twice MAX_EVIDENCE_FILES (incidents/constants.py) the form itself says how many files
+# are allowed; more than that is not a person choosing files. The proxy's body size limits are
+# in deploy/nginx/ (see README, "Production deployment").
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Form data without the files (Django's default); files above 2.5 MB go to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- E-mail ---------------------------------------------------------------------------------
 # The address people use to reach the portal; links in e-mails start with it.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")

@@ -64,3 +64,9 @@ urlpatterns = [
     path("api/", include("portal.api.urls")),
     path("beheer/", admin.site.urls),
 ]
+
+# Error pages of the portal's own (and JSON under /api/): see portal/errors.py.
+handler400 = "portal.errors.bad_request"
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"

@@ -20,7 +20,8 @@ DOMAIN_ERRORS = {
 }
 
 
-def _body(status_code: int, code: str, message: str, fields=None) -> dict:
+def error_body(status_code: int, code: str, message: str, fields=None) -> dict:
+    """The one error shape; also used by portal.errors for errors outside the API's views."""
     error = {"status": status_code, "code": code, "message": str(message)}
     if fields:
         error["fields"] = fields
@@ -31,13 +32,13 @@ def exception_handler(exc, context):
     if isinstance(exc, StaleVersion):
         # The web pages keep the typed text; an API client has to fetch the new version.
         message = _("Dit is intussen door iemand anders gewijzigd. Haal de nieuwe versie op.")
-        return Response(_body(409, "stale_version", message), status=409)
+        return Response(error_body(409, "stale_version", message), status=409)
     if isinstance(exc, IncidentError):
         status_code, code = DOMAIN_ERRORS.get(type(exc), (status.HTTP_400_BAD_REQUEST, "invalid"))
-        return Response(_body(status_code, code, exc.message), status=status_code)
+        return Response(error_body(status_code, code, exc.message), status=status_code)
     if isinstance(exc, EvidenceRejected):
         return Response(
-            _body(
+            error_body(
                 400,
                 "invalid",
                 _("Het bestand is geweigerd."),
@@ -52,11 +53,11 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = _body(
+        response.data = error_body(
             response.status_code, "invalid", _("Niet alle gegevens zijn goed ingevuld."), detail
         )
     else:
         detail = getattr(exc, "detail", "")
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
-        response.data = _body(response.status_code, str(code), str(detail))
+        response.data = error_body(response.status_code, str(code), str(detail))
     return response
