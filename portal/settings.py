@@ -245,12 +245,17 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Cache: rate limits (login, API throttling). LocMemCache is per process; with several web
-# processes set CACHE_URL (e.g. redis://redis:6379/1) so that they share the counts.
+# processes set CACHE_URL (e.g. redis://cache:6379/0) so that they share the counts. Nothing
+# in the cache is needed to log in or to answer: when it is down or hangs, the counters fail
+# open (portal/login_protection.py, portal/api/throttling.py) and the login lockout stays in
+# the database (AXES_HANDLER below).
+# A Redis that hangs costs half a second per counter, not the gunicorn timeout.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
     # Django's own Redis backend; django-environ names the django-redis package by default.
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
-    CACHES["default"].pop("OPTIONS", None)
+    CACHES["default"]["OPTIONS"] = REDIS_CACHE_OPTIONS
 
 # --- Two-factor login and login protection ----------------------------------------------------
 OTP_TOTP_ISSUER = "Meldpunt Weerbaar Bestuur"
@@ -263,6 +268,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no banner on every manage.py command
 AXES_LOCKOUT_CALLABLE = "portal.login_protection.lockout_response"
+# Failures and lockouts in the database, never in the cache: the lockout holds when the cache
+# is down (the per-IP limit in the cache then fails open).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # Client IP: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT reverse proxies of our own stand in
 # front of the portal; then the address that the outermost of them saw (X-Forwarded-For).
 TRUSTED_PROXY_COUNT = env("TRUSTED_PROXY_COUNT")
@@ -358,9 +366,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalPagination",
     "PAGE_SIZE": 25,
+    # DRF's anon and user throttles, failing open when the cache is unavailable.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "portal.api.throttling.AnonRateThrottle",
+        "portal.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),

@@ -9,8 +9,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from django.conf import settings
 
 COMPOSE_FILE = settings.BASE_DIR / "docker-compose.yml"
@@ -60,8 +62,8 @@ def test_compose_file_is_valid(tmp_path):
 
 
 def test_compose_file_has_the_production_services_and_volumes(tmp_path):
-    """The stack is PostgreSQL, Redis, web, worker and beat, with persistent volumes for the
-    database and the private evidence files."""
+    """The stack is PostgreSQL, Redis (broker), a Redis for the cache, web, worker and beat,
+    with persistent volumes for the database and the private evidence files."""
     env = {
         "SECRET_KEY": DUMMY_SECRET_KEY,
         **DUMMY_ENCRYPTION_KEYS,
@@ -72,9 +74,35 @@ def test_compose_file_has_the_production_services_and_volumes(tmp_path):
     volumes = docker_compose("config", "--volumes", env=env, tmp_path=tmp_path)
 
     assert services.returncode == 0, services.stderr
-    assert set(services.stdout.split()) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services.stdout.split()) == {"postgres", "redis", "cache", "web", "worker", "beat"}
     assert volumes.returncode == 0, volumes.stderr
     assert {"postgres-data", "private-files"} <= set(volumes.stdout.split())
+
+
+def compose_config(tmp_path) -> dict:
+    """The stack as docker-compose renders it, with dummy secrets."""
+    env = {
+        "SECRET_KEY": DUMMY_SECRET_KEY,
+        **DUMMY_ENCRYPTION_KEYS,
+        "POSTGRES_PASSWORD": "compose-validation-only",
+    }
+    result = docker_compose("config", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_the_cache_is_not_the_brokers_redis(tmp_path):
+    """The login and API counters live in a Redis of their own: a full or hung broker cannot
+    take the login with it."""
+    services = compose_config(tmp_path)["services"]
+
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        cache_host = urlsplit(environment["CACHE_URL"]).hostname
+        broker_host = urlsplit(environment["CELERY_BROKER_URL"]).hostname
+        assert cache_host == "cache", name
+        assert broker_host == "redis", name
+    assert services["web"]["depends_on"]["cache"]["condition"] == "service_started"
 
 
 def test_compose_file_refuses_to_start_without_a_secret_key(tmp_path):
