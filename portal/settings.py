@@ -184,7 +184,7 @@ STORAGES = {
 # Private files (evidence) live outside any URL-served directory.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(VAR_DIR / "private")))
 
-# --- Request limits ---------------------------------------------------------------------------
+# --- Request limits -------------------------------------------------------------------------
 # Beyond these Django answers 400 with templates/400.html (JSON under /api/: portal/errors.py).
 # Up to twice MAX_EVIDENCE_FILES (incidents/constants.py) the form itself says how many files
 # are allowed; more than that is not a person choosing files. The proxy's body size limits are
@@ -342,6 +342,19 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.
 PENDING_WORK_AGE = timedelta(seconds=env.int("PENDING_WORK_AGE_SECONDS", default=120))
+
+# --- Health (/health/, portal/health.py) ----------------------------------------------------
+# Anyone sees up or down; the figures of each check need an administrator's session or this
+# token in the X-Health-Token header (empty: no token accepted).
+HEALTH_TOKEN = env("HEALTH_TOKEN", default="")
+# Beat queues the heartbeat every minute: older than this, no worker is running it.
+HEALTH_WORKER_HEARTBEAT_MAX_AGE = timedelta(
+    seconds=env.int("HEALTH_WORKER_HEARTBEAT_MAX_AGE_SECONDS", default=300)
+)
+# The oldest notification not yet e-mailed may wait this long (retries back off up to 5 min).
+HEALTH_MAIL_QUEUE_MAX_AGE = timedelta(
+    seconds=env.int("HEALTH_MAIL_QUEUE_MAX_AGE_SECONDS", default=900)
+)
 
 # --- Forms and API --------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
