@@ -1,11 +1,51 @@
 """Celery tasks of the incidents domain. Each calls one service and owns only its retries."""
 
+import logging
+import time
+
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from incidents import services
 
+logger = logging.getLogger(__name__)
 
-@shared_task(ignore_result=True, acks_late=True, time_limit=600)
-def anonymise_expired_incidents() -> int:
-    """Anonymise closed incidents past the retention period (a batch per run; idempotent)."""
-    return services.incidents_anonymise_expired()
+# Retention: each incident is anonymised in its own transaction, a batch at a time. A backlog
+# (the first run after an upgrade, a long outage) takes more than the global 60 s soft limit,
+# so this task has limits of its own and a time budget: after it, no new batch starts and the
+# next hourly run continues with the oldest incidents left.
+ANONYMISE_BATCH_SIZE = 50
+ANONYMISE_TIME_BUDGET_SECONDS = 240
+ANONYMISE_SOFT_TIME_LIMIT = 300
+ANONYMISE_TIME_LIMIT = 360
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    soft_time_limit=ANONYMISE_SOFT_TIME_LIMIT,
+    time_limit=ANONYMISE_TIME_LIMIT,
+)
+def anonymise_expired_incidents(
+    batch_size: int = ANONYMISE_BATCH_SIZE, budget_seconds: float = ANONYMISE_TIME_BUDGET_SECONDS
+) -> int:
+    """Anonymise closed incidents past the retention period, oldest first, in batches of
+    `batch_size`, until none is left or `budget_seconds` are spent; returns how many.
+
+    Idempotent. Stopped by the time limit, it leaves every incident either anonymised or
+    untouched (one transaction each), and the next run continues.
+    """
+    deadline = time.monotonic() + budget_seconds
+    total = 0
+    try:
+        while True:
+            done = services.incidents_anonymise_expired(limit=batch_size)
+            total += done
+            if done < batch_size:
+                return total
+            if time.monotonic() >= deadline:
+                logger.info("Anonymised %s incidents; the next run continues.", total)
+                return total
+    except SoftTimeLimitExceeded:
+        logger.warning("Anonymisation stopped at its time limit after %s incidents.", total)
+        return total

@@ -26,9 +26,10 @@ class UserTimezoneMiddleware:
 
 
 # URL names a person may open before their second factor is entered: logging in and out,
-# the code step itself, and the public pages.
+# the code step itself, the public pages and the health check for monitoring.
 SECOND_FACTOR_OPEN_URL_NAMES = frozenset(
     {
+        "health",
         "login",
         "logout",
         "two_factor_verify",

@@ -94,9 +94,14 @@ def outbox_record(*, topic: str, object_id: int, kind: str) -> list[OutboxEntry]
 
 
 def outbox_queue(entry_ids: Iterable[int]) -> None:
-    """Publish one delivery task per entry; never fails the caller (the sweeper catches up)."""
+    """Publish one delivery task per entry; never fails the caller (the sweeper catches up).
+
+    After the first refused publish the rest are left to the sweeper: a broker that hangs
+    costs a request one bounded attempt, not one per entry.
+    """
     for entry_id in entry_ids:
-        task_publish("portal.tasks.outbox_deliver", entry_id)
+        if not task_publish("portal.tasks.outbox_deliver", entry_id):
+            return
 
 
 def _retry_delay(attempts: int) -> timedelta:

@@ -188,6 +188,16 @@ STORAGES = {
 # Private files (evidence) live outside any URL-served directory.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(VAR_DIR / "private")))
 
+# --- Request limits -------------------------------------------------------------------------
+# Beyond these Django answers 400 with templates/400.html (JSON under /api/: portal/error_pages.py).
+# Up to twice MAX_EVIDENCE_FILES (incidents/constants.py) the form itself says how many files
+# are allowed; more than that is not a person choosing files. The proxy's body size limits are
+# in deploy/nginx/ (see README, "Production deployment").
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Form data without the files (Django's default); files above 2.5 MB go to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- E-mail ---------------------------------------------------------------------------------
 # The address people use to reach the portal; links in e-mails start with it.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
@@ -239,12 +249,17 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Cache: rate limits (login, API throttling). LocMemCache is per process; with several web
-# processes set CACHE_URL (e.g. redis://redis:6379/1) so that they share the counts.
+# processes set CACHE_URL (e.g. redis://cache:6379/0) so that they share the counts. Nothing
+# in the cache is needed to log in or to answer: when it is down or hangs, the counters fail
+# open (portal/login_protection.py, portal/api/throttling.py) and the login lockout stays in
+# the database (AXES_HANDLER below).
+# A Redis that hangs costs half a second per counter, not the gunicorn timeout.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
     # Django's own Redis backend; django-environ names the django-redis package by default.
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
-    CACHES["default"].pop("OPTIONS", None)
+    CACHES["default"]["OPTIONS"] = REDIS_CACHE_OPTIONS
 
 # --- Two-factor login and login protection ----------------------------------------------------
 OTP_TOTP_ISSUER = "Meldpunt Weerbaar Bestuur"
@@ -257,6 +272,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no banner on every manage.py command
 AXES_LOCKOUT_CALLABLE = "portal.login_protection.lockout_response"
+# Failures and lockouts in the database, never in the cache: the lockout holds when the cache
+# is down (the per-IP limit in the cache then fails open).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # Client IP: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT reverse proxies of our own stand in
 # front of the portal; then the address that the outermost of them saw (X-Forwarded-For).
 TRUSTED_PROXY_COUNT = env("TRUSTED_PROXY_COUNT")
@@ -267,6 +285,16 @@ LOGIN_IP_RATE_WINDOW = timedelta(minutes=15)
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
+# Saved means saved: web requests publish after their commit, so a broker that hangs (no
+# answer, the TCP connection still open) must cost about a second per attempt, never the
+# gunicorn timeout. socket_timeout bounds every synchronous command (a publish); kombu's event
+# loop, which waits for tasks in the worker, is not affected by it (kombu's redis transport
+# docs). The tests use these options too (tests/celery_worker.py).
+BROKER_REDIS_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 1,
+    "socket_connect_timeout": 1,
+}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -278,7 +306,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = BROKER_REDIS_TRANSPORT_OPTIONS
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -288,13 +316,17 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-# Publishing must never hang a web request when the broker is down.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Publishing must never hang a web request when the broker is down or hangs: one retry
+# after 0.2 s, each attempt bounded by the socket timeouts above. Measured against a
+# SIGSTOPped Redis: about 3 s for the first publish, then 1 s for each further one (see
+# tests/portal/test_saved_means_saved.py). What is not queued stays pending in the database
+# and the sweeper re-queues it.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
-    "interval_max": 0.5,
+    "interval_max": 0.2,
 }
 # Periodic tasks are defined here, in code; django-celery-beat's scheduler copies them into
 # the database, where the admin shows them (and can pause one).
@@ -324,6 +356,19 @@ OUTBOX_DISABLED_CONSUMERS = env.list("OUTBOX_DISABLED_CONSUMERS", default=[])
 # Changes of an incident's perpetrator identifiers per day (guards against probing).
 IDENTIFIER_CHANGES_PER_DAY = env.int("IDENTIFIER_CHANGES_PER_DAY", default=10)
 
+# --- Health (/health/, portal/health.py) ----------------------------------------------------
+# Anyone sees up or down; the figures of each check need an administrator's session or this
+# token in the X-Health-Token header (empty: no token accepted).
+HEALTH_TOKEN = env("HEALTH_TOKEN", default="")
+# Beat queues the heartbeat every minute: older than this, no worker is running it.
+HEALTH_WORKER_HEARTBEAT_MAX_AGE = timedelta(
+    seconds=env.int("HEALTH_WORKER_HEARTBEAT_MAX_AGE_SECONDS", default=300)
+)
+# The oldest notification not yet e-mailed may wait this long (retries back off up to 5 min).
+HEALTH_MAIL_QUEUE_MAX_AGE = timedelta(
+    seconds=env.int("HEALTH_MAIL_QUEUE_MAX_AGE_SECONDS", default=900)
+)
+
 # --- Forms and API --------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -347,9 +392,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalPagination",
     "PAGE_SIZE": 25,
+    # DRF's anon and user throttles, failing open when the cache is unavailable.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "portal.api.throttling.AnonRateThrottle",
+        "portal.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),

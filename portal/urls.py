@@ -51,6 +51,7 @@ auth_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
     path("privacy/", views.privacy, name="privacy"),
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
     path("taal/", set_language, name="set_language"),
@@ -64,3 +65,9 @@ urlpatterns = [
     path("api/", include("portal.api.urls")),
     path("beheer/", admin.site.urls),
 ]
+
+# Error pages of the portal's own (and JSON under /api/): see portal/error_pages.py.
+handler400 = "portal.error_pages.bad_request"
+handler403 = "portal.error_pages.permission_denied"
+handler404 = "portal.error_pages.page_not_found"
+handler500 = "portal.error_pages.server_error"

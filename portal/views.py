@@ -3,24 +3,32 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
 from portal import selectors, services, two_factor
 from portal.access import (
     SECOND_FACTOR_PENDING_SESSION_KEY,
+    health_detail_allowed,
     second_factor_missing,
     session_is_verified,
     user_must_use_second_factor,
 )
 from portal.forms import ApiTokenForm, LoginForm, PasswordChangeForm, SecondFactorCodeForm
+from portal.health import health_report
 from portal.login_protection import lockout_response, login_rate_exceeded
 from portal.models import Notification
 from portal.policies import Workspace, home_template_for, workspaces_for
@@ -37,6 +45,19 @@ def home(request):
         context["heartbeat"] = selectors.worker_heartbeat_get(name="worker")
         context["outbox_failed"] = selectors.outbox_failed_count()
     return render(request, home_template_for(user), context)
+
+
+@require_safe
+@never_cache
+def health(request):
+    """For outside monitoring: 200 "ok" or 503 "down" for anyone, nothing more; each check's
+    figures as JSON only for an administrator or with the configured token (portal.health)."""
+    report = health_report()
+    status = 200 if report.ok else 503
+    if health_detail_allowed(request):
+        return JsonResponse(report.as_dict(), status=status)
+    body = "ok" if report.ok else "down"
+    return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
 
 
 @require_GET

@@ -167,7 +167,7 @@ def redis_celery_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:
         "broker_transport_options": celery_app.conf.broker_transport_options,
     }
     celery_app.conf.broker_url = broker_url
-    celery_app.conf.broker_transport_options = {"visibility_timeout": 3600}
+    celery_app.conf.broker_transport_options = settings.BROKER_REDIS_TRANSPORT_OPTIONS
     _reset_celery_pools()
     try:
         yield worker

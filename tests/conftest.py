@@ -15,7 +15,7 @@ from tests.factories import DeskFactory, OrganisationFactory, UserFactory
 # unless told that this is safe (it is: the test thread is not async code).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytest_plugins = ["tests.browser.fixtures", "tests.celery_worker"]
+pytest_plugins = ["tests.browser.fixtures", "tests.celery_worker", "tests.redis_server"]
 
 
 def verified_login(client, user):

@@ -16,7 +16,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from portal.errors import DomainError
 
 
-def _body(status_code: int, code: str, message: str, fields=None) -> dict:
+def error_body(status_code: int, code: str, message: str, fields=None) -> dict:
+    """The one error shape; also used by portal.error_pages for errors outside the API's views."""
     error = {"status": status_code, "code": code, "message": str(message)}
     if fields:
         error["fields"] = fields
@@ -34,7 +35,7 @@ def _domain_error(exc: DomainError) -> Response:
             name: value if isinstance(value, list) else [str(value)]
             for name, value in fields.items()
         }
-    return Response(_body(exc.http_status, exc.code, message, fields), status=exc.http_status)
+    return Response(error_body(exc.http_status, exc.code, message, fields), status=exc.http_status)
 
 
 def exception_handler(exc, context):
@@ -47,11 +48,11 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = _body(
+        response.data = error_body(
             response.status_code, "invalid", _("Niet alle gegevens zijn goed ingevuld."), detail
         )
     else:
         detail = getattr(exc, "detail", "")
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
-        response.data = _body(response.status_code, str(code), str(detail))
+        response.data = error_body(response.status_code, str(code), str(detail))
     return response

@@ -9,6 +9,7 @@ import re
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -118,7 +119,7 @@ def redis_broker(transactional_db):
     previous = {name: celery_app.conf[name] for name in names}
     celery_app.conf.update(
         broker_url=broker_url,
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options=django_settings.BROKER_REDIS_TRANSPORT_OPTIONS,
         task_always_eager=False,
         task_eager_propagates=False,
     )

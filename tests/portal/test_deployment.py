@@ -9,8 +9,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from django.conf import settings
 
 COMPOSE_FILE = settings.BASE_DIR / "docker-compose.yml"
@@ -60,8 +62,8 @@ def test_compose_file_is_valid(tmp_path):
 
 
 def test_compose_file_has_the_production_services_and_volumes(tmp_path):
-    """The stack is PostgreSQL, Redis, web, worker and beat, with persistent volumes for the
-    database and the private evidence files."""
+    """The stack is nginx, PostgreSQL, Redis (broker), a Redis for the cache, web, worker and
+    beat, with persistent volumes for the database and the private evidence files."""
     env = {
         "SECRET_KEY": DUMMY_SECRET_KEY,
         **DUMMY_ENCRYPTION_KEYS,
@@ -72,9 +74,76 @@ def test_compose_file_has_the_production_services_and_volumes(tmp_path):
     volumes = docker_compose("config", "--volumes", env=env, tmp_path=tmp_path)
 
     assert services.returncode == 0, services.stderr
-    assert set(services.stdout.split()) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services.stdout.split()) == {
+        "nginx",
+        "postgres",
+        "redis",
+        "cache",
+        "web",
+        "worker",
+        "beat",
+    }
     assert volumes.returncode == 0, volumes.stderr
     assert {"postgres-data", "private-files"} <= set(volumes.stdout.split())
+
+
+def compose_config(tmp_path) -> dict:
+    """The stack as docker-compose renders it, with dummy secrets."""
+    env = {
+        "SECRET_KEY": DUMMY_SECRET_KEY,
+        **DUMMY_ENCRYPTION_KEYS,
+        "POSTGRES_PASSWORD": "compose-validation-only",
+    }
+    result = docker_compose("config", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_the_cache_is_not_the_brokers_redis(tmp_path):
+    """The login and API counters live in a Redis of their own: a full or hung broker cannot
+    take the login with it."""
+    services = compose_config(tmp_path)["services"]
+
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        cache_host = urlsplit(environment["CACHE_URL"]).hostname
+        broker_host = urlsplit(environment["CELERY_BROKER_URL"]).hostname
+        assert cache_host == "cache", name
+        assert broker_host == "redis", name
+    assert services["web"]["depends_on"]["cache"]["condition"] == "service_started"
+
+
+def test_only_nginx_publishes_ports_and_the_portal_trusts_exactly_that_proxy(tmp_path):
+    """Clients reach gunicorn only through nginx, which overwrites X-Forwarded-For and sets
+    X-Forwarded-Proto: so the portal counts one proxy and trusts the scheme it reports."""
+    services = compose_config(tmp_path)["services"]
+
+    publishing = {name for name, service in services.items() if service.get("ports")}
+    assert publishing == {"nginx"}
+    assert {str(port["target"]) for port in services["nginx"]["ports"]} == {"80", "443"}
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["TRUSTED_PROXY_COUNT"] == "1", name
+        assert environment["TRUST_X_FORWARDED_PROTO"] == "true", name
+
+
+def test_nginx_runs_a_pinned_image_with_the_portals_configuration(tmp_path):
+    """The image is pinned by version; the files it mounts exist in the repository."""
+    nginx = compose_config(tmp_path)["services"]["nginx"]
+
+    name, _, tag = nginx["image"].partition(":")
+    assert name == "nginx"
+    assert tag and tag != "latest" and tag[0].isdigit(), nginx["image"]
+    targets = {}
+    for volume in nginx["volumes"]:
+        if isinstance(volume, str):
+            source, target = volume.split(":")[:2]
+        else:
+            source, target = volume["source"], volume["target"]
+        targets[target] = Path(source)
+    assert targets["/etc/nginx/conf.d/default.conf"].is_file()
+    assert targets["/etc/nginx/snippets"].is_dir()
+    assert "/etc/nginx/certs" in targets
 
 
 def test_compose_file_refuses_to_start_without_a_secret_key(tmp_path):

@@ -64,6 +64,10 @@ TABLE = [
     # --- site and account ----------------------------------------------------------------------
     ("home", "GET", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
     ("home", "POST", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    # Monitoring, open to everyone and exempt from the code step. The world runs no worker (no
+    # heartbeat), so everyone hears "down"; who sees the figures: tests/portal/test_health.py.
+    ("health", "GET", 503, 503, 503, 503, 503, 503, 503, 503),
+    ("health", "POST", 405, 405, 405, 405, 405, 405, 405, 405),
     ("privacy", "GET", 200, 200, 200, 200, 200, 200, 200, 200),
     ("privacy", "POST", 405, 405, 405, 405, 405, 405, 405, 405),
     ("accessibility", "GET", 200, 200, 200, 200, 200, 200, 200, 200),

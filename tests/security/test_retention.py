@@ -205,3 +205,85 @@ def test_an_anonymised_incident_cannot_be_reopened(registrar):
         services.incident_act(
             action="reopen", incident=old, actor=registrar, reason="Toch", version=old.version
         )
+
+
+# --- The hourly task: its own time limits, bounded batches ----------------------------------
+
+
+def test_the_retention_task_has_time_limits_of_its_own(settings):
+    """Not the global 60 s soft limit: a backlog needs minutes. The time budget leaves the
+    last batch time to finish before the soft limit, and the hard limit comes after it."""
+    from incidents import tasks
+
+    task = anonymise_expired_incidents
+    assert task.soft_time_limit > settings.CELERY_TASK_SOFT_TIME_LIMIT
+    assert task.time_limit > task.soft_time_limit
+    assert tasks.ANONYMISE_TIME_BUDGET_SECONDS + 30 <= task.soft_time_limit
+
+
+def _count_batches(monkeypatch) -> list[int]:
+    """Record the batch size of every call of the service the task makes."""
+    calls = []
+    original = services.incidents_anonymise_expired
+
+    def recording(**kwargs):
+        calls.append(kwargs["limit"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "incidents_anonymise_expired", recording)
+    return calls
+
+
+def test_the_retention_task_works_through_a_backlog_in_bounded_batches(settings, monkeypatch):
+    """Five eligible incidents, batches of two: three batches (2, 2, 1), all anonymised."""
+    settings.RETENTION_MONTHS = 24
+    backlog = [_closed(25 + number) for number in range(5)]
+    calls = _count_batches(monkeypatch)
+
+    assert anonymise_expired_incidents(batch_size=2) == 5
+
+    assert calls == [2, 2, 2]
+    assert not Incident.objects.filter(
+        pk__in=[i.pk for i in backlog], anonymised_at__isnull=True
+    ).exists()
+
+
+def test_the_retention_task_stops_after_its_time_budget_and_the_next_run_continues(settings):
+    """With the budget spent after the first batch, the run stops there; the next run takes
+    the oldest incidents left."""
+    settings.RETENTION_MONTHS = 24
+    backlog = [_closed(30 - number) for number in range(5)]  # backlog[0] closed longest ago
+
+    assert anonymise_expired_incidents(batch_size=2, budget_seconds=0) == 2
+
+    done = set(Incident.objects.filter(anonymised_at__isnull=False).values_list("pk", flat=True))
+    assert done == {backlog[0].pk, backlog[1].pk}
+    assert anonymise_expired_incidents(batch_size=2, budget_seconds=0) == 2
+    assert anonymise_expired_incidents(batch_size=2, budget_seconds=0) == 1
+    assert not incidents_due_for_retention(timezone.now()).exists()
+
+
+def test_the_retention_task_ends_quietly_at_its_soft_time_limit(settings, monkeypatch):
+    """When the soft time limit strikes during the second batch, the task returns what it
+    finished (no error, no retry); the incidents of the first batch stay anonymised and the
+    rest wait for the next run."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    settings.RETENTION_MONTHS = 24
+    for number in range(4):
+        _closed(25 + number)
+    original = services.incident_anonymise
+    anonymised = []
+
+    def interrupted(*, incident):
+        if len(anonymised) == 2:
+            raise SoftTimeLimitExceeded()
+        anonymised.append(incident.pk)
+        return original(incident=incident)
+
+    monkeypatch.setattr(services, "incident_anonymise", interrupted)
+
+    assert anonymise_expired_incidents(batch_size=2) == 2
+
+    assert Incident.objects.filter(anonymised_at__isnull=False).count() == 2
+    assert incidents_due_for_retention(timezone.now()).count() == 2

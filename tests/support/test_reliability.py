@@ -1,31 +1,27 @@
 """Reliability with real processes: a broker outage, duplicate deliveries, the embedded stack.
 
-These tests start servers of their own (a Redis on a free port, Celery workers, a web server)
-in the test's temporary directory, so they run side by side under `pytest -n 2`. They never
-skip: without redis-server, PostgreSQL or the project's Python they fail and say why.
+These tests start servers of their own (a Redis on a free port from tests/redis_server.py,
+Celery workers, a web server) in the test's temporary directory, so they run side by side
+under `pytest -n 2`. They never skip: without redis-server, PostgreSQL or the project's
+Python they fail and say why.
 """
 
 import email
 import email.policy
 import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable
 from datetime import date, timedelta
 from http.cookiejar import CookieJar
 from pathlib import Path
 
 import kombu.pools
 import pytest
-import redis
 from django.conf import settings as django_settings
 from django.urls import reverse
 
@@ -37,128 +33,12 @@ from portal.tasks import outbox_deliver, sweep_pending
 from support.models import SupportCase
 from tests.celery_worker import CeleryWorker, start_celery_worker, worker_database_url
 from tests.factories import EventFactory, IncidentFactory, outbox_pending
+from tests.redis_server import SERVER_START_TIMEOUT, RedisServer, free_port, wait_until
 
-SERVER_START_TIMEOUT = 30
 PROCESSING_TIMEOUT = 45
 EMBEDDED_TIMEOUT = 60
 SUBPROCESS_TIMEOUT = 120
 MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(
-    condition: Callable[[], bool], *, what: str, timeout: float, logs: Callable[[], str]
-) -> None:
-    """Poll `condition` until true; fail with the processes' logs after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"No {what} after {timeout} s.\n{logs()}")
-
-
-# --- A Redis of this test's own --------------------------------------------------------------
-
-
-class RedisServer:
-    """A throwaway redis-server on a free loopback port, stopped and started by the test."""
-
-    def __init__(self, directory: Path):
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server is not installed (apt-get install redis-server).")
-        self.binary = binary
-        self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.pid_file = directory / "redis.pid"
-        self.log_file = directory / "redis.log"
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def log(self) -> str:
-        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-
-    def _client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=1)
-
-    def answers(self) -> bool:
-        try:
-            return bool(self._client().ping())
-        except redis.RedisError:
-            return False
-
-    def start(self) -> None:
-        """Start (again) on the same port; fail with the server log if it does not answer."""
-        subprocess.run(
-            [
-                self.binary,
-                "--bind", "127.0.0.1",
-                "--port", str(self.port),
-                "--daemonize", "yes",
-                "--save", "",
-                "--appendonly", "no",
-                "--pidfile", str(self.pid_file),
-                "--logfile", str(self.log_file),
-                "--dir", str(self.directory),
-            ],
-            check=True,
-            timeout=SERVER_START_TIMEOUT,
-        )  # fmt: skip
-        wait_until(self.answers, what="answer from Redis", timeout=10, logs=self.log)
-
-    def stop(self) -> None:
-        """Shut the server down (nothing is saved: what was queued is lost, as in a crash)."""
-        try:
-            self._client().shutdown(nosave=True)
-        except redis.ConnectionError:
-            pass  # the server closes the connection while it shuts down
-        wait_until(
-            lambda: not self.answers() and not self._running(),
-            what="Redis shutdown",
-            timeout=10,
-            logs=self.log,
-        )
-
-    def _pid(self) -> int | None:
-        try:
-            return int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-
-    def _running(self) -> bool:
-        pid = self._pid()
-        if pid is None:
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-    def kill(self) -> None:
-        """Teardown: make sure the server this test started is gone."""
-        if self._running():
-            os.kill(self._pid(), signal.SIGKILL)
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    """A Redis of this test alone; the shared TEST_REDIS_URL is left to the other tests."""
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 def _reset_celery_pools() -> None:
@@ -189,7 +69,7 @@ def workers(transactional_db, tmp_path, private_redis):
         "broker_transport_options": celery_app.conf.broker_transport_options,
     }
     celery_app.conf.broker_url = private_redis.url
-    celery_app.conf.broker_transport_options = {"visibility_timeout": 3600}
+    celery_app.conf.broker_transport_options = django_settings.BROKER_REDIS_TRANSPORT_OPTIONS
     _reset_celery_pools()
 
     def start(name: str, **extra_env: str) -> CeleryWorker:
