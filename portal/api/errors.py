@@ -5,14 +5,20 @@
 Messages follow the request's language (Accept-Language), Dutch by default.
 """
 
+import logging
+
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from incidents.errors import IncidentError, ReasonRequired, StaleVersion, TransitionNotAllowed
 from incidents.evidence import EvidenceRejected
+
+logger = logging.getLogger(__name__)
 
 DOMAIN_ERRORS = {
     TransitionNotAllowed: (status.HTTP_409_CONFLICT, "transition_not_allowed"),
@@ -44,6 +50,14 @@ def exception_handler(exc, context):
                 {"file": [f"{exc.file_name}: {exc.reason}"]},
             ),
             status=400,
+        )
+    if isinstance(exc, DataError | OverflowError):
+        # A value the database cannot hold (a number out of range) that no validation caught:
+        # bad input, so a 400 in the usual shape; logged, since a check should catch it first.
+        logger.warning("API input the database refused: %s", exc)
+        set_rollback()
+        return Response(
+            _body(400, "invalid", _("Niet alle gegevens zijn goed ingevuld.")), status=400
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
