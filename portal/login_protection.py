@@ -1,11 +1,12 @@
-"""Login protection beyond the password: the per-IP rate limit and the lockout page.
+"""Login protection beyond the password: the per-IP rate limits and the lockout page.
 
 django-axes locks out a username from one client IP after `AXES_FAILURE_LIMIT` failures
 (settings); axes cannot also limit an IP across usernames, so this module does that with a
 counter in the cache. Both answer with the same page, which never says whether the account
-exists.
+exists. Password reset requests are counted the same way, per IP and per account.
 """
 
+import hashlib
 import ipaddress
 
 from django.conf import settings
@@ -41,22 +42,43 @@ def client_ip(request) -> str:
         return remote_addr
 
 
-def login_attempt_count(request) -> int:
-    """Count one login attempt from this IP in the current window; returns the count so far."""
-    key = f"login-attempts:{client_ip(request)}"
-    window = int(settings.LOGIN_IP_RATE_WINDOW.total_seconds())
-    if cache.add(key, 1, timeout=window):
+def _count_in_window(key: str, window_seconds: int) -> int:
+    """Count one more under `key` in a window that starts at the first count; returns the count."""
+    if cache.add(key, 1, timeout=window_seconds):
         return 1
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window)
+        cache.add(key, 1, timeout=window_seconds)
         return 1
+
+
+def login_attempt_count(request) -> int:
+    """Count one login attempt from this IP in the current window; returns the count so far."""
+    window = int(settings.LOGIN_IP_RATE_WINDOW.total_seconds())
+    return _count_in_window(f"login-attempts:{client_ip(request)}", window)
 
 
 def login_rate_exceeded(request) -> bool:
     """True when this IP made more login attempts than LOGIN_IP_RATE_LIMIT in the window."""
     return login_attempt_count(request) > settings.LOGIN_IP_RATE_LIMIT
+
+
+def password_reset_rate_exceeded(request, email: str) -> bool:
+    """Count one password reset request; True when this IP or this account is over its limit.
+
+    Both counters count every request, so neither a flood from one address nor requests for
+    one account from many addresses send more than the limit of e-mails. The account is
+    counted by a hash of the normalised address (no address in the cache).
+    """
+    window = int(settings.PASSWORD_RESET_RATE_WINDOW.total_seconds())
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    by_ip = _count_in_window(f"password-reset-ip:{client_ip(request)}", window)
+    by_account = _count_in_window(f"password-reset-account:{account}", window)
+    return (
+        by_ip > settings.PASSWORD_RESET_IP_RATE_LIMIT
+        or by_account > settings.PASSWORD_RESET_ACCOUNT_RATE_LIMIT
+    )
 
 
 def lockout_response(request, original_response=None, credentials=None):
