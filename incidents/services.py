@@ -56,7 +56,7 @@ from incidents.models import (
 )
 from incidents.policies import incident_policy, message_policy
 from portal.crypto import identifier_hash
-from portal.models import Notification, User
+from portal.models import AccessLogEntry, Notification, User
 from portal.outbox import outbox_record
 from portal.policies import user_policy
 from portal.selectors import desk_for_organisation
@@ -755,9 +755,10 @@ def incident_anonymise(*, incident: Incident) -> Incident:
 
     Removes the free text, evidence (rows and files), perpetrator identifiers, internal notes,
     message texts, event payloads and the reasons of links and escalations, and unlinks the
-    officeholder (also as author or actor). Keeps the types, dates, organisation, desk,
-    channel, severities, flags and impacts. Leaves one content-free `anonymised` event: the
-    only exception to "events are append-only". Running it twice changes nothing.
+    officeholder (also as author or actor, and from their own access-log entries). Keeps the
+    types, dates, organisation, desk, channel, severities, flags and impacts. Leaves one
+    content-free `anonymised` event: the only exception to "events are append-only". Running
+    it twice changes nothing.
     """
     with transaction.atomic():
         locked = _locked(incident)
@@ -787,6 +788,11 @@ def incident_anonymise(*, incident: Incident) -> Incident:
             Notification.objects.filter(
                 recipient_id=officeholder_id, reference=locked.reference
             ).delete()
+            # So would their own reads of it in the access log: the entries stay (the
+            # desk's reads are still accounted for), without the person or their IP.
+            AccessLogEntry.objects.filter(
+                actor_id=officeholder_id, reference=locked.reference
+            ).update(actor=None, ip_address=None)
         locked.events.update(payload={})
         IncidentLink.objects.filter(from_incident=locked).update(reason="")
         IncidentLink.objects.filter(to_incident=locked).update(reason="")

@@ -5,11 +5,13 @@ the portal never tells an outsider what exists.
 """
 
 import hmac
+from datetime import datetime, timedelta
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
+from django.utils import timezone
 
 from portal.constants import Role
 
@@ -82,3 +84,51 @@ def second_factor_missing(request) -> bool:
         return True
     session = getattr(request, "session", None)
     return bool(session is not None and session.get(SECOND_FACTOR_PENDING_SESSION_KEY))
+
+
+def user_may_switch_second_factor_off(user) -> bool:
+    """Only people who may log in without a second factor (officeholders) may switch it off."""
+    return bool(user.is_authenticated) and not user_must_use_second_factor(user)
+
+
+# --- Personal API tokens ------------------------------------------------------------------------
+OFFICEHOLDER_TOKEN_LIFETIME = timedelta(days=90)
+STAFF_TOKEN_LIFETIME = timedelta(days=30)
+
+
+def api_token_lifetime(user) -> timedelta:
+    """How long a new token of this person works: staff 30 days, officeholders 90."""
+    if user_must_use_second_factor(user):
+        return STAFF_TOKEN_LIFETIME
+    return OFFICEHOLDER_TOKEN_LIFETIME
+
+
+def api_token_idle_timeout(user) -> timedelta | None:
+    """How long a token of this person may go unused before it stops working; None: no limit.
+
+    Staff sessions end after STAFF_IDLE_TIMEOUT without a request; a staff token follows the
+    same clock, so a token cannot be used to get round it.
+    """
+    if user_must_use_second_factor(user):
+        return settings.STAFF_IDLE_TIMEOUT
+    return None
+
+
+def api_token_works_until(token) -> datetime:
+    """When the token stops working if nothing else happens: its expiry, or for staff the end
+    of the idle timeout counted from its last use, whichever comes first."""
+    idle = api_token_idle_timeout(token.user)
+    if idle is None:
+        return token.expires_at
+    return min(token.expires_at, (token.last_used_at or token.created_at) + idle)
+
+
+def api_token_is_active(token, *, now: datetime | None = None) -> bool:
+    """A token works when it is not revoked and `api_token_works_until` lies ahead."""
+    now = now or timezone.now()
+    return token.revoked_at is None and now < api_token_works_until(token)
+
+
+def api_docs_open_to(user) -> bool:
+    """The API schema and its documentation: for everyone logged in, or public by setting."""
+    return bool(settings.API_DOCS_PUBLIC or (user is not None and user.is_authenticated))

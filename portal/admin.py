@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from portal import services
 from portal.models import (
     AccessLogEntry,
     Desk,
     Organisation,
     OutboxEntry,
     SiteConfiguration,
+    TotpDevice,
     User,
     WorkerHeartbeat,
 )
@@ -157,6 +159,36 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TotpDevice)
+class TotpDeviceAdmin(admin.ModelAdmin):
+    """Authenticator apps: who has one and when it was used; never the secret.
+
+    The only change an administrator can make is deleting one, for a lost phone: that resets
+    the person's second factor (app and backup codes), ends their sessions and revokes their
+    API tokens (`portal.services.user_second_factor_reset`).
+    """
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.user_second_factor_reset(user=obj.user)
+
+    def delete_queryset(self, request, queryset):
+        for user in User.objects.filter(pk__in=queryset.values("user")):
+            services.user_second_factor_reset(user=user)
 
 
 @admin.register(OutboxEntry)

@@ -1,4 +1,4 @@
-"""Production refuses the public development secrets.
+"""Production refuses the public development secrets and the console e-mail backend.
 
 The check is not done while the settings load, so that development commands
 (`makemigrations --check`, `compile_translations`, `makemessages`) work in a plain checkout.
@@ -10,9 +10,15 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
 
 def development_secrets_in_use() -> list[str]:
-    """What is wrong, one sentence each; empty when DEBUG is on or every secret is real."""
+    """What is wrong, one sentence each; empty when DEBUG is on or every setting is real.
+
+    Besides the secrets: the console e-mail backend, which writes every e-mail (password
+    reset links included) to the server's log.
+    """
     if settings.DEBUG:
         return []
     problems = []
@@ -30,11 +36,16 @@ def development_secrets_in_use() -> list[str]:
         problems.append(
             "DEBUG is off but IDENTIFIER_HASH_KEY is the development key. Set a long random key."
         )
+    if settings.EMAIL_BACKEND == CONSOLE_EMAIL_BACKEND:
+        problems.append(
+            "DEBUG is off but EMAIL_BACKEND is the console backend, which writes password reset "
+            "links to the log. Use django.core.mail.backends.smtp.EmailBackend."
+        )
     return problems
 
 
 def refuse_development_secrets() -> None:
-    """Raise ImproperlyConfigured when production would run with a development secret."""
+    """Raise ImproperlyConfigured when production would run with a development setting."""
     problems = development_secrets_in_use()
     if problems:
         raise ImproperlyConfigured(" ".join(problems))

@@ -57,3 +57,23 @@ class Gender(models.TextChoices):
 
 
 STAFF_ROLES = frozenset({Role.REGISTRAR, Role.SUPPORT, Role.ADMIN})
+
+
+class SecurityChange(models.TextChoices):
+    """A change to how a person logs in; each ends their other sessions and API tokens."""
+
+    PASSWORD_CHANGED = "password_changed", _("Wachtwoord gewijzigd")
+    TWO_FACTOR_ON = "two_factor_on", _("Inloggen met een code aangezet")
+    TWO_FACTOR_OFF = "two_factor_off", _("Inloggen met een code uitgezet")
+    SECOND_FACTOR_RESET = "second_factor_reset", _("Inloggen met een code teruggezet")
+
+
+class SecurityNotice(models.TextChoices):
+    """A "was u dit?" e-mail to the person: no content, a link to their profile."""
+
+    PASSWORD_CHANGED = "password_changed", _("Wachtwoord gewijzigd")
+    TWO_FACTOR_OFF = "two_factor_off", _("Inloggen met een code uitgezet")
+    DEVICE_ADDED = "device_added", _("Authenticator-app toegevoegd")
+    PASSKEY_ADDED = "passkey_added", _("Passkey toegevoegd")
+    SECOND_FACTOR_RESET = "second_factor_reset", _("Inloggen met een code teruggezet")
+    API_TOKENS_REVOKED = "api_tokens_revoked", _("API-sleutels ingetrokken")

@@ -10,6 +10,8 @@ HMAC-SHA256). The keys come from the environment, never from the database:
 - ``IDENTIFIER_HASH_KEY``: the HMAC key for perpetrator identifiers. The same perpetrator must be
   recognised across incidents, which a randomised cipher cannot do; an HMAC can, and without
   the key a database dump does not reveal (or let anyone guess-and-check) the identifier.
+- Backup codes of the second factor are stored as an HMAC under ``SECRET_KEY`` (with
+  ``SECRET_KEY_FALLBACKS``, like sessions): only checked, never read back.
 
 An empty string stays empty: a blank optional field says nothing about an incident, and
 ``exclude(outcome="")`` keeps working. Anything else can only be matched after decrypting.
@@ -28,6 +30,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models.lookups import Exact
+from django.utils.crypto import salted_hmac
 
 
 class EncryptionKeyError(Exception):
@@ -78,6 +81,28 @@ def identifier_hash(normalised: str) -> str:
     """HMAC-SHA256 (hex) of a normalised perpetrator identifier; equal inputs, equal hashes."""
     key = settings.IDENTIFIER_HASH_KEY.encode()
     return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+BACKUP_CODE_SALT = "portal.BackupCode.code_hash"
+
+
+def backup_code_normalise(code: str) -> str:
+    return "".join(code.split()).lower()
+
+
+def backup_code_hash(code: str, *, secret: str | None = None) -> str:
+    """HMAC-SHA256 (hex) of a backup code under SECRET_KEY (or `secret`, a fallback key)."""
+    return salted_hmac(
+        BACKUP_CODE_SALT, backup_code_normalise(code), secret=secret, algorithm="sha256"
+    ).hexdigest()
+
+
+def backup_code_hashes(code: str) -> list[str]:
+    """The hash under the current key, then under each of SECRET_KEY_FALLBACKS."""
+    return [
+        backup_code_hash(code),
+        *(backup_code_hash(code, secret=key) for key in settings.SECRET_KEY_FALLBACKS),
+    ]
 
 
 class EncryptedExact(Exact):

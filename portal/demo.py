@@ -5,9 +5,8 @@ from pathlib import Path
 
 import yaml
 from django.conf import settings
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.models import Desk, Organisation, SiteConfiguration, User
+from portal.models import Desk, Organisation, SiteConfiguration, TotpDevice, User
 from portal.two_factor import TOTP_DEVICE_NAME
 
 # The known secret of the demo staff's authenticator app (README, "Two-factor login"): the
@@ -66,12 +65,15 @@ def seed(*, password: str) -> None:
             demo_totp_device_ensure(user=user)
 
 
-def demo_totp_device_ensure(*, user: User) -> TOTPDevice:
-    """Give a demo staff account its confirmed authenticator app with the known secret."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is not None and device.key == DEMO_TOTP_KEY_HEX:
-        return device
-    TOTPDevice.objects.filter(user=user).delete()
-    return TOTPDevice.objects.create(
+def demo_totp_device_ensure(*, user: User) -> TotpDevice:
+    """Give a demo staff account its confirmed authenticator app with the known secret.
+
+    Stored like every secret (encrypted); running it again changes nothing.
+    """
+    devices = list(TotpDevice.objects.filter(user=user))
+    if len(devices) == 1 and devices[0].confirmed and devices[0].key == DEMO_TOTP_KEY_HEX:
+        return devices[0]
+    TotpDevice.objects.filter(user=user).delete()
+    return TotpDevice.objects.create(
         user=user, name=TOTP_DEVICE_NAME, key=DEMO_TOTP_KEY_HEX, confirmed=True
     )

@@ -49,6 +49,33 @@ class SecondFactorCodeForm(forms.Form):
         return self.cleaned_data["code"].strip().replace(" ", "")
 
 
+class SecondFactorOffForm(forms.Form):
+    """Switching the code off: the password and a current code, so a password alone cannot."""
+
+    password = forms.CharField(
+        label=_("Wachtwoord"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        help_text=_("De 6 cijfers uit uw app, of een van uw reservecodes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text"}),
+    )
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().replace(" ", "")
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form with a Dutch label."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("E-mailadres")
+
+
 class PasswordChangeForm(auth_forms.PasswordChangeForm):
     """Django's password change form with Dutch labels."""
 

@@ -1,15 +1,16 @@
-"""Login protection beyond the password: the per-IP rate limit and the lockout page.
+"""Login protection beyond the password: the per-IP rate limits and the lockout page.
 
 django-axes locks out a username from one client IP after `AXES_FAILURE_LIMIT` failures
 (settings); axes cannot also limit an IP across usernames, so this module does that with a
 counter in the cache. Both answer with the same page, which never says whether the account
-exists.
+exists. Password reset requests are counted the same way, per IP and per account.
 
-The lockout lives in the database (axes' database handler), the per-IP counter in the cache.
-When the cache cannot be reached (Redis down or hanging), the per-IP limit fails open: people
-can still log in, and the lockout per username and IP still holds.
+The lockout lives in the database (axes' database handler), the counters in the cache. When the
+cache cannot be reached (Redis down or hanging), the counters fail open: people can still log in
+(the lockout per username and IP still holds) and ask for a reset link.
 """
 
+import hashlib
 import ipaddress
 import logging
 
@@ -54,32 +55,53 @@ logger = logging.getLogger(__name__)
 CACHE_UNAVAILABLE = (redis.RedisError, OSError)
 
 
-def login_attempt_count(request) -> int | None:
-    """Count one login attempt from this IP in the current window; returns the count so far,
-    or None when the cache cannot be reached."""
-    key = f"login-attempts:{client_ip(request)}"
-    window = int(settings.LOGIN_IP_RATE_WINDOW.total_seconds())
+def _count_in_window(key: str, window_seconds: int) -> int | None:
+    """Count one more under `key` in a window that starts at the first count; returns the
+    count, or None when the cache cannot be reached."""
     try:
-        if cache.add(key, 1, timeout=window):
+        if cache.add(key, 1, timeout=window_seconds):
             return 1
         try:
             return cache.incr(key)
         except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=window)
+            cache.add(key, 1, timeout=window_seconds)
             return 1
     except CACHE_UNAVAILABLE as error:
-        logger.warning("Login rate limit not counted, the cache is unavailable: %s", error)
+        logger.warning("A rate limit was not counted, the cache is unavailable: %s", error)
         return None
+
+
+def _over(count: int | None, limit: int) -> bool:
+    return count is not None and count > limit
+
+
+def login_attempt_count(request) -> int | None:
+    """Count one login attempt from this IP in the current window; returns the count so far
+    (None when the cache cannot be reached)."""
+    window = int(settings.LOGIN_IP_RATE_WINDOW.total_seconds())
+    return _count_in_window(f"login-attempts:{client_ip(request)}", window)
 
 
 def login_rate_exceeded(request) -> bool:
     """True when this IP made more login attempts than LOGIN_IP_RATE_LIMIT in the window.
+    Fails open (False) when the cache is unavailable."""
+    return _over(login_attempt_count(request), settings.LOGIN_IP_RATE_LIMIT)
 
-    Fails open (False) when the cache is unavailable: the lockout per username and IP is in
-    the database and keeps working.
+
+def password_reset_rate_exceeded(request, email: str) -> bool:
+    """Count one password reset request; True when this IP or this account is over its limit.
+
+    Both counters count every request, so neither a flood from one address nor requests for
+    one account from many addresses send more than the limit of e-mails. The account is
+    counted by a hash of the normalised address (no address in the cache).
     """
-    count = login_attempt_count(request)
-    return count is not None and count > settings.LOGIN_IP_RATE_LIMIT
+    window = int(settings.PASSWORD_RESET_RATE_WINDOW.total_seconds())
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    by_ip = _count_in_window(f"password-reset-ip:{client_ip(request)}", window)
+    by_account = _count_in_window(f"password-reset-account:{account}", window)
+    return _over(by_ip, settings.PASSWORD_RESET_IP_RATE_LIMIT) or _over(
+        by_account, settings.PASSWORD_RESET_ACCOUNT_RATE_LIMIT
+    )
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -7,7 +7,29 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+
+
+class NoStoreForAuthenticatedMiddleware:
+    """`Cache-Control: no-store` (Django's never-cache headers) on every authenticated answer.
+
+    Pages, API answers and downloads of a logged-in person (session) or of an API token hold
+    personal data: no browser, shared computer or proxy may keep a copy. "Authenticated" is
+    decided after the view ran, so a token that the API accepted counts too (DRF sets the
+    user on the request), and so does any request that sent credentials.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        authenticated = user is not None and user.is_authenticated
+        if authenticated or "HTTP_AUTHORIZATION" in request.META:
+            add_never_cache_headers(response)
+        return response
 
 
 class UserTimezoneMiddleware:

@@ -1,8 +1,17 @@
+import time
+from base64 import b32encode
+from binascii import unhexlify
+from urllib.parse import quote, urlencode
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
+from django_otp.util import random_hex
 
 from portal.constants import (
     TIME_ZONE_CARIBBEAN,
@@ -14,6 +23,7 @@ from portal.constants import (
     Role,
     TimeZone,
 )
+from portal.crypto import EncryptedCharField, backup_code_hashes
 from portal.notifications import notification_subject
 
 
@@ -126,6 +136,9 @@ class User(AbstractUser):
     preferred_language = models.CharField(
         _("voorkeurstaal"), max_length=5, choices=settings.LANGUAGES, default="nl"
     )
+    # Changes whenever the way this person logs in changes (password, second factor): it is
+    # part of the session hash, so every session made before the change ends.
+    security_stamp = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = PortalUserManager()
 
@@ -160,6 +173,26 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    def get_session_auth_hash(self):
+        """Django's HMAC of the password hash, with the security stamp folded in."""
+        return self._session_auth_hash_with_stamp(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash_with_stamp(secret=fallback_secret)
+
+    def _session_auth_hash_with_stamp(self, *, secret):
+        if not self.security_stamp:
+            # Nothing changed since the stamp was introduced: Django's own hash, so existing
+            # sessions survive the upgrade.
+            return self._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "portal.User.session_auth_hash",
+            f"{self.password}:{self.security_stamp}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def time_zone(self) -> str:
@@ -273,6 +306,7 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(_("verloopt"))
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -401,3 +435,119 @@ class OutboxEntry(models.Model):
 
     def __str__(self):
         return f"{self.topic} {self.object_id} → {self.consumer} ({self.status})"
+
+
+def totp_key_new() -> str:
+    """A new random TOTP secret: 20 bytes, hex-encoded (as django-otp makes them)."""
+    return random_hex(20)
+
+
+class TotpDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (TOTP, RFC 6238) whose secret is encrypted at rest.
+
+    django-otp's own TOTPDevice keeps the key in plain text, so a database dump would pass
+    everyone's second factor; here it is a Fernet token (portal/crypto.py). The verification
+    follows django-otp's TOTPDevice: a code is accepted once, within one step either way, and
+    failures slow further attempts down (ThrottlingMixin).
+    """
+
+    key = EncryptedCharField(max_length=80, default=totp_key_new)
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    # The time step of the last accepted code: only later codes are accepted.
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator-app")
+        verbose_name_plural = _("authenticator-apps")
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(self.key.encode())
+
+    def verify_token(self, token) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        try:
+            code = int(token)
+        except (TypeError, ValueError):
+            verified = False
+        else:
+            totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+            totp.time = time.time()
+            verified = totp.verify(code, self.tolerance, self.last_t + 1)
+            if verified:
+                self.last_t = totp.t()
+                self.drift = totp.drift
+                self.throttle_reset(commit=False)
+                self.set_last_used_timestamp(commit=False)
+                self.save()
+        if not verified:
+            self.throttle_increment(commit=True)
+        return verified
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+    @property
+    def config_url(self) -> str:
+        """The otpauth:// URL an authenticator app reads from the QR code."""
+        issuer = settings.OTP_TOTP_ISSUER.replace(":", "")
+        label = f"{issuer}:{self.user.get_username()}"
+        params = urlencode(
+            {
+                "secret": b32encode(self.bin_key),
+                "algorithm": "SHA1",
+                "digits": self.digits,
+                "period": self.step,
+            }
+        )
+        return f"otpauth://totp/{quote(label)}?{params}&issuer={quote(issuer)}"
+
+
+class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """The person's one-time backup codes, each stored only as a keyed hash (BackupCode)."""
+
+    class Meta(Device.Meta):
+        verbose_name = _("reservecodes")
+        verbose_name_plural = _("reservecodes")
+
+    def verify_token(self, token) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        candidates = backup_code_hashes(str(token))
+        match = None
+        for code in self.codes.all():
+            # Compare with every stored hash in constant time; no early way out.
+            if any(constant_time_compare(code.code_hash, candidate) for candidate in candidates):
+                match = code
+        if match is None:
+            self.throttle_increment(commit=True)
+            return False
+        match.delete()
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+
+class BackupCode(models.Model):
+    """One unused backup code: only its HMAC-SHA256 (portal.crypto.backup_code_hash)."""
+
+    device = models.ForeignKey(BackupCodeDevice, related_name="codes", on_delete=models.CASCADE)
+    code_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("reservecode")
+        verbose_name_plural = _("reservecodes")
+
+    def __str__(self):
+        return f"{self.device_id}/{self.pk}"

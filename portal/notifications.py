@@ -25,10 +25,44 @@ BODY = _(
 )
 
 
+# "Was u dit?" notices about the person's own account (portal.services.security_notice_send):
+# kind "security_<SecurityNotice>", no reference, a link to the profile.
+SECURITY_KIND_PREFIX = "security_"
+SECURITY_SUBJECTS = {
+    "security_password_changed": _("Uw wachtwoord is gewijzigd"),
+    "security_two_factor_off": _("Inloggen met een code is uitgezet"),
+    "security_device_added": _("Er is een authenticator-app aan uw account toegevoegd"),
+    "security_passkey_added": _("Er is een passkey aan uw account toegevoegd"),
+    "security_second_factor_reset": _("Inloggen met een code is teruggezet door de beheerder"),
+    "security_api_tokens_revoked": _("Uw API-sleutels zijn ingetrokken"),
+}
+SECURITY_BODY = _(
+    "Er is iets veranderd aan de beveiliging van uw account bij het Meldpunt Weerbaar "
+    "Bestuur.\n\n%(subject)s\n\n"
+    "Was u dit? Dan hoeft u niets te doen.\n\n"
+    "Was u dit niet? Log dan in, wijzig meteen uw wachtwoord en neem contact op met uw "
+    "meldpunt. Andere apparaten zijn al uitgelogd.\n\n"
+    "Uw profiel: %(url)s"
+)
+API_TOKENS_REVOKED_BODY = _(
+    "Uw API-sleutels bij het Meldpunt Weerbaar Bestuur zijn ingetrokken, omdat het wachtwoord "
+    "of het inloggen met een code van uw account is veranderd. Systemen die een sleutel "
+    "gebruikten, krijgen nu geen toegang meer.\n\n"
+    "Maak op uw profiel een nieuwe sleutel als u er een nodig hebt: %(url)s"
+)
+
+
 def notification_subject(*, kind: str, reference: str) -> str:
+    if kind.startswith(SECURITY_KIND_PREFIX):
+        return str(SECURITY_SUBJECTS.get(kind, _("Bericht over uw account")))
     template = SUBJECTS.get(kind, _("Bericht over %(reference)s"))
     return str(template) % {"reference": reference}
 
 
 def notification_body(*, kind: str, reference: str, url: str) -> str:
-    return str(BODY) % {"subject": notification_subject(kind=kind, reference=reference), "url": url}
+    subject = notification_subject(kind=kind, reference=reference)
+    if kind == "security_api_tokens_revoked":
+        return str(API_TOKENS_REVOKED_BODY) % {"url": url}
+    if kind.startswith(SECURITY_KIND_PREFIX):
+        return str(SECURITY_BODY) % {"subject": subject, "url": url}
+    return str(BODY) % {"subject": subject, "url": url}

@@ -1,7 +1,9 @@
 """Reads about people, organisations and desks."""
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from portal.access import api_token_is_active, api_token_works_until
 from portal.models import (
     ApiToken,
     Desk,
@@ -54,7 +56,13 @@ def notification_unread_count(*, user: User) -> int:
 
 
 def api_tokens_for(*, user: User) -> list[ApiToken]:
-    return list(ApiToken.objects.filter(user=user))
+    """The person's tokens, each with `works_until` and `is_active` for the profile page."""
+    tokens = list(ApiToken.objects.filter(user=user).select_related("user"))
+    now = timezone.now()
+    for token in tokens:
+        token.works_until = api_token_works_until(token)
+        token.is_active = api_token_is_active(token, now=now)
+    return tokens
 
 
 def desk_registrars_active(*, desk_id: int) -> QuerySet[User]:

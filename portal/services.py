@@ -3,14 +3,20 @@
 import hashlib
 import logging
 import secrets
+import uuid
 from collections.abc import Iterable
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 
+from portal import two_factor
+from portal.access import api_token_is_active, api_token_lifetime
+from portal.constants import SecurityChange, SecurityNotice
 from portal.login_protection import client_ip
 from portal.models import (
     AccessAction,
@@ -123,14 +129,19 @@ def notification_mark_read(*, user: User, notification_id: int | None = None) ->
 
 
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a personal API token; returns the row and the key, which is never stored."""
+    """Create a personal API token; returns the row and the key, which is never stored.
+
+    The token expires after the person's token lifetime (`portal.access.api_token_lifetime`).
+    """
     key = secrets.token_urlsafe(32)
+    now = timezone.now()
     token = ApiToken.objects.create(
         user=user,
         name=name.strip() or "API",
         prefix=key[:8],
         key_hash=api_token_hash(key),
-        created_at=timezone.now(),
+        created_at=now,
+        expires_at=now + api_token_lifetime(user),
     )
     return token, key
 
@@ -146,6 +157,93 @@ def api_token_revoke(*, user: User, token_id: int) -> bool:
             revoked_at=timezone.now()
         )
     )
+
+
+def api_token_for_key(*, key: str) -> ApiToken | None:
+    """The active token with this key, of an active person; records its use. Else None."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=api_token_hash(key), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active or not api_token_is_active(token):
+        return None
+    api_token_touch(token=token)
+    return token
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    """Revoke every token of the person that still works; e-mail them when there was any.
+
+    Returns how many were revoked.
+    """
+    with transaction.atomic():
+        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            security_notice_send(user=user, kind=SecurityNotice.API_TOKENS_REVOKED)
+    return revoked
+
+
+def security_notice_send(*, user: User, kind: SecurityNotice | str) -> None:
+    """Tell the person that something changed about their account ("was u dit?").
+
+    No content: which kind of change, and a link to their profile. Goes through the
+    notification outbox (e-mailed once after commit, re-queued by the sweeper, listed in
+    the portal), in the person's language. Passkeys call this with `passkey_added`.
+    """
+    kind = SecurityNotice(kind)
+    notifications_create(
+        recipients=[user],
+        event_key=f"security:{kind.value}:{uuid.uuid4().hex}",
+        kind=f"security_{kind.value}",
+        reference="",
+        link=reverse("profile"),
+    )
+
+
+SECURITY_CHANGE_NOTICES = {
+    SecurityChange.PASSWORD_CHANGED: SecurityNotice.PASSWORD_CHANGED,
+    SecurityChange.TWO_FACTOR_ON: SecurityNotice.DEVICE_ADDED,
+    SecurityChange.TWO_FACTOR_OFF: SecurityNotice.TWO_FACTOR_OFF,
+    SecurityChange.SECOND_FACTOR_RESET: SecurityNotice.SECOND_FACTOR_RESET,
+}
+
+
+def account_security_change(*, user: User, change: SecurityChange, request=None) -> int:
+    """Record that the way `user` logs in changed: password, or the second factor on or off.
+
+    Guarantees, in one transaction: the person's security stamp changes, so every session
+    made before ends at its next request (the stamp is part of the session hash); every API
+    token of the person is revoked (and they get an e-mail about it); a password change also
+    removes authenticator apps that were never confirmed; the person gets a "was u dit?"
+    e-mail. With `request` of the person themselves, that one session stays logged in.
+    Returns how many API tokens were revoked.
+    """
+    change = SecurityChange(change)
+    with transaction.atomic():
+        user.security_stamp = secrets.token_hex(16)
+        user.save(update_fields=["security_stamp"])
+        if change == SecurityChange.PASSWORD_CHANGED:
+            two_factor.unconfirmed_devices_remove(user=user)
+        revoked = api_tokens_revoke_all(user=user)
+        security_notice_send(user=user, kind=SECURITY_CHANGE_NOTICES[change])
+    if request is not None and getattr(request.user, "pk", None) == user.pk:
+        update_session_auth_hash(request, user)
+    return revoked
+
+
+def user_second_factor_reset(*, user: User) -> int:
+    """The administrator's reset for a lost phone: the person's app and backup codes go.
+
+    Every session of the person ends and their API tokens are revoked; at the next login the
+    guided setup starts again with a new secret. Returns how many devices were removed.
+    """
+    with transaction.atomic():
+        removed = two_factor.second_factor_remove(user=user)
+        account_security_change(user=user, change=SecurityChange.SECOND_FACTOR_RESET)
+    return removed
 
 
 def api_token_touch(*, token: ApiToken) -> None:

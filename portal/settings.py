@@ -72,9 +72,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
+    # django-otp's middleware, admin site and verification; the devices are portal's own
+    # (portal.models.TotpDevice, BackupCodeDevice: secrets encrypted, codes hashed). Its
+    # otp_totp and otp_static plugins are not installed: migration portal 0006 moved their
+    # rows over and dropped their tables.
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "axes",
     "csp",
 ]
@@ -85,6 +87,8 @@ if DEVELOPMENT_TOOLS:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything else, so it sees the user that a session or an API token set.
+    "portal.middleware.NoStoreForAuthenticatedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -201,7 +205,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # --- E-mail ---------------------------------------------------------------------------------
 # The address people use to reach the portal; links in e-mails start with it.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# The console backend writes every e-mail (password reset links included) to the log: only for
+# development. With DEBUG off the default is SMTP and portal/checks.py refuses the console.
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default=(
+        "django.core.mail.backends.console.EmailBackend"
+        if DEBUG
+        else "django.core.mail.backends.smtp.EmailBackend"
+    ),
+)
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env("EMAIL_PORT")
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
@@ -224,6 +237,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 if env("TRUST_X_FORWARDED_PROTO"):
     # Only behind our own reverse proxy, which overwrites this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # That TLS proxy also redirects http to https (README, "Production deployment"), so
+    # Django's warning about its own redirect (W008) does not apply; without the proxy it
+    # still warns. Django's redirect would also catch the container's health check, which
+    # speaks plain http to gunicorn.
+    SILENCED_SYSTEM_CHECKS = ["security.W008"]
 CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
 if not DEBUG:
@@ -282,6 +300,11 @@ AXES_CLIENT_IP_CALLABLE = "portal.login_protection.client_ip"
 # Login attempts per client IP across all usernames, per window (cache-based).
 LOGIN_IP_RATE_LIMIT = env.int("LOGIN_IP_RATE_LIMIT", default=30)
 LOGIN_IP_RATE_WINDOW = timedelta(minutes=15)
+# Password reset requests per client IP and per account (e-mail address), per window; over the
+# limit nothing is sent and the page says exactly what it always says.
+PASSWORD_RESET_IP_RATE_LIMIT = env.int("PASSWORD_RESET_IP_RATE_LIMIT", default=10)
+PASSWORD_RESET_ACCOUNT_RATE_LIMIT = env.int("PASSWORD_RESET_ACCOUNT_RATE_LIMIT", default=3)
+PASSWORD_RESET_RATE_WINDOW = timedelta(hours=1)
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
@@ -404,6 +427,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+
+# /api/schema/ and /api/docs/ need a login (session or token) unless this is on; it is on by
+# default only with DEBUG.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Meldpunt Weerbaar Bestuur API",

@@ -19,15 +19,7 @@ auth_patterns = [
     path("wachtwoord-wijzigen/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profiel/", views.profile, name="profile"),
     path("profiel/sleutels/<int:pk>/intrekken/", views.api_token_revoke, name="api_token_revoke"),
-    path(
-        "wachtwoord-vergeten/",
-        auth_views.PasswordResetView.as_view(
-            template_name="portal/password_reset.html",
-            email_template_name="portal/email/password_reset.txt",
-            subject_template_name="portal/email/password_reset_subject.txt",
-        ),
-        name="password_reset",
-    ),
+    path("wachtwoord-vergeten/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "wachtwoord-vergeten/verstuurd/",
         auth_views.PasswordResetDoneView.as_view(template_name="portal/password_reset_done.html"),
@@ -35,9 +27,7 @@ auth_patterns = [
     ),
     path(
         "wachtwoord-herstellen/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="portal/password_reset_confirm.html"
-        ),
+        views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

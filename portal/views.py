@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -17,19 +18,34 @@ from django.views.decorators.http import (
     require_safe,
 )
 from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
+from django_otp import match_token
 
 from portal import selectors, services, two_factor
 from portal.access import (
     SECOND_FACTOR_PENDING_SESSION_KEY,
+    api_token_idle_timeout,
+    api_token_lifetime,
     health_detail_allowed,
     second_factor_missing,
     session_is_verified,
+    user_may_switch_second_factor_off,
     user_must_use_second_factor,
 )
-from portal.forms import ApiTokenForm, LoginForm, PasswordChangeForm, SecondFactorCodeForm
+from portal.constants import SecurityChange
+from portal.forms import (
+    ApiTokenForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SecondFactorCodeForm,
+    SecondFactorOffForm,
+)
 from portal.health import health_report
-from portal.login_protection import lockout_response, login_rate_exceeded
+from portal.login_protection import (
+    lockout_response,
+    login_rate_exceeded,
+    password_reset_rate_exceeded,
+)
 from portal.models import Notification
 from portal.policies import Workspace, home_template_for, workspaces_for
 
@@ -86,7 +102,10 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()
-        if user_has_device(user):
+        # A secret shown during an earlier, unfinished setup (an initial password shared,
+        # a device reset) never becomes this person's second factor.
+        two_factor.unconfirmed_devices_remove(user=user)
+        if two_factor.user_has_second_factor(user):
             # An officeholder who chose a second factor needs it on every login too.
             self.request.session[SECOND_FACTOR_PENDING_SESSION_KEY] = True
         if second_factor_missing(self.request):
@@ -154,11 +173,18 @@ def profile(request):
             "form": form,
             "new_key": new_key,
             "tokens": selectors.api_tokens_for(user=request.user),
+            "token_lifetime_days": api_token_lifetime(request.user).days,
+            "token_idle_minutes": _minutes(api_token_idle_timeout(request.user)),
             "may_create_tokens": may_create_tokens,
-            "has_second_factor": two_factor.totp_device_get(user=request.user) is not None,
+            "has_second_factor": two_factor.user_has_second_factor(request.user),
             "second_factor_required": user_must_use_second_factor(request.user),
+            "second_factor_off_form": SecondFactorOffForm(),
         },
     )
+
+
+def _minutes(duration) -> int | None:
+    return None if duration is None else int(duration.total_seconds() // 60)
 
 
 @login_required
@@ -210,16 +236,34 @@ def two_factor_setup(request):
     """Set up an authenticator app: QR code and secret, confirm with a code, backup codes once.
 
     Mandatory for staff on their first login; offered to officeholders on their profile.
+    Every visit (GET) shows a new secret, bound to this session; the form confirms that one.
     """
     if two_factor.totp_device_get(user=request.user) is not None:
         return redirect(_safe_next(request, default="profile"))
-    device = two_factor.totp_device_for_setup(user=request.user)
     form = SecondFactorCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    device = None
+    if request.method == "POST":
+        device = two_factor.totp_setup_device_in_session(user=request.user, session=request.session)
+        if device is None:
+            # Set up elsewhere meanwhile, or removed at a login: start again with a new secret.
+            form = SecondFactorCodeForm()
+            messages.error(
+                request,
+                _("Deze QR-code is niet meer geldig. Scan de nieuwe code hieronder met uw app."),
+            )
+    if device is None:
+        device = two_factor.totp_device_for_setup(
+            user=request.user, session=request.session, fresh=True
+        )
+    if request.method == "POST" and form.is_bound and form.is_valid():
         codes = two_factor.totp_device_confirm(device=device, code=form.cleaned_data["code"])
         if codes is not None:
             device.refresh_from_db()
             _second_factor_done(request, device)
+            request.session.pop(two_factor.SETUP_DEVICE_SESSION_KEY, None)
+            services.account_security_change(
+                user=request.user, change=SecurityChange.TWO_FACTOR_ON, request=request
+            )
             return render(
                 request,
                 "portal/two_factor_backup_codes.html",
@@ -258,15 +302,26 @@ def two_factor_backup_codes_renew(request):
 @login_required
 @require_POST
 def two_factor_remove(request):
-    """An officeholder switches the code off again, after confirming with their password.
+    """An officeholder switches the code off again, with their password and a current code.
 
-    Staff must keep it: for them this page does not exist (404).
+    A password alone is not enough: whoever knows only the password cannot take the second
+    factor away. Staff must keep it: for them this page does not exist (404).
     """
-    if user_must_use_second_factor(request.user):
+    if not user_may_switch_second_factor_off(request.user):
         raise Http404
-    if not request.user.check_password(request.POST.get("password", "")):
-        messages.error(request, _("Het wachtwoord klopt niet. Er is niets veranderd."))
-    elif two_factor.second_factor_remove(user=request.user):
+    form = SecondFactorOffForm(request.POST)
+    user = request.user
+    confirmed = (
+        form.is_valid()
+        and user.check_password(form.cleaned_data["password"])
+        and match_token(user, form.cleaned_data["code"]) is not None
+    )
+    if not confirmed:
+        messages.error(request, _("Het wachtwoord of de code klopt niet. Er is niets veranderd."))
+    elif two_factor.second_factor_remove(user=user):
+        services.account_security_change(
+            user=user, change=SecurityChange.TWO_FACTOR_OFF, request=request
+        )
         messages.success(
             request, _("Inloggen met een code staat uit. U logt nu in met alleen uw wachtwoord.")
         )
@@ -274,18 +329,52 @@ def two_factor_remove(request):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Change the password. Every other session of this person ends (Django's session hash)."""
+    """Change the password. Every other session and every API token of this person ends."""
 
     form_class = PasswordChangeForm
     template_name = "portal/password_change.html"
     success_url = reverse_lazy("profile")
 
     def form_valid(self, form):
-        # Django keeps this session (update_session_auth_hash); the others no longer match
-        # the password hash and end.
         response = super().form_valid(form)
+        services.account_security_change(
+            user=form.user, change=SecurityChange.PASSWORD_CHANGED, request=self.request
+        )
         messages.success(
             self.request,
             _("Uw wachtwoord is gewijzigd. Op andere apparaten bent u nu uitgelogd."),
+        )
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link by e-mail: rate-limited, with a link to PORTAL_BASE_URL.
+
+    Over the limit (per IP or per account) nothing is sent, and the answer is exactly the
+    usual one, so that it says nothing about accounts or limits. The link never takes its
+    host from the request (a forged Host header cannot redirect it).
+    """
+
+    form_class = PasswordResetForm
+    template_name = "portal/password_reset.html"
+    email_template_name = "portal/email/password_reset.txt"
+    subject_template_name = "portal/email/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        if password_reset_rate_exceeded(self.request, form.cleaned_data["email"]):
+            return redirect(self.get_success_url())
+        self.extra_email_context = {"portal_base_url": settings.PORTAL_BASE_URL.rstrip("/")}
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choose a new password from the link: like a password change, everything else ends."""
+
+    template_name = "portal/password_reset_confirm.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.account_security_change(
+            user=form.user, change=SecurityChange.PASSWORD_CHANGED, request=self.request
         )
         return response

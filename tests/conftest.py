@@ -25,14 +25,14 @@ def verified_login(client, user):
     `force_login` is for officeholders and for tests of exactly that refusal.
     """
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from portal.middleware import LAST_SEEN_SESSION_KEY
+    from portal.models import TotpDevice
 
     client.force_login(user)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = TotpDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator-app", confirmed=True)
+        device = TotpDevice.objects.create(user=user, name="Authenticator-app", confirmed=True)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     # As after a request: the staff idle clock has started, so no request saves the session.

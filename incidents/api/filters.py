@@ -21,6 +21,12 @@ DATE_RANGE = [
 ]
 
 
+ID_RANGE = [
+    MinValueValidator(1, message=_("Kies een bestaande organisatie.")),
+    MaxValueValidator(2**63 - 1, message=_("Kies een bestaande organisatie.")),
+]
+
+
 class IncidentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=[*Status.choices, (STATUS_OPEN, "open"), (STATUS_ALL, "all")],
@@ -32,7 +38,8 @@ class IncidentFilter(django_filters.FilterSet):
     reporter_severity = django_filters.ChoiceFilter(choices=ReporterSeverity.choices, method="keep")
     type = django_filters.ChoiceFilter(choices=IncidentType.choices, method="keep")
     channel = django_filters.ChoiceFilter(choices=Channel.choices, method="keep")
-    organisation = django_filters.NumberFilter(method="keep")
+    # A whole number that fits the database's id column: anything else is a 400, not a 500.
+    organisation = django_filters.NumberFilter(method="keep", decimal_places=0, validators=ID_RANGE)
     date_from = django_filters.DateFilter(method="keep", validators=DATE_RANGE)
     date_to = django_filters.DateFilter(method="keep", validators=DATE_RANGE)
     overdue = django_filters.BooleanFilter(method="keep")

@@ -4,12 +4,15 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from portal.access import second_factor_missing
-from portal.models import ApiToken
-from portal.services import api_token_hash, api_token_touch
+from portal.services import api_token_for_key
 
 
 class PersonalTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Token <key>` with a personal token made on the profile page."""
+    """`Authorization: Token <key>` with a personal token made on the profile page.
+
+    Refused once revoked, expired, or (staff) unused for longer than the staff idle timeout:
+    see `portal.services.api_token_is_active`.
+    """
 
     keyword = "Token"
 
@@ -23,14 +26,11 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Ongeldige API-sleutel.")) from None
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=api_token_hash(key), revoked_at__isnull=True)
-            .first()
-        )
-        if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("Ongeldige of ingetrokken API-sleutel."))
-        api_token_touch(token=token)
+        token = api_token_for_key(key=key)
+        if token is None:
+            raise exceptions.AuthenticationFailed(
+                _("Ongeldige, verlopen of ingetrokken API-sleutel.")
+            )
         return token.user, token
 
     def authenticate_header(self, request):

@@ -7,13 +7,19 @@ and (when it has them) `fields` are the answer, whatever app raised it. Messages
 request's language (Accept-Language), Dutch by default.
 """
 
+import logging
+
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from portal.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 def error_body(status_code: int, code: str, message: str, fields=None) -> dict:
@@ -41,6 +47,14 @@ def _domain_error(exc: DomainError) -> Response:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return _domain_error(exc)
+    if isinstance(exc, DataError | OverflowError):
+        # A value the database cannot hold (a number out of range) that no validation caught:
+        # bad input, so a 400 in the usual shape; logged, since a check should catch it first.
+        logger.warning("API input the database refused: %s", exc)
+        set_rollback()
+        return Response(
+            error_body(400, "invalid", _("Niet alle gegevens zijn goed ingevuld.")), status=400
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)

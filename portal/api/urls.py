@@ -2,11 +2,10 @@
 
 from csp.decorators import csp_update
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from incidents.api.views import IncidentViewSet
-from portal.api.views import ApiNotFoundView, NotificationViewSet
+from portal.api.views import ApiDocsView, ApiNotFoundView, ApiSchemaView, NotificationViewSet
 from support.api.views import SupportCaseViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -19,16 +18,15 @@ app_name = "api"
 
 urlpatterns = [
     path("v1/", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Both need a login (session or token) unless API_DOCS_PUBLIC is on (default: DEBUG).
+    path("schema/", ApiSchemaView.as_view(), name="schema"),
     # Swagger UI in its split form: the page loads its script from a URL, none inline, and
     # every asset from drf-spectacular-sidecar under /static/. (drf-spectacular's Redoc page
     # loads fonts from Google and needs inline styles, so the portal does not offer it.)
     # Swagger UI sets inline styles (never inline scripts): only this page allows them.
     path(
         "docs/",
-        csp_update({"style-src": ["'unsafe-inline'"]})(
-            SpectacularSwaggerSplitView.as_view(url_name="api:schema")
-        ),
+        csp_update({"style-src": ["'unsafe-inline'"]})(ApiDocsView.as_view(url_name="api:schema")),
         name="docs",
     ),
     # Last: an unknown API URL (e.g. a reference with characters no reference has) answers

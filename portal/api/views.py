@@ -1,12 +1,16 @@
+from django.contrib.auth.views import redirect_to_login
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import NotAuthenticated, NotFound
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import services
+from portal.access import api_docs_open_to
 from portal.models import Notification
 
 
@@ -54,3 +58,34 @@ class ApiNotFoundView(APIView):
 
     def get(self, request, *args, **kwargs):
         raise NotFound()
+
+
+class ApiDocsPermission(BasePermission):
+    """The schema and its documentation: for a logged-in person or token, or public by
+    setting (`API_DOCS_PUBLIC`, on by default only with DEBUG)."""
+
+    def has_permission(self, request, view):
+        return api_docs_open_to(request.user)
+
+
+class ApiSchemaView(SpectacularAPIView):
+    """The OpenAPI schema; anonymous callers get 401 unless the docs are public."""
+
+    permission_classes = [ApiDocsPermission]
+
+    def handle_exception(self, exc):
+        # Errors in the API's JSON shape, not as an OpenAPI document.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI; an anonymous visitor is sent to the login page unless the docs are public."""
+
+    permission_classes = [ApiDocsPermission]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, NotAuthenticated):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)

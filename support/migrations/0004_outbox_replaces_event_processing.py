@@ -42,7 +42,7 @@ def pending_events_to_outbox(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("support", "0003_encrypt_free_text"),
-        ("portal", "0005_outbox"),
+        ("portal", "0008_outbox"),
         ("incidents", "0007_perpetrator_match"),
     ]
 

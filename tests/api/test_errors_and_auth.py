@@ -135,6 +135,38 @@ def test_queue_dates_outside_the_portals_life_are_a_400_not_a_server_error(
     assert set(error["fields"]) <= {"date_from", "date_to"}
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?organisation=99999999999999999999",
+        "?organisation=-1",
+        "?organisation=1.5",
+        "?organisation=1e400",
+    ],
+)
+def test_query_parameters_out_of_range_are_a_400_not_a_server_error(world, client_for, query):
+    """The attack: `?organisation=99999999999999999999` overflowed the database's integer
+    and gave a 500. Now every out-of-range number is a 400 in the API's error shape."""
+    response = client_for("registrar").get(_url("incident-list") + query)
+    error = _assert_error_shape(response, 400, "invalid")
+    assert set(error["fields"]) == {"organisation"}
+
+
+def test_an_id_out_of_range_in_a_path_is_a_404(world, client_for):
+    """A huge evidence or notification id finds nothing, like any unknown id."""
+    reference = world.incidents["submitted"].reference
+    owner = client_for("owner")
+    download = owner.get(
+        reverse(
+            "api:incident-evidence-download",
+            kwargs={"reference": reference, "pk": 99999999999999999999},
+        )
+    )
+    read = owner.post(reverse("api:notification-read", kwargs={"pk": 99999999999999999999}))
+    _assert_error_shape(download, 404, "not_found")
+    _assert_error_shape(read, 404, "not_found")
+
+
 # --- language ------------------------------------------------------------------------------
 
 
@@ -381,12 +413,15 @@ def test_a_user_over_the_rate_gets_429_and_another_user_does_not(world, throttle
     assert token_client(world.tokens["registrar"]).get(url).status_code == 200
 
 
-def test_an_anonymous_ip_over_the_rate_gets_429_and_another_ip_does_not(world, throttle_rates):
+def test_an_anonymous_ip_over_the_rate_gets_429_and_another_ip_does_not(
+    world, throttle_rates, settings
+):
     """With `anon` at 3/minute an address gets three public answers, then 429; others go on.
 
-    The public API endpoint is the schema; the others refuse anonymous callers (401) before
-    any throttle counts.
+    The only endpoint that can be public is the schema (with API_DOCS_PUBLIC); the others
+    refuse anonymous callers (401) before any throttle counts.
     """
+    settings.API_DOCS_PUBLIC = True
     throttle_rates(anon="3/minute", user="100/minute")
     client, url = APIClient(), reverse("api:schema")
     codes = [client.get(url, REMOTE_ADDR="192.0.2.1").status_code for _ in range(4)]

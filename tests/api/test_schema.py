@@ -5,6 +5,8 @@
 - /api/schema/ serves the schema; /api/docs/ serves Swagger UI with every asset from this
   site (drf-spectacular-sidecar under /static/) and no inline script, so it works on a closed
   network and under the portal's Content-Security-Policy.
+- In production (DEBUG off) both need a login (a session or a token); `API_DOCS_PUBLIC`
+  opens them to anonymous visitors.
 """
 
 import difflib
@@ -20,6 +22,9 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
+
+from portal.services import api_token_create
+from tests.factories import UserFactory
 
 COMMITTED = Path(settings.BASE_DIR) / "openapi.yaml"
 EXTERNAL_URL = re.compile(r"""(?:https?:)?//[^/"'\s]+""")
@@ -62,16 +67,49 @@ def test_the_committed_schema_documents_every_api_operation_and_the_error_shape(
         assert operation.get("security"), f"{method} {path} names its authentication"
 
 
-@pytest.mark.django_db
-def test_the_schema_endpoint_answers_without_login():
-    """GET /api/schema/ answers 200 with an OpenAPI 3 document (YAML, or JSON on request)."""
+def _logged_in_client() -> APIClient:
+    """An API client with an officeholder's personal token."""
+    _token, key = api_token_create(user=UserFactory(), name="docs")
     client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+@pytest.mark.django_db
+def test_the_schema_and_docs_need_a_login_in_production():
+    """With DEBUG off an anonymous visitor gets 401 (in the error shape) for the schema and is
+    sent to the login page from the docs; the script of the docs page is closed too."""
+    assert not settings.DEBUG and not settings.API_DOCS_PUBLIC
+    client = APIClient()
+
+    schema = client.get(reverse("api:schema"))
+    assert schema.status_code == 401
+    assert schema.json()["error"]["code"] == "not_authenticated"
+    docs = client.get(reverse("api:docs"))
+    assert docs.status_code == 302
+    assert docs["Location"].startswith(reverse("login"))
+    assert client.get(reverse("api:docs"), {"script": ""}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_schema_endpoint_answers_with_a_login():
+    """GET /api/schema/ answers 200 with an OpenAPI 3 document (YAML, or JSON on request)."""
+    client = _logged_in_client()
     response = client.get(reverse("api:schema"))
     assert response.status_code == 200
     assert yaml.safe_load(response.content)["openapi"].startswith("3.")
     as_json = client.get(reverse("api:schema"), {"format": "json"})
     assert as_json.status_code == 200
     assert as_json.json()["info"]["title"] == "Meldpunt Weerbaar Bestuur API"
+
+
+@pytest.mark.django_db
+def test_the_setting_opens_schema_and_docs_to_anonymous_visitors(settings):
+    """API_DOCS_PUBLIC=true (the default with DEBUG on) serves both without a login."""
+    settings.API_DOCS_PUBLIC = True
+    client = APIClient()
+    assert client.get(reverse("api:schema")).status_code == 200
+    assert client.get(reverse("api:docs")).status_code == 200
 
 
 class _Assets(HTMLParser):
@@ -103,7 +141,7 @@ class _Assets(HTMLParser):
 
 
 def _docs_page() -> tuple[str, _Assets]:
-    response = APIClient().get(reverse("api:docs"))
+    response = _logged_in_client().get(reverse("api:docs"))
     assert response.status_code == 200
     html = response.content.decode()
     parser = _Assets()
@@ -133,7 +171,7 @@ def test_the_docs_page_has_no_inline_script():
     assert assets.inline_scripts == []
     own = [url for url in assets.urls if url.startswith("/api/docs/")]
     assert own, "the page's own script comes from /api/docs/?script"
-    script = APIClient().get(own[0])
+    script = _logged_in_client().get(own[0])
     assert script.status_code == 200
     assert "javascript" in script["Content-Type"]
     assert reverse("api:schema") in script.content.decode()

@@ -102,23 +102,21 @@ def login(page: Page, username: str, password: str) -> None:
     Staff without an authenticator app get one first (as if set up earlier); the code is
     computed from the device's secret, as the person's app would.
     """
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     from portal.access import user_must_use_second_factor
-    from portal.models import User
+    from portal.models import TotpDevice, User
     from portal.two_factor import totp_code
 
     user = User.objects.filter(username=username).first()
     if user is not None and user_must_use_second_factor(user):
-        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-            TOTPDevice.objects.create(user=user, name="Authenticator-app", confirmed=True)
+        if not TotpDevice.objects.filter(user=user, confirmed=True).exists():
+            TotpDevice.objects.create(user=user, name="Authenticator-app", confirmed=True)
     page.goto("/account/inloggen/")
     page.get_by_label("Gebruikersnaam").fill(username)
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_load_state()
     if "/account/tweestapsverificatie/" in page.url and user is not None:
-        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        device = TotpDevice.objects.get(user=user, confirmed=True)
         page.locator("input[name=code]").fill(totp_code(device))
         page.get_by_role("button", name="Bevestigen").click()
         page.wait_for_load_state()

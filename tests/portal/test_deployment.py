@@ -1,10 +1,12 @@
-"""Production configuration: the compose file is valid, and DEBUG off refuses development secrets.
+"""Production configuration: the compose file is valid, DEBUG off refuses development secrets
+and the console e-mail backend, and `check --deploy` is clean with the README's settings.
 
 These run outside the test process (docker-compose, a fresh Python) so that they see exactly
 what an operator's shell would see.
 """
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 COMPOSE_FILE = settings.BASE_DIR / "docker-compose.yml"
@@ -247,3 +250,110 @@ def test_debug_off_with_a_real_secret_key_loads():
 
     assert result.returncode == 0, result.stderr
     assert "settings loaded" in result.stdout
+
+
+def readme_production_settings() -> dict[str, str]:
+    """The `.env` of README's "Production deployment", placeholders filled in as told there."""
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    section = readme.split("## Production deployment", 1)[1]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    values = {}
+    for line in block.strip().splitlines():
+        name, value = line.strip().split("=", 1)
+        if value.startswith("<") and value.endswith(">"):
+            value = (
+                Fernet.generate_key().decode() if "Fernet" in value else secrets.token_urlsafe(50)
+            )
+        elif value == "...":
+            value = "filled-in"
+        values[name] = value
+    return values
+
+
+def check_deploy(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
+    """`manage.py check --deploy --fail-level WARNING` in a fresh Python with only `env`, as
+    the compose stack starts it (DEBUG off)."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "VAR_DIR": str(tmp_path),
+            "DEBUG": "false",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_the_readmes_production_settings(tmp_path):
+    """The README promises a clean `check --deploy` with the settings it documents: exactly
+    those (behind the TLS proxy, which redirects http to https), nothing added."""
+    env = readme_production_settings()
+    assert {"SECRET_KEY", "ALLOWED_HOSTS"} <= set(env)
+    # What docker-compose.yml sets by default behind its nginx (checked against the file).
+    compose = (settings.BASE_DIR / "docker-compose.yml").read_text()
+    proxy = {"TRUST_X_FORWARDED_PROTO": "true", "TRUSTED_PROXY_COUNT": "1"}
+    for name, value in proxy.items():
+        assert f"{name}: ${{{name}:-{value}}}" in compose
+
+    result = check_deploy({**proxy, **env}, tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_still_warns_when_nothing_redirects_to_https(tmp_path):
+    """Without the TLS proxy (TRUST_X_FORWARDED_PROTO) and without SECURE_SSL_REDIRECT,
+    Django's W008 is not silenced."""
+    env = {**readme_production_settings(), "TRUST_X_FORWARDED_PROTO": "false"}
+
+    result = check_deploy(env, tmp_path)
+
+    assert result.returncode != 0
+    assert "security.W008" in result.stdout + result.stderr
+
+
+def test_the_console_e_mail_backend_is_refused_with_debug_off(tmp_path):
+    """The attack: with DEBUG off and the console backend, password reset links went to the
+    server's log. `check --deploy` reports it, and the web application does not start."""
+    console = "django.core.mail.backends.console.EmailBackend"
+    env = {**readme_production_settings(), "EMAIL_BACKEND": console}
+
+    result = check_deploy(env, tmp_path)
+    started = load_settings(
+        DEBUG="false",
+        SECRET_KEY="a-real-production-like-secret-key-0123456789abcdefghijklmnop",
+        EMAIL_BACKEND=console,
+    )
+
+    assert result.returncode != 0
+    assert "portal.E001" in result.stdout + result.stderr
+    assert "console backend" in result.stdout + result.stderr
+    assert started.returncode != 0
+    assert "EMAIL_BACKEND is the console backend" in started.stderr
+
+
+def test_without_email_backend_production_uses_smtp():
+    """With DEBUG off and no EMAIL_BACKEND the default is SMTP, never the console."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.EMAIL_BACKEND)",
+        ],
+        cwd=settings.BASE_DIR,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DEBUG": "false",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.mail.backends.smtp.EmailBackend"

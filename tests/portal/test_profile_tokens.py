@@ -2,15 +2,20 @@
 
 A person creates a named token and sees its key exactly once; the database keeps only a
 SHA-256 hash and the first characters (to recognise it in the list). The key works with
-`Authorization: Token <key>`, the list shows when it was last used, and revoking it on the
-same page stops it at once. Nobody can revoke somebody else's token.
+`Authorization: Token <key>`, the list shows when it was last used and until when it works,
+and revoking it on the same page stops it at once. Nobody can revoke somebody else's token.
+A token expires (officeholders 90 days, staff 30 days), and a staff token also stops after
+the staff idle timeout without use.
 """
 
 import hashlib
 import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import dateformat, timezone, translation
 from rest_framework.test import APIClient
 
 from portal.models import ApiToken
@@ -134,3 +139,60 @@ def test_the_profile_lists_only_ones_own_tokens(logged_in, officeholder):
     page = logged_in.get(reverse("profile")).content.decode()
     assert "Mijn koppeling" in page
     assert "Geheim systeem van een ander" not in page
+
+
+def test_tokens_expire_after_90_days_for_officeholders_and_30_for_staff(logged_in, officeholder):
+    """A token works for a fixed time, shown on the profile page; after it, the key gets 401."""
+    key, page = _create(logged_in)
+    token = ApiToken.objects.get(user=officeholder)
+    assert token.expires_at - token.created_at == timedelta(days=90)
+    assert "Een nieuwe sleutel werkt 90 dagen." in page
+    assert "Werkt tot" in page
+    with translation.override("nl"):
+        shown = dateformat.format(
+            timezone.localtime(token.expires_at, ZoneInfo("Europe/Amsterdam")), "j M Y H:i"
+        )
+    assert shown in page
+
+    staff_token, _key = api_token_create(user=UserFactory(registrar=True), name="zaaksysteem")
+    assert staff_token.expires_at - staff_token.created_at == timedelta(days=30)
+
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    refused = _api(key)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "authentication_failed"
+    assert "Verlopen" in logged_in.get(reverse("profile")).content.decode()
+
+
+def test_a_staff_token_cannot_outlive_the_staff_idle_timeout(settings):
+    """The attack: staff sessions end after 30 idle minutes, but a staff token worked on and
+    on. Now a staff token that was not used for STAFF_IDLE_TIMEOUT stops working; one that is
+    used in time keeps working. An officeholder's token has no idle limit."""
+    registrar = UserFactory(registrar=True)
+    token, key = api_token_create(user=registrar, name="zaaksysteem")
+    assert _api(key).status_code == 200
+
+    almost = timezone.now() - settings.STAFF_IDLE_TIMEOUT + timedelta(minutes=2)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=almost)
+    assert _api(key).status_code == 200
+
+    idle = timezone.now() - settings.STAFF_IDLE_TIMEOUT - timedelta(seconds=1)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=idle)
+    assert _api(key).status_code == 401
+
+    officeholder_token, officeholder_key = api_token_create(user=UserFactory(), name="app")
+    ApiToken.objects.filter(pk=officeholder_token.pk).update(
+        last_used_at=timezone.now() - timedelta(days=20)
+    )
+    assert _api(officeholder_key).status_code == 200
+
+
+def test_a_staff_profile_says_how_long_tokens_work(client):
+    """Staff see the 30 days and the idle limit on their profile page."""
+    from tests.conftest import verified_login
+
+    registrar = UserFactory(registrar=True)
+    verified_login(client, registrar)
+    page = client.get(reverse("profile")).content.decode()
+    assert "Een nieuwe sleutel werkt 30 dagen." in page
+    assert "Wordt hij 30 minuten niet gebruikt, dan stopt hij eerder." in page

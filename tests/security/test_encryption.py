@@ -2,15 +2,18 @@
 
 The raw-storage test types a unique marker into every free-text field through the real forms
 (officeholder, desk and support team), then scans a `pg_dump` of the test database and the
-evidence folder: the marker is nowhere. The same text reads back through the pages.
+evidence folder: the marker is nowhere. The same text reads back through the pages. The dump
+holds no TOTP key (hex or base32) and no backup code either: keys are encrypted, codes hashed.
 """
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
 import uuid
+from base64 import b32decode, b32encode
 from datetime import timedelta
 
 import pytest
@@ -20,8 +23,10 @@ from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.oath import TOTP
 
 from incidents import services
 from incidents.constants import (
@@ -37,6 +42,8 @@ from incidents.constants import (
 from incidents.models import Event, Evidence, Incident, Message, Note, PerpetratorIdentifier
 from incidents.selectors import link_suggestions_for
 from portal.crypto import EncryptionKeyError, identifier_hash
+from portal.models import TotpDevice
+from portal.two_factor import backup_codes_create
 from support import rules
 from support.constants import RuleCode, ServiceType
 from support.models import EscalationRule, SupportAction, SupportCase
@@ -101,6 +108,7 @@ def people(db):
     return officeholder, registrar, support
 
 
+@pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_no_marker_in_a_database_dump_or_the_evidence_folder(
     client, people, private_storage_in_tmp
@@ -253,10 +261,36 @@ def test_no_marker_in_a_database_dump_or_the_evidence_folder(
     for text in ("desk outcome", "reopen", "escalate"):
         assert f"{marker} {text}" in typed
 
-    # --- The raw storage: no marker in the database dump, nor in any evidence file.
+    # --- The second factor: the officeholder sets up an app through the page too, and the
+    # staff (who logged in with an app) make backup codes.
+    own = Client()
+    own.force_login(officeholder)
+    setup = _text(own.get(reverse("two_factor_setup")))
+    shown_secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', setup).group(1).replace(" ", "")
+    confirmed = own.post(
+        reverse("two_factor_setup"),
+        {"code": f"{TOTP(b32decode(shown_secret)).token():06d}"},
+    )
+    codes = re.findall(r"<li><code>([0-9a-f]{8})</code></li>", _text(confirmed))
+    codes += backup_codes_create(user=registrar) + backup_codes_create(user=support)
+    officeholder.refresh_from_db()  # switching the code on changed its security stamp
+    devices = list(TotpDevice.objects.filter(confirmed=True))
+    assert {device.user_id for device in devices} == {officeholder.pk, registrar.pk, support.pk}
+    assert len(codes) == 30
+    second_factor_secrets = [device.key for device in devices] + [
+        b32encode(device.bin_key).decode() for device in devices
+    ]
+
+    # --- The raw storage: no marker in the database dump, nor in any evidence file, and no
+    # TOTP key (hex or base32) or backup code.
     dump = _pg_dump()
     assert incident.reference.encode() in dump  # the dump really holds the data
+    assert b"portal_totpdevice" in dump and b"portal_backupcode" in dump
     assert marker.lower().encode() not in dump.lower()
+    for secret in second_factor_secrets:
+        assert secret.lower().encode() not in dump.lower(), "a TOTP key is in the dump"
+    for code in codes:
+        assert code.encode() not in dump.lower(), "a backup code is in the dump"
     stored_files = _files_under(private_storage_in_tmp)
     assert len(stored_files) == 1
     assert all(marker.lower().encode() not in data.lower() for data in stored_files)
@@ -278,7 +312,8 @@ def test_no_marker_in_a_database_dump_or_the_evidence_folder(
 
 
 def test_key_rotation_keeps_everything_readable(settings, db, private_storage_in_tmp):
-    """After rotating to a new key and dropping the old one, fields and files still decrypt."""
+    """After rotating to a new key and dropping the old one, fields and files still decrypt,
+    the authenticator apps' keys included."""
     old_keys = list(settings.FIELD_ENCRYPTION_KEYS)
     incident = IncidentFactory(summary="Voor de rotatie", description="Lange tekst")
     Note.objects.create(incident=incident, body="Notitie", created_at=timezone.now())
@@ -302,6 +337,7 @@ def test_key_rotation_keeps_everything_readable(settings, db, private_storage_in
         acknowledge_due_at=timezone.now(),
         outcome="Afgerond",
     )
+    device = TotpDevice.objects.create(user=incident.officeholder, name="Authenticator-app")
 
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, *old_keys]
     call_command("rotate_encryption_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
@@ -316,11 +352,14 @@ def test_key_rotation_keeps_everything_readable(settings, db, private_storage_in
     assert SupportCase.objects.get(pk=case.pk).outcome == "Afgerond"
     with Evidence.objects.get(pk=stored.pk).file.open("rb") as opened:
         assert opened.read() == b"hallo"
+    assert TotpDevice.objects.get(pk=device.pk).key == device.key
 
     # The old key alone no longer reads what was rotated: the new key really was used.
     settings.FIELD_ENCRYPTION_KEYS = old_keys
     with pytest.raises(EncryptionKeyError):
         Incident.objects.get(pk=incident.pk)
+    with pytest.raises(EncryptionKeyError):
+        TotpDevice.objects.get(pk=device.pk)
 
 
 def test_encrypted_fields_cannot_be_searched_by_content(db):

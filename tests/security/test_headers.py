@@ -1,5 +1,6 @@
-"""Security headers on every response, secure cookies, a clean `check --deploy` with
-production settings, and the API documentation working under the Content-Security-Policy."""
+"""Security headers on every response, `Cache-Control: no-store` on every authenticated one,
+secure cookies, a clean `check --deploy` with production settings, and the API documentation
+working under the Content-Security-Policy."""
 
 import os
 import subprocess
@@ -7,7 +8,12 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.test import Client
+from django.urls import reverse
 from playwright.sync_api import expect
+
+from tests.api.conftest import token_client
+from tests.security.conftest import log_in
 
 STRONG_SECRET_KEY = "deploy-check-only-aX9#kP2$vL7@qR4!mN8&wZ3^tY6*bH1%cF5-gJ0+dS9=eU2"
 
@@ -42,13 +48,63 @@ def test_security_headers_are_present(client, url):
 
 
 @pytest.mark.django_db
-def test_api_docs_relax_only_styles(client):
+def test_api_docs_relax_only_styles(client, officeholder):
     """The Swagger page allows inline styles for itself; never inline scripts."""
+    client.force_login(officeholder)
     directives = _csp_directives(client.get("/api/docs/"))
 
     assert directives["script-src"] == ["'self'"]
     assert "'unsafe-inline'" in directives["style-src"]
     assert "'unsafe-inline'" not in _csp_directives(client.get("/privacy/"))["style-src"]
+
+
+def _no_store(response) -> bool:
+    directives = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+    return "no-store" in directives and "private" in directives
+
+
+def test_every_authenticated_answer_says_no_store(world):
+    """The attack: a shared computer's browser cache (or a proxy) kept authenticated pages
+    and API answers. Now pages, API answers and downloads of a logged-in person or a token all
+    send `Cache-Control: no-store, private`; a public page for a visitor does not need to."""
+    owner, registrar = world.users["owner"], world.users["registrar"]
+    submitted, escalated = world.incidents["submitted"], world.incidents["escalated"]
+    web = Client()
+    log_in(web, owner)
+    desk = Client()
+    log_in(desk, registrar)
+    api = token_client(world.tokens["owner"])
+    session_api = Client()
+    log_in(session_api, owner)
+    answers = {
+        "home": web.get(reverse("home")),
+        "incident page": web.get(submitted.get_absolute_url()),
+        "profile": web.get(reverse("profile")),
+        "notifications": web.get(reverse("notifications")),
+        "evidence download": web.get(world.evidence["submitted"].get_absolute_url()),
+        "desk queue": desk.get(reverse("desk:queue")),
+        "desk incident": desk.get(
+            reverse("desk:detail", kwargs={"reference": submitted.reference})
+        ),
+        "api list": api.get(reverse("api:incident-list")),
+        "api detail": api.get(
+            reverse("api:incident-detail", kwargs={"reference": escalated.reference})
+        ),
+        "api download": api.get(
+            reverse(
+                "api:incident-evidence-download",
+                kwargs={"reference": escalated.reference, "pk": world.evidence["escalated"].pk},
+            )
+        ),
+        "api with a session": session_api.get(reverse("api:notification-list")),
+        "api 404 with a token": api.get(
+            reverse("api:incident-detail", kwargs={"reference": "MWB-2000-000001"})
+        ),
+    }
+    for name, response in answers.items():
+        assert response.status_code in (200, 404), (name, response.status_code)
+        assert _no_store(response), (name, response.get("Cache-Control"))
+    assert not _no_store(Client().get(reverse("privacy")))
 
 
 @pytest.mark.django_db
@@ -104,10 +160,14 @@ def test_check_deploy_reports_nothing_with_production_settings():
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_api_docs_work_under_the_content_security_policy(page):
-    """Swagger UI (split view, local assets) renders with no console error, CSP included.
+def test_api_docs_work_under_the_content_security_policy(page, log_in):
+    """Swagger UI (split view, local assets) renders with no console error, CSP included,
+    for a logged-in person (in production the docs need a login).
 
     Swagger UI sets inline styles, so /api/docs/ alone allows them; scripts stay 'self'."""
+    from tests.factories import TEST_PASSWORD, UserFactory
+
+    log_in(page, UserFactory().username, TEST_PASSWORD)
     page.goto("/api/docs/")
 
     expect(page.locator(".swagger-ui .info .title")).to_contain_text(

@@ -12,7 +12,7 @@ from incidents.errors import TransitionNotAllowed
 from incidents.models import Event, Evidence, Incident, IncidentLink, months_after
 from incidents.selectors import incidents_due_for_retention
 from incidents.tasks import anonymise_expired_incidents
-from portal.models import Notification
+from portal.models import AccessAction, AccessLogEntry, Notification
 from support.constants import ServiceType
 from support.models import SupportAction, SupportCase
 from tests.factories import (
@@ -194,6 +194,42 @@ def test_the_officeholders_notifications_about_an_anonymised_incident_are_remove
     services.incident_anonymise(incident=old)
     assert not Notification.objects.filter(recipient=officeholder).exists()
     assert Notification.objects.filter(recipient=registrar, reference=old.reference).exists()
+
+
+def test_the_officeholders_access_log_entries_of_an_anonymised_incident_lose_them(registrar):
+    """The attack: after anonymisation the access log still said that this officeholder (and
+    from which IP) read this reference. Now their entries of it name nobody; the desk's reads
+    of it, and the officeholder's entries of other incidents, stay as they were."""
+    old = _closed(26)
+    officeholder = old.officeholder
+    other = IncidentFactory(officeholder=officeholder)
+
+    def entry(actor, incident, ip):
+        return AccessLogEntry.objects.create(
+            actor=actor,
+            role=actor.role,
+            at=timezone.now(),
+            ip_address=ip,
+            action=AccessAction.VIEW_INCIDENT,
+            reference=incident.reference,
+            organisation=incident.organisation,
+            what="detail page",
+        )
+
+    own = entry(officeholder, old, "192.0.2.7")
+    desk = entry(registrar, old, "198.51.100.1")
+    elsewhere = entry(officeholder, other, "192.0.2.7")
+
+    services.incident_anonymise(incident=old)
+
+    own.refresh_from_db()
+    desk.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert (own.actor, own.ip_address) == (None, None)
+    assert own.reference == old.reference, "the read itself stays accounted for"
+    assert not AccessLogEntry.objects.filter(actor=officeholder, reference=old.reference).exists()
+    assert (desk.actor, desk.ip_address) == (registrar, "198.51.100.1")
+    assert elsewhere.actor == officeholder
 
 
 def test_an_anonymised_incident_cannot_be_reopened(registrar):

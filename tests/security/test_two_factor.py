@@ -5,11 +5,9 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
-from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from portal.models import ApiToken
+from portal.models import ApiToken, BackupCode, TotpDevice
 from portal.services import api_token_create
 from portal.two_factor import totp_code
 from tests.conftest import verified_login
@@ -36,7 +34,7 @@ def _password_login(client, user, next_url=QUEUE_URL):
 
 
 def _device(user):
-    return TOTPDevice.objects.create(user=user, name="Authenticator-app", confirmed=True)
+    return TotpDevice.objects.create(user=user, name="Authenticator-app", confirmed=True)
 
 
 @pytest.mark.django_db
@@ -66,13 +64,13 @@ def test_staff_without_device_are_guided_to_setup_and_get_backup_codes_once(clie
     assert 'id="totp-secret"' in body
     assert "<script" not in body.split("</main>")[0].split("<main")[-1]
 
-    device = TOTPDevice.objects.get(user=registrar, confirmed=False)
+    device = TotpDevice.objects.get(user=registrar, confirmed=False)
     confirmed = client.post(SETUP_URL, {"code": totp_code(device), "next": QUEUE_URL})
 
     assert confirmed.status_code == 200
     codes = re.findall(r"<li><code>([0-9a-f]{8})</code></li>", confirmed.content.decode())
     assert len(codes) == 10
-    assert StaticToken.objects.filter(device__user=registrar).count() == 10
+    assert BackupCode.objects.filter(device__user=registrar).count() == 10
     assert client.get(QUEUE_URL).status_code == 200
     assert client.get(SETUP_URL).status_code == 302  # set up once; no second QR code
 
@@ -144,21 +142,32 @@ def test_an_officeholder_who_chose_a_second_factor_needs_it(client, officeholder
 
 
 @pytest.mark.django_db
-def test_an_officeholder_can_switch_the_code_off_with_their_password(client, officeholder):
-    """With the right password the app and backup codes go and the next login needs only the
-    password; a wrong password changes nothing."""
+def test_an_officeholder_can_switch_the_code_off_with_their_password_and_a_code(
+    client, officeholder
+):
+    """With the right password and a current code the app and backup codes go and the next
+    login needs only the password; the password alone, or a wrong code, changes nothing."""
     _with_password(officeholder)
     device = _device(officeholder)
     client.post(LOGIN_URL, {"username": officeholder.username, "password": PASSWORD})
     client.post(VERIFY_URL, {"code": totp_code(device)})
 
     response = client.post(REMOVE_URL, {"password": "niet-mijn-wachtwoord"}, follow=True)
-    assert "Het wachtwoord klopt niet" in response.content.decode()
-    assert TOTPDevice.objects.filter(user=officeholder).exists()
-
+    assert "Het wachtwoord of de code klopt niet" in response.content.decode()
+    assert TotpDevice.objects.filter(user=officeholder).exists()
+    # The attack: someone with only the password (in a session that entered a code before).
     response = client.post(REMOVE_URL, {"password": PASSWORD}, follow=True)
+    assert "Het wachtwoord of de code klopt niet" in response.content.decode()
+    response = client.post(REMOVE_URL, {"password": PASSWORD, "code": "000000"}, follow=True)
+    assert "Het wachtwoord of de code klopt niet" in response.content.decode()
+    assert TotpDevice.objects.filter(user=officeholder).exists()
+
+    device.refresh_from_db()
+    device.throttle_reset()
+    code = totp_code(device)
+    response = client.post(REMOVE_URL, {"password": PASSWORD, "code": code}, follow=True)
     assert "Inloggen met een code staat uit" in response.content.decode()
-    assert not TOTPDevice.objects.filter(user=officeholder).exists()
+    assert not TotpDevice.objects.filter(user=officeholder).exists()
     client.logout()
     response = client.post(LOGIN_URL, {"username": officeholder.username, "password": PASSWORD})
     assert not response["Location"].startswith(VERIFY_URL)
@@ -174,7 +183,7 @@ def test_staff_cannot_switch_the_code_off(client, registrar):
     client.post(VERIFY_URL, {"code": totp_code(device)})
 
     assert client.post(REMOVE_URL, {"password": PASSWORD}).status_code == 404
-    assert TOTPDevice.objects.filter(user=registrar).exists()
+    assert TotpDevice.objects.filter(user=registrar).exists()
 
 
 @pytest.mark.django_db
@@ -184,7 +193,7 @@ def test_demo_totp_prints_a_code_that_verifies(demo_data, settings, capsys):
     call_command("demo_totp", "meldpunt.utrecht")
     code = capsys.readouterr().out.strip()
 
-    device = TOTPDevice.objects.get(user__username="meldpunt.utrecht", confirmed=True)
+    device = TotpDevice.objects.get(user__username="meldpunt.utrecht", confirmed=True)
     assert re.fullmatch(r"\d{6}", code)
     assert device.verify_token(code)
 
@@ -196,9 +205,9 @@ def test_demo_staff_have_the_documented_secret(demo_data):
     from portal.demo import DEMO_TOTP_KEY_HEX
 
     for username in ("meldpunt.utrecht", "meldpunt.ijsselland", "ondersteuning", "beheer"):
-        devices = TOTPDevice.objects.filter(user__username=username)
+        devices = TotpDevice.objects.filter(user__username=username)
         assert [device.key for device in devices] == [DEMO_TOTP_KEY_HEX]
-    assert not TOTPDevice.objects.filter(user__username="burgemeester.zwolle").exists()
+    assert not TotpDevice.objects.filter(user__username="burgemeester.zwolle").exists()
 
 
 @pytest.mark.django_db
@@ -297,7 +306,7 @@ def test_first_login_setup_in_the_browser_is_accessible_and_needs_no_script(page
     expect(page.get_by_role("heading", level=1)).to_have_text("Inloggen met een code instellen")
     expect(page.locator(".qr-code svg")).to_be_visible()
     assert_accessible(page)
-    device = TOTPDevice.objects.get(user=registrar, confirmed=False)
+    device = TotpDevice.objects.get(user=registrar, confirmed=False)
     page.locator("input[name=code]").fill(totp_code(device))
     page.get_by_role("button", name="Code bevestigen").click()
 

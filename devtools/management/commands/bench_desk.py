@@ -42,7 +42,6 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
 from incidents import deadlines
@@ -72,7 +71,7 @@ from incidents.models import (
 from portal.constants import OfficeholderFunction, OrganisationType, Role
 from portal.crypto import identifier_hash
 from portal.middleware import LAST_SEEN_SESSION_KEY
-from portal.models import Organisation, User
+from portal.models import Organisation, TotpDevice, User
 from portal.two_factor import TOTP_DEVICE_NAME, totp_device_get
 
 BENCH_USERNAME_PREFIX = "bench."
@@ -154,7 +153,7 @@ def demo_accounts_ensure() -> None:
 
 def verified_client(user: User) -> Client:
     """A test client logged in as `user` after the second-factor step, as a registrar works."""
-    device = totp_device_get(user=user) or TOTPDevice.objects.create(
+    device = totp_device_get(user=user) or TotpDevice.objects.create(
         user=user, name=TOTP_DEVICE_NAME, confirmed=True
     )
     client = Client()

@@ -1,8 +1,8 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.two_factor import totp_code
+from portal.two_factor import totp_code, totp_device_get
 
 
 class Command(BaseCommand):
@@ -16,7 +16,8 @@ class Command(BaseCommand):
             raise CommandError(
                 "demo_totp only runs with DEBUG on: production codes come from the person's app."
             )
-        device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+        user = get_user_model().objects.filter(username=username).first()
+        device = totp_device_get(user=user) if user is not None else None
         if device is None:
             raise CommandError(f"{username} has no authenticator app (run seed_demo first).")
         self.stdout.write(totp_code(device))

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0004_access_log'),
+        ('portal', '0007_api_token_expiry_required'),
     ]
 
     operations = [
