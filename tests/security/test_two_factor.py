@@ -202,7 +202,7 @@ def test_demo_totp_prints_a_code_that_verifies(demo_data, settings, capsys):
 def test_demo_staff_have_the_documented_secret(demo_data):
     """seed_demo gives every demo staff account the known secret, idempotently, and none to
     the officeholders."""
-    from portal.demo import DEMO_TOTP_KEY_HEX
+    from devtools.demo.people import DEMO_TOTP_KEY_HEX
 
     for username in ("meldpunt.utrecht", "meldpunt.ijsselland", "ondersteuning", "beheer"):
         devices = TotpDevice.objects.filter(user__username=username)

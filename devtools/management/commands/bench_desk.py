@@ -146,7 +146,7 @@ def require_throwaway_database(options) -> None:
 def demo_accounts_ensure() -> None:
     """The demo organisations, desks and accounts, with a random password if they are new."""
     if not User.objects.filter(username__in=REGISTRARS).count() == len(REGISTRARS):
-        from portal import demo
+        from devtools.demo import people as demo
 
         demo.seed(password=secrets.token_urlsafe(24))
 

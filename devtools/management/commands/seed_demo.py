@@ -18,8 +18,8 @@ class Command(BaseCommand):
             )
         # People and organisations first, then the incidents and cases (devtools/demo), all in
         # one transaction.
+        from devtools.demo import people as demo
         from devtools.demo import stories
-        from portal import demo
 
         with transaction.atomic():
             demo.seed(password=password)

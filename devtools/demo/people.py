@@ -4,7 +4,6 @@ from base64 import b32encode
 from pathlib import Path
 
 import yaml
-from django.conf import settings
 
 from portal.models import Desk, Organisation, SiteConfiguration, TotpDevice, User
 from portal.two_factor import TOTP_DEVICE_NAME
@@ -15,7 +14,7 @@ from portal.two_factor import TOTP_DEVICE_NAME
 DEMO_TOTP_KEY_HEX = b"weerbaar-demo-totp-1".hex()
 DEMO_TOTP_SECRET_BASE32 = b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()
 
-PEOPLE_FILE = Path(settings.BASE_DIR) / "devtools" / "demo" / "people.yaml"
+PEOPLE_FILE = Path(__file__).parent / "people.yaml"
 
 
 def seed(*, password: str) -> None:
