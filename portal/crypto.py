@@ -19,14 +19,18 @@ An empty string stays empty: a blank optional field says nothing about an incide
 
 import hashlib
 import hmac
+import io
 import json
 import os
+import struct
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import BinaryIO
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import FieldError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models.lookups import Exact
@@ -181,37 +185,171 @@ class EncryptedJSONField(EncryptedTextField):
         return None
 
 
-class EncryptedFileSystemStorage(FileSystemStorage):
-    """Files on disk are Fernet tokens; `open` gives the plaintext back.
+# Evidence files are encrypted in frames, so that a 200 MB video never sits in memory whole:
+#   header:  ENCRYPTED_FILE_MAGIC (8 bytes) + a random file id (16 bytes)
+#   frames:  a 4-byte big-endian length, then one Fernet token of
+#            file id (16) + frame number (8) + "last frame" flag (1) + up to 1 MiB of plaintext
+# Every frame but the last holds exactly FILE_FRAME_SIZE bytes. The authenticated file id,
+# number and flag make a reordered, truncated or spliced file fail to decrypt instead of
+# reading back different content. Files written before the framed format are one Fernet token
+# of the whole file (at most 10 MB); they are still read, and rotated in that format.
+ENCRYPTED_FILE_MAGIC = b"MWB-ENC1"
+FILE_FRAME_SIZE = 1024 * 1024
+_FILE_HEADER_SIZE = len(ENCRYPTED_FILE_MAGIC) + 16
+_FRAME_LENGTH = struct.Struct(">I")
+_FRAME_HEADER = struct.Struct(">16sQ?")
+# A Fernet token of one frame is about 4/3 of FILE_FRAME_SIZE; anything larger is damage.
+_MAX_TOKEN_SIZE = 2 * FILE_FRAME_SIZE
 
-    Evidence is at most 10 MB, so encrypting in memory is fine.
+
+def encrypt_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The framed encrypted form of the plaintext `chunks`, piece by piece (bounded memory)."""
+    file_id = os.urandom(16)
+    keys = fernet()
+    yield ENCRYPTED_FILE_MAGIC + file_id
+    buffer = bytearray()
+    number = 0
+
+    def frame(data: bytes, last: bool) -> bytes:
+        token = keys.encrypt(_FRAME_HEADER.pack(file_id, number, last) + data)
+        return _FRAME_LENGTH.pack(len(token)) + token
+
+    for chunk in chunks:
+        buffer += chunk
+        # Strictly more than one frame: the last frame is never empty unless the file is.
+        while len(buffer) > FILE_FRAME_SIZE:
+            yield frame(bytes(buffer[:FILE_FRAME_SIZE]), False)
+            del buffer[:FILE_FRAME_SIZE]
+            number += 1
+    yield frame(bytes(buffer), True)
+
+
+class DecryptingReader(io.RawIOBase):
+    """Reads the plaintext of a framed encrypted file, one frame (1 MiB) in memory at a time.
+
+    Not seekable. Raises EncryptionKeyError when a frame does not decrypt or the frames are
+    out of order, from another file, or cut off.
+    """
+
+    def __init__(self, raw: BinaryIO):
+        super().__init__()
+        self._raw = raw
+        header = raw.read(_FILE_HEADER_SIZE)
+        if len(header) != _FILE_HEADER_SIZE or not header.startswith(ENCRYPTED_FILE_MAGIC):
+            raise EncryptionKeyError("Not an encrypted evidence file.")
+        self._file_id = header[len(ENCRYPTED_FILE_MAGIC) :]
+        self._number = 0
+        self._view = memoryview(b"")
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._view and not self._done:
+            self._view = memoryview(self._next_frame())
+        count = min(len(buffer), len(self._view))
+        buffer[:count] = self._view[:count]
+        self._view = self._view[count:]
+        return count
+
+    def _next_frame(self) -> bytes:
+        length = self._raw.read(_FRAME_LENGTH.size)
+        if len(length) != _FRAME_LENGTH.size:
+            raise EncryptionKeyError("The encrypted file is cut off.")
+        (size,) = _FRAME_LENGTH.unpack(length)
+        token = self._raw.read(size) if size <= _MAX_TOKEN_SIZE else b""
+        if len(token) != size or not token:
+            raise EncryptionKeyError("The encrypted file is damaged.")
+        plaintext = decrypt_bytes(token)
+        file_id, number, last = _FRAME_HEADER.unpack_from(plaintext)
+        if file_id != self._file_id or number != self._number:
+            raise EncryptionKeyError("The encrypted file has frames of another file or order.")
+        if last and self._raw.read(1):
+            raise EncryptionKeyError("The encrypted file has data after its last frame.")
+        self._number += 1
+        self._done = last
+        return plaintext[_FRAME_HEADER.size :]
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class EncryptedFileSystemStorage(FileSystemStorage):
+    """Files on disk are encrypted (see ENCRYPTED_FILE_MAGIC); `open` gives the plaintext back.
+
+    Writing and reading stream frame by frame: memory stays at about 1 MiB per open file,
+    whatever the size of the file.
     """
 
     def _save(self, name, content):
-        content.seek(0)
-        return super()._save(name, ContentFile(encrypt_bytes(content.read())))
+        # Never let FileSystemStorage move a plaintext temporary upload into place.
+        return super()._save(name, _EncryptedChunks(content))
 
     def _open(self, name, mode="rb"):
         if "w" in mode or "a" in mode or "+" in mode:
             raise ValueError("Encrypted files are written with save(), never opened for writing.")
-        with open(self.path(name), "rb") as stored:
-            plaintext = decrypt_bytes(stored.read())
-        return ContentFile(plaintext, name=name)
+        stored = open(self.path(name), "rb")  # noqa: SIM115 (the reader closes it)
+        if stored.read(len(ENCRYPTED_FILE_MAGIC)) != ENCRYPTED_FILE_MAGIC:
+            with stored:
+                stored.seek(0)
+                return ContentFile(decrypt_bytes(stored.read()), name=name)
+        stored.seek(0)
+        try:
+            reader = DecryptingReader(stored)
+        except BaseException:
+            stored.close()
+            raise
+        return File(io.BufferedReader(reader, FILE_FRAME_SIZE), name)
 
     def size(self, name):
-        # The plaintext size: what the download really sends.
-        with self._open(name) as opened:
-            return opened.size
+        # The plaintext size: what the download really sends. Only the last frame is decrypted.
+        with open(self.path(name), "rb") as stored:
+            if stored.read(len(ENCRYPTED_FILE_MAGIC)) != ENCRYPTED_FILE_MAGIC:
+                stored.seek(0)
+                return len(decrypt_bytes(stored.read()))
+            stored.seek(_FILE_HEADER_SIZE)
+            frames = 0
+            while length := stored.read(_FRAME_LENGTH.size):
+                (token_size,) = _FRAME_LENGTH.unpack(length)
+                position = stored.tell()
+                stored.seek(token_size, io.SEEK_CUR)
+                frames += 1
+            if not frames:
+                raise EncryptionKeyError("The encrypted file has no frames.")
+            stored.seek(position)
+            last = decrypt_bytes(stored.read(token_size))
+        return (frames - 1) * FILE_FRAME_SIZE + len(last) - _FRAME_HEADER.size
 
     def rotate(self, name) -> None:
         """Re-encrypt one file with the current key, atomically (write aside, then rename)."""
         path = self.path(name)
-        with open(path, "rb") as stored:
-            token = rotate_token(stored.read())
         temporary = f"{path}.rotating"
-        with open(temporary, "wb") as out:
-            out.write(token)
+        with open(path, "rb") as stored, open(temporary, "wb") as out:
+            if stored.read(len(ENCRYPTED_FILE_MAGIC)) == ENCRYPTED_FILE_MAGIC:
+                # Frame by frame: the file id, numbers and flags inside each token stay.
+                stored.seek(0)
+                out.write(stored.read(_FILE_HEADER_SIZE))
+                while length := stored.read(_FRAME_LENGTH.size):
+                    (token_size,) = _FRAME_LENGTH.unpack(length)
+                    token = rotate_token(stored.read(token_size))
+                    out.write(_FRAME_LENGTH.pack(len(token)) + token)
+            else:
+                stored.seek(0)
+                out.write(rotate_token(stored.read()))
         os.replace(temporary, path)
+
+
+class _EncryptedChunks:
+    """What FileSystemStorage._save writes: the encrypted frames of `content`."""
+
+    def __init__(self, content):
+        self._content = content
+
+    def chunks(self, chunk_size=None):
+        return encrypt_stream(self._content.chunks(FILE_FRAME_SIZE))
 
 
 def _columns_transform(connection, table: str, columns: list[str], transform) -> None:

@@ -20,6 +20,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.contrib import admin
 from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
@@ -41,7 +42,13 @@ from incidents.constants import (
 )
 from incidents.models import Event, Evidence, Incident, Message, Note, PerpetratorIdentifier
 from incidents.selectors import link_suggestions_for
-from portal.crypto import EncryptionKeyError, identifier_hash
+from portal.crypto import (
+    ENCRYPTED_FILE_MAGIC,
+    EncryptedFileSystemStorage,
+    EncryptionKeyError,
+    encrypt_bytes,
+    identifier_hash,
+)
 from portal.models import TotpDevice
 from portal.two_factor import backup_codes_create
 from support import rules
@@ -503,3 +510,74 @@ def test_the_admin_cannot_read_incident_content_anywhere_in_the_django_admin(cli
             opened += 1
     assert opened > 0
     assert Incident not in admin.site._registry
+
+
+# --- Evidence files: encrypted in frames, read back as a stream ---------------------------------
+
+
+def _storage(tmp_path) -> EncryptedFileSystemStorage:
+    return EncryptedFileSystemStorage(location=tmp_path / "files")
+
+
+def _frames(raw: bytes) -> list[bytes]:
+    """The length-prefixed frames after the header of a framed encrypted file."""
+    frames, position = [], len(ENCRYPTED_FILE_MAGIC) + 16
+    while position < len(raw):
+        size = int.from_bytes(raw[position : position + 4], "big")
+        frames.append(raw[position : position + 4 + size])
+        position += 4 + size
+    return frames
+
+
+def test_a_large_evidence_file_is_encrypted_frame_by_frame_and_reads_back(db, tmp_path):
+    """A file of several MB (a video) is written and read in 1 MiB frames: none of its bytes
+    are on disk in the clear, and the plaintext and its size come back exactly."""
+    storage = _storage(tmp_path)
+    marker = b"MARKER-" + uuid.uuid4().hex.encode()
+    plaintext = (marker + os.urandom(1000)) * 3500  # about 3.5 MB
+    name = storage.save("video", ContentFile(plaintext))
+
+    raw = (tmp_path / "files" / name).read_bytes()
+    assert raw.startswith(ENCRYPTED_FILE_MAGIC)
+    assert marker not in raw
+    assert len(_frames(raw)) == 4
+    with storage.open(name) as opened:
+        assert opened.read(10) == plaintext[:10]
+        assert opened.read() == plaintext[10:]
+    assert storage.size(name) == len(plaintext)
+
+
+def test_a_cut_off_reordered_or_spliced_evidence_file_does_not_decrypt(db, tmp_path):
+    """Frames carry their file, number and "last" flag inside the encryption: dropping the
+    last frame, swapping two, or taking one from another file is an error, not other content."""
+    storage = _storage(tmp_path)
+    first = storage.save("a", ContentFile(os.urandom(3 * 1024 * 1024)))
+    second = storage.save("b", ContentFile(os.urandom(3 * 1024 * 1024)))
+    path, other = tmp_path / "files" / first, tmp_path / "files" / second
+    raw, other_raw = path.read_bytes(), other.read_bytes()
+    header, frames = raw[: len(ENCRYPTED_FILE_MAGIC) + 16], _frames(raw)
+    tampered = {
+        "cut off": header + b"".join(frames[:-1]),
+        "reordered": header + frames[1] + frames[0] + b"".join(frames[2:]),
+        "spliced": header + _frames(other_raw)[0] + b"".join(frames[1:]),
+        "appended": raw + frames[-1],
+    }
+    for what, data in tampered.items():
+        path.write_bytes(data)
+        with pytest.raises(EncryptionKeyError):  # opening may already fail
+            with storage.open(first) as opened:
+                opened.read()
+                pytest.fail(f"a {what} file decrypted")
+
+
+def test_an_evidence_file_of_the_earlier_format_still_reads(db, tmp_path):
+    """Files stored before the framed format (one Fernet token) read and rotate as before."""
+    storage = _storage(tmp_path)
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "oud").write_bytes(encrypt_bytes(b"Getuigenverklaring"))
+    with storage.open("oud") as opened:
+        assert opened.read() == b"Getuigenverklaring"
+    assert storage.size("oud") == len(b"Getuigenverklaring")
+    storage.rotate("oud")
+    with storage.open("oud") as opened:
+        assert opened.read() == b"Getuigenverklaring"
