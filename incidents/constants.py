@@ -163,6 +163,36 @@ class EvidenceKind(models.TextChoices):
     PDF = "pdf", _("PDF-document")
     EMAIL = "email", _("E-mailbericht")
     TEXT = "text", _("Tekstbestand")
+    AUDIO = "audio", _("Geluidsopname")
+    VIDEO = "video", _("Video")
+
+
+# Photos, audio and video are cleaned by the worker (incidents/evidence_processing.py): until
+# then the evidence "wordt verwerkt" and cannot be downloaded. PDF, e-mail and text files are
+# checked completely while they are uploaded and are ready at once.
+PROCESSED_EVIDENCE_KINDS = frozenset({EvidenceKind.IMAGE, EvidenceKind.AUDIO, EvidenceKind.VIDEO})
+
+
+class EvidenceProcessing(models.TextChoices):
+    PENDING = "pending", _("Wordt verwerkt")
+    READY = "ready", _("Klaar")
+    FAILED = "failed", _("Niet gelukt")
+
+
+class EvidenceFailure(models.TextChoices):
+    """Why the worker could not clean a file; the label is what people read."""
+
+    UNREADABLE = (
+        "unreadable",
+        _("Het bestand kon niet worden gelezen. Misschien is het beschadigd."),
+    )
+    TOO_LARGE = "too_large", _("De foto heeft te veel pixels om veilig te verwerken.")
+    TIMEOUT = "timeout", _("Het verwerken duurde te lang.")
+    METADATA = (
+        "metadata",
+        _("De verborgen gegevens in het bestand, zoals de plaats, konden niet worden weggehaald."),
+    )
+    GAVE_UP = "gave_up", _("Het verwerken is een paar keer mislukt.")
 
 
 class EventKind(models.TextChoices):
@@ -204,8 +234,8 @@ OFFICEHOLDER_VISIBLE_EVENTS = frozenset(
     }
 )
 
+# The size limits per kind are settings (EVIDENCE_MAX_*_BYTES): the proxy in front must match.
 MAX_EVIDENCE_FILES = 10
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 
 # The facts an officeholder (or the desk on their behalf) files and may later complete.
 FACT_FIELDS = (

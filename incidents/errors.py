@@ -49,3 +49,17 @@ class IdentifierChangesLimited(IncidentError, errors.LimitReached):
         "De kenmerken van de dader zijn vandaag al vaak gewijzigd. Probeer het morgen opnieuw, "
         "of stuur het meldpunt een bericht."
     )
+
+
+class EvidenceNotReady(IncidentError, errors.NotAllowed):
+    """The file cannot be downloaded (yet): it is being cleaned, or cleaning failed."""
+
+    code = "evidence_not_ready"
+    default_message = _(
+        "Dit bestand wordt nog verwerkt: wij halen verborgen gegevens weg, zoals de plaats. "
+        "Dat duurt meestal een paar minuten. Daarna kunt u het downloaden."
+    )
+    failed_message = _(
+        "Dit bestand kon niet worden verwerkt en is niet bewaard. U kunt het niet downloaden. "
+        "Voeg het opnieuw toe, of vraag het meldpunt om hulp."
+    )

@@ -1,18 +1,22 @@
 """Forms for filing and following up incidents. They check shape; services do the rest."""
 
+import json
 import uuid
+from functools import partial
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from incidents import facts
 from incidents.constants import (
     FACT_FIELDS,
-    MAX_EVIDENCE_BYTES,
     MAX_EVIDENCE_FILES,
     AffectedPerson,
     Channel,
@@ -26,27 +30,77 @@ from incidents.constants import (
     ReporterSeverity,
     SupportWish,
 )
-from incidents.evidence import EvidenceRejected, evidence_inspect
+from incidents.evidence import EvidenceRejected, evidence_inspect, evidence_limits_for_browser
 from portal.versioned import VersionedForm
 
-EVIDENCE_HELP = _(
-    "Foto's, schermafbeeldingen, PDF, e-mail (.eml) of tekst. Ten hoogste 10 bestanden van "
-    "elk 10 MB. Bij foto's halen wij verborgen gegevens weg, zoals de plaats."
+
+def _evidence_help(*, one: bool) -> str:
+    limits = {
+        "file": settings.EVIDENCE_MAX_FILE_BYTES // MB,
+        "audio": settings.EVIDENCE_MAX_AUDIO_BYTES // MB,
+        "video": settings.EVIDENCE_MAX_VIDEO_BYTES // MB,
+    }
+    if one:
+        return (
+            gettext(
+                "Eén foto, schermafbeelding, PDF, e-mail (.eml), tekstbestand, geluidsopname "
+                "(m4a, mp3, ogg) of video (mp4, mov). Foto's en documenten tot %(file)s MB, "
+                "geluid tot %(audio)s MB, video tot %(video)s MB. Wij halen verborgen gegevens "
+                "weg, zoals de plaats."
+            )
+            % limits
+        )
+    return gettext(
+        "Foto's, schermafbeeldingen, PDF, e-mail (.eml), tekst, geluidsopnamen (m4a, mp3, ogg) "
+        "en video's (mp4, mov). Ten hoogste %(max)s bestanden: foto's en documenten tot "
+        "%(file)s MB, geluid tot %(audio)s MB, video tot %(video)s MB. Wij halen verborgen "
+        "gegevens weg, zoals de plaats."
+    ) % {**limits, "max": MAX_EVIDENCE_FILES}
+
+
+# Read when the page is rendered: the limits are settings.
+EVIDENCE_HELP = lazy(partial(_evidence_help, one=False), str)()
+ONE_FILE_HELP = lazy(partial(_evidence_help, one=True), str)()
+MB = 1024 * 1024
+
+
+class EvidenceFileInput(forms.ClearableFileInput):
+    """The file input with what the browser check needs (static/js/evidence-upload.js).
+
+    The limits and messages come from incidents.evidence, the same as the server's checks;
+    they are data attributes, so no inline script is needed (CSP).
+    """
+
+    def __init__(self, *args, multiple: bool = True, max_files: int = MAX_EVIDENCE_FILES, **kw):
+        super().__init__(*args, **kw)
+        self.allow_multiple_selected = multiple
+        self.max_files = max_files
+
+    def get_context(self, name, value, attrs):
+        attrs = {
+            **(attrs or {}),
+            "accept": EVIDENCE_ACCEPT,
+            "data-evidence-limits": json.dumps(
+                evidence_limits_for_browser(max_files=self.max_files)
+            ),
+        }
+        return super().get_context(name, value, attrs)
+
+
+# What phones offer in their file picker: the camera, the recorder, photos and files.
+EVIDENCE_ACCEPT = (
+    "image/*,video/*,audio/*,.jpg,.jpeg,.png,.gif,.webp,.bmp,.tif,.tiff,.pdf,.eml,.txt,"
+    ".mp4,.mov,.m4a,.mp3,.ogg,.opus,application/pdf,message/rfc822,text/plain"
 )
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
 
 
 class EvidenceField(forms.FileField):
     """Zero or more files; each is checked by content and turned into an InspectedFile."""
 
-    widget = MultipleFileInput
-
     def __init__(self, *args, max_files=MAX_EVIDENCE_FILES, **kwargs):
         self.max_files = max_files
         kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", EvidenceFileInput(multiple=max_files > 1, max_files=max_files))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -57,13 +111,9 @@ class EvidenceField(forms.FileField):
             )
         inspected, errors = [], []
         for uploaded in files:
-            if uploaded.size > MAX_EVIDENCE_BYTES:
-                errors.append(
-                    _("%(name)s: het bestand is groter dan 10 MB.") % {"name": uploaded.name}
-                )
-                continue
             try:
-                inspected.append(evidence_inspect(name=uploaded.name, data=uploaded.read()))
+                # The upload is read in blocks, never whole: a video is on disk, not in memory.
+                inspected.append(evidence_inspect(name=uploaded.name, file=uploaded))
             except EvidenceRejected as rejected:
                 errors.append(f"{rejected.file_name}: {rejected.reason}")
         if errors:
@@ -113,18 +163,10 @@ class QuickReportForm(SubmissionTokenMixin):
         max_length=300,
         error_messages={"required": _("Schrijf in één zin wat er gebeurde.")},
     )
-    evidence = EvidenceField(
-        label=_("Bestand (mag leeg)"),
-        max_files=1,
-        help_text=_(
-            "Eén foto, schermafbeelding, PDF, e-mail (.eml) of tekstbestand van ten hoogste "
-            "10 MB. Bij foto's halen wij verborgen gegevens weg, zoals de plaats."
-        ),
-    )
+    evidence = EvidenceField(label=_("Bestand (mag leeg)"), max_files=1, help_text=ONE_FILE_HELP)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["evidence"].widget = forms.ClearableFileInput()
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True

@@ -14,7 +14,9 @@ from incidents.constants import (
     Channel,
     EscalationRuleCode,
     EventKind,
+    EvidenceFailure,
     EvidenceKind,
+    EvidenceProcessing,
     IdentifierKind,
     Impact,
     IncidentType,
@@ -280,27 +282,62 @@ def evidence_file_name(instance, filename):
     return f"evidence/{instance.incident_id}/{uuid.uuid4().hex}"
 
 
+def evidence_upload_name(instance, filename):
+    return f"uploads/{instance.incident_id}/{uuid.uuid4().hex}"
+
+
 class Evidence(models.Model):
-    """A file attached to an incident: checked by content, images re-encoded without metadata."""
+    """A file attached to an incident, checked by content.
+
+    Photos, audio and video arrive as `upload` (encrypted like every file) and are cleaned by
+    the worker: `file` is the cleaned file, the only one ever served; the upload is deleted
+    once processing ends. `original_sha256` fingerprints what was uploaded, `sha256` what is
+    stored. PDF, e-mail and text are checked while uploading and stored as `file` at once.
+    """
 
     incident = models.ForeignKey(Incident, related_name="evidence", on_delete=models.CASCADE)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
     )
     file = models.FileField(
-        storage=private_storage_get, upload_to=evidence_file_name, max_length=200
+        storage=private_storage_get, upload_to=evidence_file_name, max_length=200, blank=True
+    )
+    upload = models.FileField(
+        storage=private_storage_get, upload_to=evidence_upload_name, max_length=200, blank=True
     )
     original_name = EncryptedCharField(_("bestandsnaam"), max_length=200)
     kind = models.CharField(_("soort"), max_length=10, choices=EvidenceKind.choices)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField(_("grootte in bytes"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    original_sha256 = models.CharField(_("SHA-256 van het origineel"), max_length=64, blank=True)
     uploaded_at = models.DateTimeField(_("toegevoegd op"))
+    processing = models.CharField(
+        _("verwerking"),
+        max_length=10,
+        choices=EvidenceProcessing.choices,
+        default=EvidenceProcessing.READY,
+    )
+    processing_failure = models.CharField(
+        max_length=20, choices=EvidenceFailure.choices, blank=True
+    )
+    processing_attempts = models.PositiveSmallIntegerField(default=0)
+    # When the work was last queued, and when a worker last started on it (the sweeper's clock).
+    processing_queued_at = models.DateTimeField(null=True, blank=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("bewijsstuk")
         verbose_name_plural = _("bewijsstukken")
         ordering = ["uploaded_at", "pk"]
+        indexes = [
+            # The evidence sweeper looks for pending work every minute.
+            models.Index(
+                fields=["processing_queued_at"],
+                condition=Q(processing="pending"),
+                name="evidence_pending",
+            ),
+        ]
 
     def __str__(self):
         return self.original_name
@@ -310,6 +347,10 @@ class Evidence(models.Model):
             "incidents:evidence_download",
             kwargs={"reference": self.incident.reference, "pk": self.pk},
         )
+
+    @property
+    def is_ready(self) -> bool:
+        return self.processing == EvidenceProcessing.READY and bool(self.file)
 
 
 class Event(models.Model):

@@ -602,6 +602,8 @@ def _incident_export(incident: Incident) -> dict[str, Any]:
                 "name": e.original_name,
                 "size": e.size,
                 "sha256": e.sha256,
+                "original_sha256": e.original_sha256,
+                "processing": e.get_processing_display(),
                 "uploaded_at": _iso(e.uploaded_at),
             }
             for e in incident.evidence.all()

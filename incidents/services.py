@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,6 +26,7 @@ from incidents.constants import (
     OFFICEHOLDER_VISIBLE_EVENTS,
     SERIOUS_SEVERITIES,
     EventKind,
+    EvidenceProcessing,
     MessageAudience,
     Status,
 )
@@ -39,6 +40,7 @@ from incidents.errors import (
     TransitionNotAllowed,
 )
 from incidents.evidence import InspectedFile
+from incidents.evidence_processing import evidence_processing_queue
 from incidents.facts import facts_problems
 from incidents.identifiers import identifier_normalise
 from incidents.models import (
@@ -157,24 +159,49 @@ def _identifiers_replace(*, incident: Incident, actor: User, identifiers: Identi
 def _evidence_store(
     *, incident: Incident, actor: User, files: Sequence[InspectedFile]
 ) -> list[Evidence]:
-    if incident.evidence.count() + len(files) > MAX_EVIDENCE_FILES:
+    # Failed files stay listed (with the reason) but do not use up one of the ten places.
+    if (
+        incident.evidence.exclude(processing=EvidenceProcessing.FAILED).count() + len(files)
+        > MAX_EVIDENCE_FILES
+    ):
         raise EvidenceLimitReached()
     stored = []
     for inspected in files:
+        now = timezone.now()
         evidence = Evidence(
             incident=incident,
             uploaded_by=actor,
             original_name=inspected.name,
             kind=inspected.kind,
             content_type=inspected.content_type,
-            size=len(inspected.content),
-            sha256=inspected.sha256,
-            uploaded_at=timezone.now(),
+            size=inspected.size,
+            original_sha256=inspected.original_sha256,
+            uploaded_at=now,
         )
-        evidence.file.save("evidence", ContentFile(inspected.content), save=False)
+        # Streamed into the encrypted storage: a 200 MB video never sits in memory.
+        if inspected.needs_processing:
+            # The worker cleans it (incidents/evidence_processing.py); until then it is only
+            # the encrypted upload, which nobody can download.
+            evidence.processing = EvidenceProcessing.PENDING
+            evidence.processing_queued_at = now
+            evidence.upload.save("upload", File(inspected.source), save=False)
+        else:
+            evidence.sha256 = inspected.original_sha256
+            evidence.file.save("evidence", File(inspected.source), save=False)
         evidence.save()
+        if inspected.needs_processing:
+            _evidence_processing_queue(evidence.pk)
         stored.append(evidence)
     return stored
+
+
+def _evidence_processing_queue(evidence_id: int) -> None:
+    # After commit, and never failing the request: if the broker is down, the evidence
+    # sweeper (incidents.tasks.sweep_pending_evidence) queues it later.
+    def queue_processing():
+        evidence_processing_queue(evidence_id)
+
+    transaction.on_commit(queue_processing, robust=True)
 
 
 def _check_version(incident: Incident, version: int | None) -> None:
@@ -741,6 +768,12 @@ INCIDENT_FREE_TEXT_FIELDS = (
 )
 
 
+def _evidence_file_names(incident: Incident) -> list[str]:
+    # The cleaned files and the uploads still waiting for the worker.
+    names = incident.evidence.values_list("file", "upload")
+    return [name for pair in names for name in pair if name]
+
+
 def _evidence_files_delete(names: list[str]) -> None:
     # Files go after commit: a rolled-back transaction must not lose evidence.
     def delete():
@@ -775,7 +808,7 @@ def incident_anonymise(*, incident: Incident) -> Incident:
         locked.updated_at = now
         locked.version += 1
         locked.save()
-        files = [name for name in locked.evidence.values_list("file", flat=True) if name]
+        files = _evidence_file_names(locked)
         locked.evidence.all().delete()
         _evidence_files_delete(files)
         locked.identifiers.all().delete()
@@ -824,7 +857,7 @@ def incident_delete_withdrawn(*, incident: Incident, actor: User) -> None:
         locked = _locked(incident)
         if not incident_policy.allows(actor, "delete", locked):
             raise TransitionNotAllowed()
-        files = [name for name in locked.evidence.values_list("file", flat=True) if name]
+        files = _evidence_file_names(locked)
         locked.duplicates.update(duplicate_of=None)
         locked.delete()
         _evidence_files_delete(files)

@@ -5,8 +5,9 @@ import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
-from incidents import services
+from incidents import evidence_processing, services
 
 logger = logging.getLogger(__name__)
 
@@ -49,3 +50,24 @@ def anonymise_expired_incidents(
     except SoftTimeLimitExceeded:
         logger.warning("Anonymisation stopped at its time limit after %s incidents.", total)
         return total
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def process_evidence(evidence_id: int) -> str:
+    """Clean one uploaded photo, audio or video file; safe to run twice.
+
+    No automatic retry: a file that cannot be cleaned is marked failed, and work that a
+    crash or a lost worker interrupted is picked up by `sweep_pending_evidence`, which
+    counts the attempts. The time limits are given when the task is queued
+    (`evidence_processing.evidence_processing_queue`).
+    """
+    return evidence_processing.evidence_process(evidence_id=evidence_id)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def sweep_pending_evidence() -> int:
+    """Queue again the evidence still pending after PENDING_WORK_AGE; give up after the cap."""
+    due = evidence_processing.evidence_pending_sweep(older_than=settings.PENDING_WORK_AGE)
+    for evidence_id in due:
+        evidence_processing.evidence_processing_queue(evidence_id)
+    return len(due)

@@ -199,8 +199,32 @@ PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(VAR_DIR / "p
 # in deploy/nginx/ (see README, "Production deployment").
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
-# Form data without the files (Django's default); files above 2.5 MB go to a temporary file.
+# Form data without the files (Django's default); files above 2.5 MB go to a temporary file
+# (FILE_UPLOAD_MAX_MEMORY_SIZE below).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Evidence uploads -----------------------------------------------------------------------
+# Limits per file (README, "Evidence"). A reverse proxy in front must let a request of
+# EVIDENCE_MAX_REQUEST_BYTES through on the upload pages (nginx: client_max_body_size 210m).
+MB = 1024 * 1024
+EVIDENCE_MAX_FILE_BYTES = env.int("EVIDENCE_MAX_FILE_MB", default=10) * MB  # photos, documents
+EVIDENCE_MAX_AUDIO_BYTES = env.int("EVIDENCE_MAX_AUDIO_MB", default=25) * MB
+EVIDENCE_MAX_VIDEO_BYTES = env.int("EVIDENCE_MAX_VIDEO_MB", default=200) * MB
+# One request: the largest file plus the form and a few small files.
+EVIDENCE_MAX_REQUEST_BYTES = EVIDENCE_MAX_VIDEO_BYTES + 10 * MB
+# Uploads over 2.5 MB stream to a temporary file instead of memory. Temporary files (also the
+# worker's working copies) go to FILE_UPLOAD_TEMP_DIR.
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * MB)
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
+# The worker cleans photos, audio and video (incidents/evidence_processing.py): ffmpeg and
+# ffprobe run with a time limit and a memory limit; photos are decoded at most this large.
+EVIDENCE_PROCESSING_TIMEOUT = timedelta(
+    seconds=env.int("EVIDENCE_PROCESSING_TIMEOUT_SECONDS", default=300)
+)
+EVIDENCE_PROCESSING_MAX_ATTEMPTS = env.int("EVIDENCE_PROCESSING_MAX_ATTEMPTS", default=3)
+EVIDENCE_FFMPEG_MEMORY_BYTES = env.int("EVIDENCE_FFMPEG_MEMORY_MB", default=1024) * MB
+EVIDENCE_IMAGE_MAX_PIXELS = 60_000_000
+EVIDENCE_IMAGE_MAX_SIDE = 4000
 
 # --- E-mail ---------------------------------------------------------------------------------
 # The address people use to reach the portal; links in e-mails start with it.
@@ -334,6 +358,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process that grew past 400 MB (a large photo) is replaced after its task.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = 400_000  # KiB
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_SERIALIZER = "json"
@@ -366,6 +392,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.anonymise_expired_incidents",
         "schedule": 3600.0,
     },
+    "sweep-pending-evidence": {"task": "incidents.tasks.sweep_pending_evidence", "schedule": 60.0},
 }
 # Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.
 PENDING_WORK_AGE = timedelta(seconds=env.int("PENDING_WORK_AGE_SECONDS", default=120))

@@ -55,8 +55,9 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from incidents import deadlines, services
-from incidents.constants import SERIOUS_SEVERITIES, MessageAudience
+from incidents.constants import SERIOUS_SEVERITIES, EvidenceProcessing, MessageAudience
 from incidents.evidence import InspectedFile, evidence_inspect
+from incidents.evidence_processing import evidence_process
 from incidents.models import (
     Escalation,
     Event,
@@ -414,7 +415,7 @@ def _submit(*, story: Story, submitted_at: datetime) -> Incident:
             .order_by("username")
             .first()
         )
-    return services.incident_submit(
+    incident = services.incident_submit(
         officeholder=officeholder,
         facts=_facts(story, submitted_at, officeholder.organisation.time_zone),
         quick=story.quick,
@@ -423,6 +424,12 @@ def _submit(*, story: Story, submitted_at: datetime) -> Incident:
         submission_token=demo_token(story.key),
         filed_by=filed_by,
     )
+    # The demo's photos are cleaned here and now, as the worker would: the demo does not
+    # depend on a running worker (a task queued for them later finds nothing to do).
+    pending = incident.evidence.filter(processing=EvidenceProcessing.PENDING)
+    for evidence_id in pending.values_list("pk", flat=True):
+        evidence_process(evidence_id=evidence_id)
+    return incident
 
 
 def seed() -> None:

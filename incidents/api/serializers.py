@@ -13,6 +13,7 @@ from incidents.constants import (
     FACT_FIELDS,
     Advice,
     AffectedPerson,
+    EvidenceProcessing,
     IdentifierKind,
     Impact,
     IncidentType,
@@ -59,6 +60,23 @@ class EvidenceSerializer(serializers.ModelSerializer):
     # Declared, not derived: a model field's range depends on the database engine, and the
     # schema must be the same on SQLite and PostgreSQL.
     size = serializers.IntegerField(read_only=True, help_text="Size in bytes.")
+    sha256 = serializers.CharField(
+        read_only=True,
+        help_text="SHA-256 of the stored file; empty while `processing` is `pending`.",
+    )
+    original_sha256 = serializers.CharField(
+        read_only=True, help_text="SHA-256 of the file as it was uploaded."
+    )
+    processing = serializers.ChoiceField(
+        choices=EvidenceProcessing.choices,
+        read_only=True,
+        help_text=(
+            "`pending` while the worker removes the metadata of a photo, audio or video file "
+            "(the download answers 409 until then), `ready`, or `failed` (see "
+            "`processing_failure`; the file was not kept)."
+        ),
+    )
+    processing_failure = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -70,9 +88,16 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "content_type",
             "size",
             "sha256",
+            "original_sha256",
+            "processing",
+            "processing_failure",
             "uploaded_at",
             "download_url",
         ]
+
+    def get_processing_failure(self, evidence) -> str:
+        """Why processing failed, in the request's language; empty otherwise."""
+        return str(evidence.get_processing_failure_display()) if evidence.processing_failure else ""
 
     def get_download_url(self, evidence) -> str:
         return reverse(

@@ -8,7 +8,7 @@ Answers are shaped per audience: the officeholder gets what their own page shows
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -59,6 +59,11 @@ EVIDENCE_MEDIA_TYPES = (
     "application/pdf",
     "message/rfc822",
     "text/plain",
+    "audio/mp4",
+    "audio/mpeg",
+    "audio/ogg",
+    "video/mp4",
+    "video/quicktime",
 )
 
 DETAIL_RELATED = ("organisation", "officeholder", "assignee", "duplicate_of")
@@ -339,7 +344,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["get", "post"], **PLAIN_LIST)
     def evidence(self, request, reference=None):
-        """Evidence files: list, or upload one (checked by content; at most 10 per incident)."""
+        """Evidence files: list, or upload one (checked by content; at most 10 per incident).
+
+        Photos, audio and video are answered at once with `processing: pending`: the worker
+        removes their metadata, and only then can they be downloaded."""
         incident = self.get_object()
         if request.method == "GET":
             access_log_record(
@@ -354,12 +362,18 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         uploaded = serializer.validated_data["file"]
-        inspected = evidence_inspect(name=uploaded.name, data=uploaded.read())
+        inspected = evidence_inspect(name=uploaded.name, file=uploaded)
         stored = services.evidence_add(incident=incident, actor=request.user, files=[inspected])
         return Response(EvidenceSerializer(stored, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={(200, media_type): OpenApiTypes.BINARY for media_type in EVIDENCE_MEDIA_TYPES}
+        responses={
+            **{(200, media_type): OpenApiTypes.BINARY for media_type in EVIDENCE_MEDIA_TYPES},
+            409: OpenApiResponse(
+                description="The file is still being processed (`evidence_not_ready`), or "
+                "processing failed and the file was not kept."
+            ),
+        }
     )
     @action(
         detail=True,
@@ -368,12 +382,13 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         url_name="evidence-download",
     )
     def evidence_download(self, request, reference=None, pk=None):
-        """Download one evidence file (always as an attachment)."""
+        """Download one evidence file (always as an attachment, named by its stored type)."""
         evidence = selectors.evidence_get_for(user=request.user, reference=reference, pk=int(pk))
+        response = evidence_response(evidence)  # 409 while it is processed: nothing was read
         access_log_record(
             request=request,
             action=AccessAction.DOWNLOAD_EVIDENCE,
             incident=evidence.incident,
             what=f"evidence {evidence.pk}",
         )
-        return evidence_response(evidence)
+        return response

@@ -51,15 +51,12 @@ def error_responses(result, generator, request, public):
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             for code, description in ERRORS.items():
+                content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                if code in responses:
+                    # Declared by the view (e.g. a download refused with 409): same shape.
+                    responses[code].setdefault("content", content)
+                    continue
                 if code == "409" and method != "post":
                     continue
-                responses.setdefault(
-                    code,
-                    {
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                        },
-                        "description": description,
-                    },
-                )
+                responses[code] = {"content": content, "description": description}
     return result

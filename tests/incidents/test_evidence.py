@@ -1,16 +1,30 @@
-"""Evidence files are checked by content: images re-encoded without metadata, the rest parsed."""
+"""Evidence files are checked by content on upload; the worker re-encodes photos without metadata.
+
+`evidence_inspect` is the web side (it reads headers and parses documents, never decodes a
+photo); `image_reencode` is the worker side. Neither needs the database.
+"""
 
 import hashlib
 import io
 import zipfile
 
 import pytest
+from django.conf import settings
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfWriter
 
-from incidents.constants import MAX_EVIDENCE_BYTES, EvidenceKind
-from incidents.evidence import EvidenceRejected, evidence_inspect, sanitise_file_name
+from incidents.constants import EvidenceFailure, EvidenceKind
+from incidents.evidence import (
+    EvidenceRejected,
+    evidence_download_name,
+    evidence_inspect,
+    evidence_limits_for_browser,
+    sanitise_file_name,
+)
+from incidents.evidence_processing import ProcessingFailed, image_reencode
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
 
 GPS_IFD = 0x8825
 MAKE = 0x010F
@@ -70,7 +84,33 @@ def _rejected(name: str, data: bytes) -> EvidenceRejected:
     return caught.value
 
 
-def test_jpeg_with_gps_is_accepted_and_stored_without_any_metadata():
+@pytest.fixture
+def cleaned(tmp_path):
+    """`cleaned(data)`: the bytes the worker stores for a photo (re-encoded by image_reencode)."""
+
+    def clean(data: bytes) -> bytes:
+        source, target = tmp_path / "upload", tmp_path / "cleaned"
+        source.write_bytes(data)
+        image_reencode(source=str(source), target=str(target))
+        return target.read_bytes()
+
+    return clean
+
+
+def test_a_photo_is_only_inspected_on_upload_and_kept_as_uploaded():
+    """The web side reads the header only: the upload is kept as is, for the worker to clean."""
+    original = _jpeg_with_gps()
+    inspected = evidence_inspect(name="IMG_0001.JPG", data=original)
+    assert inspected.kind == EvidenceKind.IMAGE
+    assert inspected.needs_processing
+    assert inspected.content_type == "image/jpeg"
+    assert inspected.name == "IMG_0001.JPG"
+    assert inspected.size == len(original)
+    assert inspected.original_sha256 == hashlib.sha256(original).hexdigest()
+    assert inspected.source.read() == original
+
+
+def test_jpeg_with_gps_is_stored_without_any_metadata(cleaned):
     """A phone photo keeps its pixels but loses GPS position and camera make and model."""
     original = _jpeg_with_gps()
     with Image.open(io.BytesIO(original)) as source:
@@ -78,22 +118,18 @@ def test_jpeg_with_gps_is_accepted_and_stored_without_any_metadata():
         assert source.getexif()[MAKE] == "Canon"
         assert source.getexif().get_ifd(GPS_IFD)[1] == "N"
 
-    inspected = evidence_inspect(name="IMG_0001.JPG", data=original)
+    stored_bytes = cleaned(original)
 
-    assert inspected.kind == EvidenceKind.IMAGE
-    assert inspected.content_type == "image/jpeg"
-    assert inspected.name == "IMG_0001.jpg"
-    with Image.open(io.BytesIO(inspected.content)) as stored:
+    with Image.open(io.BytesIO(stored_bytes)) as stored:
         assert stored.format == "JPEG"
         assert stored.size == (64, 48)
         assert len(stored.getexif()) == 0
         assert stored.getexif().get_ifd(GPS_IFD) == {}
         assert "exif" not in stored.info
-    assert b"Canon" not in inspected.content
-    assert inspected.sha256 == hashlib.sha256(inspected.content).hexdigest()
+    assert b"Canon" not in stored_bytes
 
 
-def test_png_text_chunks_are_stripped():
+def test_png_text_chunks_are_stripped(cleaned):
     """Author, comment and location text chunks in a PNG do not survive the re-encoding."""
     info = PngInfo()
     info.add_text("Author", "Jan de Vries")
@@ -104,13 +140,13 @@ def test_png_text_chunks_are_stripped():
         assert source.text["Author"] == "Jan de Vries"
 
     inspected = evidence_inspect(name="screenshot.png", data=original)
-
     assert inspected.kind == EvidenceKind.IMAGE
     assert inspected.content_type == "image/png"
-    with Image.open(io.BytesIO(inspected.content)) as stored:
+    stored_bytes = cleaned(original)
+    with Image.open(io.BytesIO(stored_bytes)) as stored:
         assert stored.text == {}
         assert not {"Author", "Comment", "Location"} & set(stored.info)
-    assert b"Dorpsstraat" not in inspected.content
+    assert b"Dorpsstraat" not in stored_bytes
 
 
 def test_image_name_gets_the_extension_of_what_is_stored():
@@ -121,15 +157,50 @@ def test_image_name_gets_the_extension_of_what_is_stored():
     assert evidence_inspect(name="foto.png", data=_jpeg_with_gps()).name == "foto.jpg"
 
 
+def test_a_turned_phone_photo_stays_upright(cleaned):
+    """The orientation tag goes with the rest of the EXIF: the pixels are turned instead."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "turn 90 degrees clockwise to view"
+    out = io.BytesIO()
+    Image.new("RGB", (80, 40), (0, 0, 0)).save(out, format="JPEG", exif=exif.tobytes())
+    with Image.open(io.BytesIO(cleaned(out.getvalue()))) as stored:
+        assert stored.size == (40, 80)
+        assert 0x0112 not in stored.getexif()
+
+
+def test_a_large_photo_is_stored_at_most_the_configured_size(cleaned, settings):
+    """Larger photos are scaled down to EVIDENCE_IMAGE_MAX_SIDE on their long side (JPEG
+    decoded in draft mode, so memory stays bounded; see test_evidence_media)."""
+    settings.EVIDENCE_IMAGE_MAX_SIDE = 100
+    out = io.BytesIO()
+    Image.new("RGB", (410, 200), (10, 20, 30)).save(out, format="JPEG")
+    with Image.open(io.BytesIO(cleaned(out.getvalue()))) as stored:
+        assert max(stored.size) == 100
+        assert stored.size == (100, 49)
+
+
+def test_a_photo_the_worker_cannot_decode_fails_with_a_reason(tmp_path):
+    """A JPEG whose header is fine but whose data is cut off fails as "unreadable"."""
+    out = io.BytesIO()
+    Image.effect_noise((200, 200), 80).convert("RGB").save(out, format="JPEG")
+    broken = out.getvalue()[: len(out.getvalue()) // 3]
+    assert evidence_inspect(name="kapot.jpg", data=broken).kind == EvidenceKind.IMAGE
+    (tmp_path / "upload").write_bytes(broken)
+    with pytest.raises(ProcessingFailed) as failed:
+        image_reencode(source=str(tmp_path / "upload"), target=str(tmp_path / "cleaned"))
+    assert failed.value.code == EvidenceFailure.UNREADABLE
+
+
 def test_valid_pdf_is_accepted_unchanged():
-    """A PDF that parses with at least one page is stored byte for byte."""
+    """A PDF that parses with at least one page is stored byte for byte, without the worker."""
     data = _pdf()
     inspected = evidence_inspect(name="aangifte.pdf", data=data)
     assert inspected.kind == EvidenceKind.PDF
+    assert not inspected.needs_processing
     assert inspected.content_type == "application/pdf"
-    assert inspected.content == data
+    assert inspected.source.read() == data
     assert inspected.name == "aangifte.pdf"
-    assert inspected.sha256 == hashlib.sha256(data).hexdigest()
+    assert inspected.original_sha256 == hashlib.sha256(data).hexdigest()
 
 
 @pytest.mark.parametrize(
@@ -189,7 +260,7 @@ def test_eml_is_accepted_as_email():
     inspected = evidence_inspect(name="dreigmail.eml", data=EML)
     assert inspected.kind == EvidenceKind.EMAIL
     assert inspected.content_type == "message/rfc822"
-    assert inspected.content == EML
+    assert inspected.source.read() == EML
     assert inspected.name == "dreigmail.eml"
 
 
@@ -212,7 +283,7 @@ def test_utf8_text_is_accepted_as_text():
     inspected = evidence_inspect(name="whatsapp.txt", data=data)
     assert inspected.kind == EvidenceKind.TEXT
     assert inspected.content_type.startswith("text/plain")
-    assert inspected.content == data
+    assert inspected.source.read() == data
     assert inspected.name == "whatsapp.txt"
 
 
@@ -241,12 +312,38 @@ def test_empty_file_is_refused():
 
 def test_file_over_10_mb_is_refused():
     """One byte over the 10 MB limit is refused before anything is parsed."""
-    _rejected("groot.txt", b"a" * (MAX_EVIDENCE_BYTES + 1))
+    error = _rejected("groot.txt", b"a" * (MAX_FILE_BYTES + 1))
+    assert error.reason == "Het bestand is groter dan 10 MB."
 
 
 def test_file_of_exactly_10_mb_is_accepted():
     """The limit itself is allowed."""
-    assert evidence_inspect(name="groot.txt", data=b"a" * MAX_EVIDENCE_BYTES).kind == "text"
+    assert evidence_inspect(name="groot.txt", data=b"a" * MAX_FILE_BYTES).kind == "text"
+
+
+def test_the_limits_are_settings():
+    """Photos and documents 10 MB, audio 25 MB, video 200 MB, by default."""
+    assert settings.EVIDENCE_MAX_FILE_BYTES == MAX_FILE_BYTES
+    assert settings.EVIDENCE_MAX_AUDIO_BYTES == 25 * 1024 * 1024
+    assert settings.EVIDENCE_MAX_VIDEO_BYTES == 200 * 1024 * 1024
+    # Larger uploads stream to a temporary file instead of the web process's memory.
+    assert settings.FILE_UPLOAD_MAX_MEMORY_SIZE <= 2.5 * 1024 * 1024
+
+
+def test_the_browser_check_gets_the_servers_limits_and_messages():
+    """The page hands the browser check the same numbers and words the server uses."""
+    limits = evidence_limits_for_browser(max_files=10)
+    video, audio = limits["kinds"]
+    assert (video["max"], video["message"]) == (
+        settings.EVIDENCE_MAX_VIDEO_BYTES,
+        "De video is groter dan 200 MB.",
+    )
+    assert (audio["max"], audio["message"]) == (
+        settings.EVIDENCE_MAX_AUDIO_BYTES,
+        "De geluidsopname is groter dan 25 MB.",
+    )
+    assert limits["other"] == {"max": MAX_FILE_BYTES, "message": "Het bestand is groter dan 10 MB."}
+    assert limits["tooMany"] == "U kunt ten hoogste 10 bestanden toevoegen."
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
@@ -281,12 +378,12 @@ def test_jpeg_comment_with_script_is_refused():
     assert _rejected("x.jpg", out.getvalue()).reason
 
 
-def test_jpeg_without_markup_keeps_no_comment():
+def test_jpeg_without_markup_keeps_no_comment(cleaned):
     """An ordinary JPEG comment does not survive the re-encoding."""
     out = io.BytesIO()
     Image.new("RGB", (16, 16)).save(out, format="JPEG", comment=b"Gemaakt in de raadszaal")
-    inspected = evidence_inspect(name="x.jpg", data=out.getvalue())
-    assert b"raadszaal" not in inspected.content
+    assert evidence_inspect(name="x.jpg", data=out.getvalue()).kind == EvidenceKind.IMAGE
+    assert b"raadszaal" not in cleaned(out.getvalue())
 
 
 @pytest.mark.parametrize(
@@ -311,6 +408,26 @@ def test_file_names_are_sanitised(name, expected):
 def test_long_file_names_are_shortened():
     """A display name is at most 150 characters."""
     assert len(sanitise_file_name("a" * 400 + ".txt")) == 150
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "expected"),
+    [
+        ("aangifte.pdf.bat", "application/pdf", "aangifte.pdf"),
+        ("brief.hta", "application/pdf", "brief.pdf"),
+        ("scan.html", "application/pdf", "scan.pdf"),
+        ("scan", "application/pdf", "scan.pdf"),
+        ("foto.JPEG", "image/jpeg", "foto.JPEG"),
+        ("foto.jpg.exe", "image/jpeg", "foto.jpg"),
+        ("opname.mp4", "audio/mp4", "opname.m4a"),
+        ("spraak.opus", "audio/ogg", "spraak.opus"),
+        ("chat.html", "text/plain; charset=utf-8", "chat.txt"),
+        ("mail.txt", "message/rfc822", "mail.eml"),
+    ],
+)
+def test_the_download_name_follows_the_stored_type(name, content_type, expected):
+    """Whatever a file was called, it is downloaded with the extension of what it is."""
+    assert evidence_download_name(name, content_type) == expected
 
 
 def test_rejection_names_the_sanitised_file_and_a_reason():

@@ -279,18 +279,22 @@ def test_file_over_10_mb_is_rejected_by_name_and_reason_keeping_the_fields(clien
     assert response.status_code == 200
     assert Incident.objects.count() == 0
     assert Evidence.objects.count() == 0
-    assert "opname.txt: het bestand is groter dan 10 MB." in text
+    assert "opname.txt: Het bestand is groter dan 10 MB." in text
     assert 'value="Iemand volgde mij naar mijn auto."' in text
 
 
 def test_uploaded_photo_is_stored_with_its_fingerprint_and_downloadable_by_its_owner(
-    client, officeholder
+    client, officeholder, committed
 ):
-    """A photo is stored privately, its SHA-256 is shown, and only its owner downloads it."""
+    """A photo is stored privately, its SHA-256 is shown, and only its owner downloads it
+    (once the worker, here run at the commit, has cleaned it)."""
     client.force_login(officeholder)
     photo = SimpleUploadedFile("foto.jpg", _jpeg(), content_type="image/jpeg")
-    client.post(reverse("incidents:new"), {**_full_report_data(), "evidence": photo})
+    with committed():
+        client.post(reverse("incidents:new"), {**_full_report_data(), "evidence": photo})
     evidence = Evidence.objects.get()
+    assert evidence.original_sha256 == hashlib.sha256(_jpeg()).hexdigest()
+    assert evidence.original_sha256 in _text(client.get(evidence.incident.get_absolute_url()))
     with evidence.file.open("rb") as stored:
         stored_bytes = stored.read()
     fingerprint = hashlib.sha256(stored_bytes).hexdigest()
@@ -571,7 +575,7 @@ def test_police_summary_shows_facts_timeline_and_fingerprints(client, officehold
     assert "Melding ontvangen" in text  # the timeline's first entry
     assert f"Geheim bericht bij {incident.reference}" in text
     assert evidence.original_name in text
-    assert evidence.sha256 in text
+    assert evidence.original_sha256 and evidence.original_sha256 in text
     uploaded = timezone.localtime(evidence.uploaded_at)
     assert uploaded.strftime("%H:%M:%S") in text
     assert re.search(r'<link rel="stylesheet" href="[^"]*css/print\.css" media="print">', text)

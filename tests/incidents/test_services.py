@@ -1,5 +1,6 @@
 """Every write to incidents goes through a service that checks, records and announces."""
 
+import hashlib
 import re
 import uuid
 from datetime import timedelta
@@ -12,6 +13,7 @@ from incidents import deadlines
 from incidents.constants import (
     MAX_EVIDENCE_FILES,
     EventKind,
+    EvidenceProcessing,
     IdentifierKind,
     IncidentType,
     LinkKind,
@@ -261,17 +263,21 @@ def test_submitted_identifier_matches_an_earlier_incident_of_another_officeholde
 def test_submit_with_evidence_stores_the_checked_files(officeholder, private_storage_in_tmp):
     """Files are stored in the private root under a random name, with size and SHA-256."""
     inspected = _text_file("../../chat.txt")
+    content = inspected.source.read()
     incident = _submit(officeholder, files=[inspected])
     evidence = incident.evidence.get()
     assert evidence.original_name == "chat.txt"
-    assert evidence.sha256 == inspected.sha256
-    assert evidence.size == len(inspected.content)
+    # A text file is stored as it was uploaded: ready at once, both fingerprints the same.
+    assert evidence.processing == EvidenceProcessing.READY
+    assert evidence.sha256 == evidence.original_sha256 == inspected.original_sha256
+    assert evidence.sha256 == hashlib.sha256(content).hexdigest()
+    assert evidence.size == len(content)
     assert evidence.uploaded_by == officeholder
     assert "chat" not in evidence.file.name
     # Encrypted at rest; the storage gives the plaintext back.
-    assert (private_storage_in_tmp / evidence.file.name).read_bytes() != inspected.content
+    assert content not in (private_storage_in_tmp / evidence.file.name).read_bytes()
     with evidence.file.open("rb") as stored:
-        assert stored.read() == inspected.content
+        assert stored.read() == content
     assert incident.events.get().payload["evidence"] == 1
 
 
