@@ -33,8 +33,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=portal.settings \
     PRIVATE_STORAGE_ROOT=/data/private
 
+# ffmpeg: ffprobe checks audio and video uploads (web), ffmpeg removes their metadata (worker).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 \
+    && apt-get install -y --no-install-recommends libpq5 ffmpeg \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 portal \
     && useradd --system --uid 10001 --gid portal --home-dir /app --shell /usr/sbin/nologin portal

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= weerbaar-demo
 
-.PHONY: install run test lint messages translations openapi bench clean
+.PHONY: install run test lint messages translations openapi bench clean ffmpeg
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,21 @@ install: $(VENV)/.installed
 translations: install
 	$(PY) manage.py compile_translations
 
+# Evidence (audio, video) is checked with ffprobe and cleaned with ffmpeg: Debian's `ffmpeg`
+# package. Installed here when it is missing and apt-get can (as root); .ci/run does the same.
+ffmpeg:
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing OS packages: ffmpeg"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+	  else \
+	    echo "ffmpeg and ffprobe are needed for audio and video evidence: install ffmpeg." >&2; \
+	    exit 1; \
+	  fi; \
+	}
+
 run: export DEBUG ?= true
-run: translations
+run: translations ffmpeg
 	mkdir -p var
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo --password '$(DEMO_PASSWORD)'
@@ -35,7 +48,7 @@ test: export FIELD_ENCRYPTION_KEYS = dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA
 test: export IDENTIFIER_HASH_KEY = test-only-identifier-hash-key-0123456789
 # The demo data and the benchmarks (devtools) are tested too; production never loads them.
 test: export DEVELOPMENT_TOOLS = true
-test: lint translations
+test: lint translations ffmpeg
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	scripts/with-test-services.sh $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
@@ -61,14 +74,17 @@ openapi: export DEBUG = true
 openapi: translations
 	$(PY) manage.py spectacular --lang en --file openapi.yaml --validate
 
-# Benchmarks, not timed tests (issues 4 and 5): seed BENCH_INCIDENTS incidents into a throwaway
-# PostgreSQL and print p50/p95 of the desk pages, then file BENCH_REPORTS escalating reports with
-# Redis and a real Celery worker and print the time until each case is in the support inbox.
+# Benchmarks, not timed tests (issues 4, 5 and 15): seed BENCH_INCIDENTS incidents into a
+# throwaway PostgreSQL and print p50/p95 of the desk pages, then file BENCH_REPORTS escalating
+# reports with Redis and a real Celery worker and print the time until each case is in the
+# support inbox, then upload a large photo and a BENCH_VIDEO_MB video through gunicorn and
+# print time and peak memory of the web process and the worker for each.
 # Installs what is missing (Debian packages, .venv); the servers are stopped afterwards.
-# Quicker: make bench BENCH_INCIDENTS=5000 BENCH_REQUESTS=50 BENCH_REPORTS=50
+# Quicker: make bench BENCH_INCIDENTS=5000 BENCH_REQUESTS=50 BENCH_REPORTS=50 BENCH_VIDEO_MB=20
 BENCH_INCIDENTS ?= 100000
 BENCH_REQUESTS ?= 200
 BENCH_REPORTS ?= 200
+BENCH_VIDEO_MB ?= 200
 
 bench: export DEBUG = false
 bench: export SECRET_KEY = bench-only-secret-key-that-is-long-enough-for-django-checks-0123456789
@@ -76,7 +92,7 @@ bench: export FIELD_ENCRYPTION_KEYS = YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleT
 bench: export IDENTIFIER_HASH_KEY = bench-only-identifier-hash-key-0123456789
 bench: export DEVELOPMENT_TOOLS = true
 bench:
-	@need=""; for pkg in postgresql redis-server libpq-dev; do \
+	@need=""; for pkg in postgresql redis-server libpq-dev ffmpeg; do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
 	done; \
 	if [ -n "$$need" ]; then \
@@ -90,7 +106,8 @@ bench:
 	  $(PY) manage.py migrate --no-input --verbosity 0 && \
 	  $(PY) manage.py bench_desk --throwaway-database \
 	    --incidents $(BENCH_INCIDENTS) --requests $(BENCH_REQUESTS) && \
-	  $(PY) manage.py bench_escalation --throwaway-database --reports $(BENCH_REPORTS)'
+	  $(PY) manage.py bench_escalation --throwaway-database --reports $(BENCH_REPORTS) && \
+	  $(PY) manage.py bench_evidence --throwaway-database --video-mb $(BENCH_VIDEO_MB)'
 
 clean:
 	rm -rf var $(VENV)

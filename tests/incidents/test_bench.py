@@ -163,3 +163,40 @@ def test_bench_escalation_refuses_to_run_tasks_eagerly(db):
     assert celery_app.conf.task_always_eager  # the test suite's default
     with pytest.raises(CommandError, match="broker"):
         call_command("bench_escalation", "--throwaway-database", stdout=io.StringIO())
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("quick_accounts")
+def test_bench_evidence_prints_time_and_peak_memory_per_upload_kind(
+    monkeypatch, private_storage_in_tmp, tmp_path
+):
+    """A (small) photo and video go through a real gunicorn and the worker's processing; one
+    line per kind with the web and worker time and peak memory, and a clean stored file."""
+    # The web process publishes the processing task; here to nowhere, the run has done it.
+    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    out = io.StringIO()
+    call_command(
+        "bench_evidence",
+        "--throwaway-database",
+        "--photo-megapixels",
+        "2",
+        "--video-mb",
+        "2",
+        stdout=out,
+    )
+    output = out.getvalue()
+
+    assert re.search(r"^Database: postgresql \d", output, re.MULTILINE), output
+    figures = r"\s+[\d.]+\s+[\d.]+\s+\d+ → +\d+\s+(\d+|-)\s+[\d.]+\s+\d+ → +\d+\s+(\d+|-)\s+"
+    assert re.search(r"^photo, 2 megapixels JPEG" + figures + r"ready, \S+, no EXIF$", output, re.M)
+    assert re.search(r"^video, \d+ MB mp4" + figures + r"ready, no location, ", output, re.M)
+    assert Evidence.objects.filter(processing="ready").count() == 2
+    assert not any(private_storage_in_tmp.glob("uploads/*/*"))  # the uploads are gone
+
+
+def test_bench_evidence_refuses_a_database_that_is_not_throwaway(db):
+    """It writes a fake officeholder and incidents: only with --throwaway-database."""
+    with pytest.raises(CommandError, match="throwaway"):
+        call_command("bench_evidence", stdout=io.StringIO())
