@@ -367,8 +367,9 @@ def _pdf_reader(data: bytes):
         return None
 
 
-def _pdf_active_content(reader) -> bool:
-    """True when any object of the PDF (reachable or not) runs, launches or embeds something.
+def _pdf_active_content(reader) -> bool | None:
+    """True when any object of the PDF (reachable or not) runs, launches or embeds something;
+    None when it has too many objects to check.
 
     Every object in the cross-reference table is read, including those in object streams, so
     hiding an action in an unreferenced object or behind a #-escaped name does not help.
@@ -391,7 +392,7 @@ def _pdf_active_content(reader) -> bool:
             item = item.get_object()
         visited += 1
         if visited > PDF_MAX_OBJECTS:
-            return True  # too large to check: treat as unsafe
+            return None  # too large to check: not a PDF we accept
         if isinstance(item, DictionaryObject):
             for name, value in item.items():
                 if name in PDF_ACTIVE_KEYS:
@@ -416,12 +417,13 @@ def _pdf_check(data: bytes) -> bool:
     try:
         active = _pdf_active_content(reader)
     except (ValueError, KeyError, TypeError, OSError, RecursionError, AttributeError):
-        active = True
+        return False  # damaged objects: not a PDF we can read (and so refused)
     except Exception as error:  # pypdf raises its own errors for damaged objects
         if type(error).__module__.startswith("pypdf"):
-            active = True
-        else:
-            raise
+            return False
+        raise
+    if active is None:
+        return False
     if active:
         raise _Refused(
             _(
@@ -576,7 +578,7 @@ def evidence_inspect(
     if size == 0:
         raise EvidenceRejected(display_name, _("Het bestand is leeg."))
     head = _head(source)
-    media_format = media_format_sniff(head)
+    media_format = media_format_sniff(head, size=size)
     if media_format is not None:
         return _inspect_media(display_name, source, size, media_format)
     if size > settings.EVIDENCE_MAX_FILE_BYTES:

@@ -161,7 +161,7 @@ def evidence_file_clean(*, kind: str, source: str, target: str) -> str:
         return image_reencode(source=source, target=target)
     if kind in (EvidenceKind.AUDIO, EvidenceKind.VIDEO):
         with open(source, "rb") as opened:
-            media_format = media_format_sniff(opened.read(64))
+            media_format = media_format_sniff(opened.read(64), size=os.path.getsize(source))
         if media_format is None:
             raise ProcessingFailed(EvidenceFailure.UNREADABLE, "no media")
         try:

@@ -72,9 +72,15 @@ class MediaInfo:
     stream_tags: tuple[dict[str, str], ...]
 
 
-def media_format_sniff(head: bytes) -> MediaFormat | None:
-    """The container that the first bytes of a file announce, or None when it is no media."""
-    box = head[4:8]
+def media_format_sniff(head: bytes, *, size: int) -> MediaFormat | None:
+    """The container that the first bytes of a file (of `size` bytes) announce, or None.
+
+    An ISO box must also have a size that fits the file, so a text that happens to have
+    "free" or "wide" in its first bytes is not taken for a QuickTime file.
+    """
+    box, box_size = head[4:8], int.from_bytes(head[:4], "big")
+    if len(head) < 8 or not (box_size in (0, 1) or 8 <= box_size <= size):
+        box = b""
     if box == b"ftyp":
         brand = head[8:12]
         if brand in MOV_BRANDS:

@@ -435,3 +435,10 @@ def test_rejection_names_the_sanitised_file_and_a_reason():
     error = _rejected("../../geheim.exe", b"MZ\x90\x00" + b"\x00" * 32)
     assert error.file_name == "geheim.exe"
     assert str(error.reason)
+
+
+@pytest.mark.parametrize("text", [b"I'm free to say so.\n", b"Too wide a gap\n", b"OK. moov it\n"])
+def test_text_that_looks_like_a_media_box_is_still_text(text):
+    """"free", "wide" or "moov" in the first bytes does not make a QuickTime file of a text:
+    the box size must fit the file."""
+    assert evidence_inspect(name="notitie.txt", data=text).kind == EvidenceKind.TEXT
