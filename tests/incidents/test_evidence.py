@@ -439,6 +439,6 @@ def test_rejection_names_the_sanitised_file_and_a_reason():
 
 @pytest.mark.parametrize("text", [b"I'm free to say so.\n", b"Too wide a gap\n", b"OK. moov it\n"])
 def test_text_that_looks_like_a_media_box_is_still_text(text):
-    """"free", "wide" or "moov" in the first bytes does not make a QuickTime file of a text:
-    the box size must fit the file."""
+    """A text with "free", "wide" or "moov" in its first bytes is no QuickTime file: the box
+    size must fit the file."""
     assert evidence_inspect(name="notitie.txt", data=text).kind == EvidenceKind.TEXT
