@@ -329,7 +329,7 @@ class Command(BaseCommand):
     def _officeholder(self) -> User:
         organisation = Organisation.objects.filter(desk__isnull=False).order_by("pk").first()
         if organisation is None:
-            from portal import demo
+            from devtools.demo import people as demo
 
             demo.seed(password=secrets.token_urlsafe(24))
             organisation = Organisation.objects.filter(desk__isnull=False).order_by("pk").first()
