@@ -77,6 +77,15 @@ OF_DESK = Condition(
     test=lambda user, incident: user.desk_id is not None and incident.desk_id == user.desk_id,
     labels=(_("melding van het eigen meldpunt"),),
 )
+OFFERED_TO_DESK = Condition(
+    q=lambda user: Q(moved_from_desk_id=user.desk_id, offered_back_at__isnull=False),
+    test=lambda user, incident: (
+        user.desk_id is not None
+        and incident.moved_from_desk_id == user.desk_id
+        and incident.offered_back_at is not None
+    ),
+    labels=(_("teruggeboden aan het eigen meldpunt"),),
+)
 WAS_ESCALATED = Condition(
     q=lambda user: Q(pk__in=_escalated_incident_ids()),
     test=_was_escalated,

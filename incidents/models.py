@@ -100,6 +100,18 @@ class Incident(models.Model):
         related_name="incidents",
         on_delete=models.PROTECT,
     )
+    # Set while the incident is at another desk because its own desk could not be reached
+    # (portal.reachability); `offered_back_at` when that desk was reachable again and was
+    # offered to take it back (incidents.services.incident_take_back).
+    moved_from_desk = models.ForeignKey(
+        "portal.Desk",
+        verbose_name=_("doorgestuurd van meldpunt"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    offered_back_at = models.DateTimeField(_("teruggeboden op"), null=True, blank=True)
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("vastgelegd door"),

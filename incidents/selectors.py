@@ -54,8 +54,9 @@ from incidents.policies import (
     message_policy,
 )
 from portal.constants import Role
-from portal.models import AccessLogEntry, Organisation, User
+from portal.models import AccessLogEntry, Desk, Organisation, User
 from portal.policies import team_label, user_policy
+from portal.reachability import desk_is_reachable, route_for_desk
 from portal.selectors import organisations_served_by
 
 
@@ -122,6 +123,26 @@ def _event_label(event: Event) -> str:
     return event.get_kind_display()
 
 
+DESK_MOVE_KINDS = frozenset({EventKind.MOVED, EventKind.OFFERED_BACK, EventKind.TAKEN_BACK})
+
+
+def _desk_move_text(event: Event) -> str:
+    """Words for a move between desks (portal.reachability); empty after retention."""
+    payload = event.payload
+    if not payload:
+        return ""
+    if event.kind == EventKind.OFFERED_BACK:
+        return _("%(desk)s is weer bereikbaar en kan deze melding terugnemen.") % {
+            "desk": payload.get("to_desk", "")
+        }
+    text = _("Van %(from)s naar %(to)s.") % {
+        "from": payload.get("from_desk", ""),
+        "to": payload.get("to_desk", ""),
+    }
+    reason = payload.get("reason")
+    return f"{text} {reason}" if reason else text
+
+
 def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
     """The incident's history as this user may see it, oldest first (three queries)."""
     events = list(
@@ -151,6 +172,8 @@ def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
                 text = text or event.payload.get("reason") or ""
         elif event.kind == EventKind.ESCALATED and internal_allowed:
             text = event.payload.get("reason") or ""
+        elif event.kind in DESK_MOVE_KINDS:
+            text = _desk_move_text(event)
         internal = event.kind == EventKind.NOTE or (
             event.kind == EventKind.MESSAGE
             and event.payload.get("audience") == MessageAudience.STAFF
@@ -617,3 +640,42 @@ def _incident_export(incident: Incident) -> dict[str, Any]:
             for message in incident.thread
         ],
     }
+
+
+def incidents_offered_to(*, user) -> list[Incident]:
+    """Incidents of this desk that another desk took while this one was unreachable, now
+    offered back to it (the queue lists them with "Terugnemen"), oldest first; one query."""
+    return list(
+        incident_policy.queryset(user, "take_back")
+        .select_related("organisation", "desk")
+        .order_by("submitted_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Handler:
+    """Who will really look at an incident now (for the officeholder's confirmation)."""
+
+    name: str
+    is_support: bool
+    desk: Desk | None
+
+
+def incident_handler_for(*, incident: Incident) -> Handler:
+    """The desk that will really look at this incident, or the Ondersteuningsteam.
+
+    Never a desk that nobody reads: the incident's desk when it is reachable, else where
+    `portal.reachability` would send it now (the watchdog moves it within a minute); an
+    escalated incident is with the Ondersteuningsteam.
+    """
+    support = Handler(
+        name=str(_("Het Ondersteuningsteam Weerbaar Bestuur")), is_support=True, desk=None
+    )
+    if incident.status == Status.ESCALATED:
+        return support
+    desk = incident.desk
+    if not desk_is_reachable(desk):
+        desk = route_for_desk(desk).desk
+    if desk is None:
+        return support
+    return Handler(name=desk.name, is_support=False, desk=desk)

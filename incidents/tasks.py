@@ -71,3 +71,10 @@ def sweep_pending_evidence() -> int:
     for evidence_id in due:
         evidence_processing.evidence_processing_queue(evidence_id)
     return len(due)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def watch_desk_reachability() -> dict:
+    """Nobody unheard: reports of a desk that nobody reads go to the fallback desk or the
+    Ondersteuningsteam, and are offered back when the desk is read again. Idempotent."""
+    return services.reachability_watch()

@@ -38,6 +38,22 @@ class Desk(models.Model):
     time_zone = models.CharField(
         _("tijdzone"), max_length=40, choices=TimeZone.choices, default=TIME_ZONE_NETHERLANDS
     )
+    # The weekly check that somebody reads the desk's mailbox (portal.reachability): the
+    # address whose link was last clicked, and when. A changed address counts as unconfirmed.
+    mailbox_confirmed_email = models.EmailField(
+        _("bevestigd e-mailadres"), blank=True, editable=False
+    )
+    mailbox_confirmed_at = models.DateTimeField(
+        _("postbus bevestigd op"), null=True, blank=True, editable=False
+    )
+    mailbox_confirmation_sent_at = models.DateTimeField(
+        _("bevestigingsmail verstuurd op"), null=True, blank=True, editable=False
+    )
+    # Set by the reachability watchdog when the desk has nobody to read its reports; the
+    # administrator is alerted once per period.
+    unreachable_since = models.DateTimeField(
+        _("onbereikbaar sinds"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("meld- en steunpunt")

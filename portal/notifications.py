@@ -16,6 +16,10 @@ SUBJECTS = {
     "triage_due_soon": _("Melding %(reference)s moet binnen 2 uur beoordeeld zijn"),
     "triage_overdue": _("Melding %(reference)s is nog niet beoordeeld en te laat"),
     "escalation_unacknowledged": _("Doorverwijzing %(reference)s is nog niet bevestigd"),
+    # Reachability (portal.reachability): the reference of desk_unreachable is the desk's name.
+    "desk_unreachable": _("Niemand leest nu de meldingen van %(reference)s"),
+    "incident_moved": _("Melding %(reference)s is naar uw meldpunt doorgestuurd"),
+    "incident_offered_back": _("U kunt melding %(reference)s terugnemen"),
 }
 
 BODY = _(

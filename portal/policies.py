@@ -276,6 +276,13 @@ def team_members():
     return User.objects.filter(TEAM_MEMBER.q(None)).order_by("first_name", "last_name", "username")
 
 
+def administrators():
+    """The active functional administrators (who are alerted when a desk cannot be reached)."""
+    from portal.models import User
+
+    return User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk")
+
+
 class UserPolicy(Policy):
     """People: whom a person may see, file for, or give work to."""
 

@@ -5,29 +5,41 @@ import logging
 import secrets
 import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
+from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal import two_factor
 from portal.access import api_token_is_active, api_token_lifetime
 from portal.constants import SecurityChange, SecurityNotice
+from portal.errors import DomainError
 from portal.login_protection import client_ip
 from portal.models import (
     AccessAction,
     AccessLogEntry,
     ApiToken,
+    Desk,
     Notification,
     User,
     WorkerHeartbeat,
 )
 from portal.notifications import notification_body, notification_subject
+from portal.policies import administrators
 from portal.publishing import task_publish
+from portal.reachability import (
+    DESK_MAILBOX_CONFIRMATION_VALID,
+    desks_reachability,
+    mailbox_is_confirmed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -276,3 +288,151 @@ def access_log_record(
         organisation_id=getattr(incident, "organisation_id", None),
         what=what[:200],
     )
+
+
+# --- Reachability of the desks (portal.reachability has the rule) -------------------------------
+
+DESK_MAILBOX_SALT = "portal.desk-mailbox-confirmation"
+DESK_MAILBOX_SUBJECT = gettext_lazy("Leest u deze postbus nog? Bevestig het voor %(desk)s")
+DESK_MAILBOX_BODY = gettext_lazy(
+    "Dit is de wekelijkse controle van het Meldpunt Weerbaar Bestuur.\n\n"
+    "Meldingen voor %(desk)s kunnen naar deze postbus gaan als er geen medewerker is. "
+    "Daarom vragen we elke week of iemand deze postbus leest.\n\n"
+    "Klik op deze link en bevestig het: %(url)s\n\n"
+    "De link werkt 8 dagen. Bevestigt niemand, dan gaan nieuwe meldingen naar een ander "
+    "meldpunt of naar het Ondersteuningsteam. Zo blijft geen melding liggen."
+)
+# A confirmation e-mail goes out once a week; its link works for as long as a click keeps the
+# desk reachable.
+DESK_MAILBOX_CONFIRMATION_EVERY = timedelta(days=7)
+
+
+def desk_unreachable_record(*, desk: Desk, now=None) -> bool:
+    """Record that nobody reads `desk`, and alert the administrators at once (once per period).
+
+    Idempotent: while the desk stays unreachable, running this again alerts nobody. Returns
+    True when this call started a new period (and so alerted).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        started = bool(
+            Desk.objects.filter(pk=desk.pk, unreachable_since__isnull=True).update(
+                unreachable_since=now
+            )
+        )
+        if started:
+            desk.unreachable_since = now
+            notifications_create(
+                recipients=administrators(),
+                event_key=f"desk-unreachable:{desk.pk}:{now.isoformat()}",
+                kind="desk_unreachable",
+                reference=desk.name[:40],
+                link=reverse("home"),
+            )
+    return started
+
+
+def desks_reachability_record(*, now=None) -> dict[str, list[int]]:
+    """The watchdog's first step: mark each desk reachable or not, alerting when one drops out.
+
+    Returns the ids of the desks that became unreachable and of those reachable again.
+    """
+    now = now or timezone.now()
+    became_unreachable, became_reachable = [], []
+    for row in desks_reachability(now=now):
+        if not row.reachable and desk_unreachable_record(desk=row.desk, now=now):
+            became_unreachable.append(row.desk.pk)
+        elif row.reachable and row.desk.unreachable_since is not None:
+            Desk.objects.filter(pk=row.desk.pk).update(unreachable_since=None)
+            became_reachable.append(row.desk.pk)
+    return {"unreachable": became_unreachable, "reachable": became_reachable}
+
+
+def desk_mailbox_token(*, desk: Desk, now=None) -> str:
+    """A signed token for the desk's current address, dated (it works for 8 days); another
+    address, or any change to the token, makes it invalid."""
+    issued = int((now or timezone.now()).timestamp())
+    return signing.dumps(
+        {"desk": desk.pk, "email": desk.email, "issued": issued}, salt=DESK_MAILBOX_SALT
+    )
+
+
+def desk_mailbox_confirmation_send(*, desk: Desk, now=None) -> None:
+    """E-mail the desk's mailbox a link to confirm that somebody reads it (8 days valid)."""
+    now = now or timezone.now()
+    url = settings.PORTAL_BASE_URL.rstrip("/") + reverse(
+        "desk_mailbox_confirm", kwargs={"token": desk_mailbox_token(desk=desk, now=now)}
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            subject=str(DESK_MAILBOX_SUBJECT) % {"desk": desk.name},
+            message=str(DESK_MAILBOX_BODY) % {"desk": desk.name, "url": url},
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[desk.email],
+        )
+    Desk.objects.filter(pk=desk.pk).update(mailbox_confirmation_sent_at=now)
+
+
+def desk_mailbox_confirmations_send(*, now=None) -> int:
+    """Send the weekly confirmation e-mail to every desk mailbox that is due; returns how many.
+
+    Due: never sent, sent a week ago or longer, or the address changed since the last click.
+    Each desk is marked right after its own e-mail, so a run that stops halfway sends nothing
+    twice when it runs again.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for desk in Desk.objects.exclude(email="").order_by("pk"):
+        due = (
+            desk.mailbox_confirmation_sent_at is None
+            or desk.mailbox_confirmation_sent_at <= now - DESK_MAILBOX_CONFIRMATION_EVERY
+        )
+        if due:
+            desk_mailbox_confirmation_send(desk=desk, now=now)
+            sent += 1
+    return sent
+
+
+def desk_mailbox_confirm(*, token: str, now=None) -> Desk:
+    """Record that the desk's mailbox is read: somebody clicked the link of its e-mail.
+
+    Refused (DomainError) for a link that is damaged, older than 8 days, of a desk that no
+    longer exists, or of an address that is no longer the desk's.
+    """
+    now = now or timezone.now()
+    try:
+        data = signing.loads(token, salt=DESK_MAILBOX_SALT)
+    except signing.BadSignature:
+        raise DomainError(_("Deze link klopt niet. Gebruik de link uit de e-mail.")) from None
+    age = now.timestamp() - float(data.get("issued", 0))
+    if age > DESK_MAILBOX_CONFIRMATION_VALID.total_seconds():
+        raise DomainError(
+            _("Deze link is verlopen. De volgende bevestigingsmail komt binnen een week.")
+        )
+    desk = Desk.objects.filter(pk=data.get("desk")).first()
+    if desk is None or not desk.email or desk.email != data.get("email"):
+        raise DomainError(_("Dit adres is niet meer het adres van het meldpunt."))
+    desk.mailbox_confirmed_email = desk.email
+    desk.mailbox_confirmed_at = now
+    desk.save(update_fields=["mailbox_confirmed_email", "mailbox_confirmed_at"])
+    return desk
+
+
+def desk_mailbox_notify(*, desk: Desk, event_key: str, kind: str, reference: str, link: str):
+    """Tell a desk without active staff, through its confirmed mailbox, that something arrived.
+
+    Only a reference and a link, like every notification. Called by an outbox consumer, which
+    runs once per event; the mailbox is used only while it is confirmed.
+    """
+    if not mailbox_is_confirmed(desk):
+        return False
+    url = settings.PORTAL_BASE_URL.rstrip("/") + link
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            subject=notification_subject(kind=kind, reference=reference),
+            message=notification_body(kind=kind, reference=reference, url=url),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[desk.email],
+        )
+    logger.info("Desk mailbox %s notified (%s)", desk.pk, event_key)
+    return True

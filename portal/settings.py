@@ -393,6 +393,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "sweep-pending-evidence": {"task": "incidents.tasks.sweep_pending_evidence", "schedule": 60.0},
+    # Nobody unheard (portal.reachability): a report of a desk that nobody reads moves on
+    # within a minute; the weekly mailbox check runs every hour and sends to the desks due.
+    "watch-desk-reachability": {
+        "task": "incidents.tasks.watch_desk_reachability",
+        "schedule": 60.0,
+    },
+    "desk-mailbox-confirmations": {
+        "task": "portal.tasks.desk_mailbox_confirmations",
+        "schedule": 3600.0,
+    },
 }
 # Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.
 PENDING_WORK_AGE = timedelta(seconds=env.int("PENDING_WORK_AGE_SECONDS", default=120))

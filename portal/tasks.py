@@ -41,3 +41,17 @@ def sweep_pending() -> dict[str, int]:
     for notification_id in unsent:
         services.queue_notification_email(notification_id)
     return {"outbox": outbox.outbox_sweep(), "notifications": len(unsent)}
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def desk_mailbox_confirmations() -> int:
+    """Send the weekly "is this mailbox read?" e-mail to each desk that is due. A run again
+    sends nothing twice (each desk is marked when its e-mail went)."""
+    return services.desk_mailbox_confirmations_send()

@@ -45,6 +45,7 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
     path("taal/", set_language, name="set_language"),
+    path("meldpunt-postbus/<str:token>/", views.desk_mailbox_confirm, name="desk_mailbox_confirm"),
     path("notificaties/", views.notification_list, name="notifications"),
     path("notificaties/gelezen/", views.notification_read_all, name="notifications_read_all"),
     path("notificaties/<int:pk>/", views.notification_open, name="notification_open"),

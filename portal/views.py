@@ -32,6 +32,7 @@ from portal.access import (
     user_must_use_second_factor,
 )
 from portal.constants import SecurityChange
+from portal.errors import DomainError
 from portal.forms import (
     ApiTokenForm,
     LoginForm,
@@ -48,6 +49,7 @@ from portal.login_protection import (
 )
 from portal.models import Notification
 from portal.policies import Workspace, home_template_for, workspaces_for
+from portal.reachability import desks_unreachable
 
 
 @login_required
@@ -60,6 +62,7 @@ def home(request):
         context["organisations_without_desk"] = selectors.organisations_without_desk()
         context["heartbeat"] = selectors.worker_heartbeat_get(name="worker")
         context["outbox_failed"] = selectors.outbox_failed_count()
+        context["desks_unreachable"] = desks_unreachable()
     return render(request, home_template_for(user), context)
 
 
@@ -378,3 +381,19 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             user=form.user, change=SecurityChange.PASSWORD_CHANGED, request=self.request
         )
         return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def desk_mailbox_confirm(request, token):
+    """The link of the weekly mailbox e-mail: a page with one button, so a mail scanner that
+    opens the link confirms nothing; the click on the button records that the mailbox is read."""
+    if request.method == "POST":
+        try:
+            desk = services.desk_mailbox_confirm(token=token)
+        except DomainError as error:
+            return render(
+                request, "portal/desk_mailbox_confirm.html", {"error": error.message}, status=400
+            )
+        return render(request, "portal/desk_mailbox_confirm.html", {"confirmed": desk})
+    return render(request, "portal/desk_mailbox_confirm.html", {})

@@ -20,7 +20,8 @@ from incidents.forms import (
 from incidents.policies import incident_policy
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
-from portal.selectors import desk_for_organisation, site_configuration_get
+from portal.reachability import route_for_organisation
+from portal.selectors import site_configuration_get
 from portal.services import access_log_record
 from portal.versioned import change_post
 
@@ -28,7 +29,8 @@ officeholder_required = workspace_required(Workspace.REPORT)
 
 
 def _filing_context(request, form, template):
-    desk = desk_for_organisation(organisation=request.user.organisation)
+    # The desk that will really look (portal.reachability); None when only the team can.
+    desk = route_for_organisation(organisation=request.user.organisation).desk
     return render(request, template, {"form": form, "desk": desk})
 
 
@@ -82,7 +84,11 @@ def confirmation(request, reference):
     return render(
         request,
         "incidents/officeholder/confirmation.html",
-        {"incident": incident, "configuration": site_configuration_get()},
+        {
+            "incident": incident,
+            "handler": selectors.incident_handler_for(incident=incident),
+            "configuration": site_configuration_get(),
+        },
     )
 
 
