@@ -102,7 +102,7 @@ class DeskAdmin(admin.ModelAdmin):
         if not desk.email:
             return _("geen adres")
         if mailbox_is_confirmed(desk):
-            return _("bevestigd op %(moment)s") % {
+            return _("gelezen, bevestigd op %(moment)s") % {
                 "moment": date_format(localtime(desk.mailbox_confirmed_at), "j F Y H:i")
             }
         return _("niet bevestigd (telt niet als bereikbaar)")
