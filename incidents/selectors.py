@@ -664,15 +664,13 @@ class Handler:
 def incident_handler_for(*, incident: Incident) -> Handler:
     """The desk that will really look at this incident, or the Ondersteuningsteam.
 
-    Never a desk that nobody reads: the incident's desk when it is reachable, else where
-    `portal.reachability` would send it now (the watchdog moves it within a minute); an
-    escalated incident is with the Ondersteuningsteam.
+    Never a desk that nobody reads: the incident's desk when it is reachable (also when the
+    rules escalated it: the desk still follows it), else where `portal.reachability` would
+    send it now (the watchdog moves it within a minute), else the Ondersteuningsteam.
     """
     support = Handler(
         name=str(_("Het Ondersteuningsteam Weerbaar Bestuur")), is_support=True, desk=None
     )
-    if incident.status == Status.ESCALATED:
-        return support
     desk = incident.desk
     if not desk_is_reachable(desk):
         desk = route_for_desk(desk).desk

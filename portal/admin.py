@@ -115,7 +115,7 @@ class DeskAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "email" in form.changed_data and obj.email:
             # A new address is unconfirmed until its own link is clicked: ask right away.
-            services.desk_mailbox_confirmation_send(desk=obj)
+            services.desk_mailbox_confirmation_request(desk=obj)
 
 
 @admin.register(User)

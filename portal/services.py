@@ -373,6 +373,15 @@ def desk_mailbox_confirmation_send(*, desk: Desk, now=None) -> None:
     Desk.objects.filter(pk=desk.pk).update(mailbox_confirmation_sent_at=now)
 
 
+def desk_mailbox_confirmation_request(*, desk: Desk) -> None:
+    """The desk's address changed: its confirmation e-mail is due now, and is queued after
+    commit (a broker that is down only delays it to the next hourly run)."""
+    Desk.objects.filter(pk=desk.pk).update(mailbox_confirmation_sent_at=None)
+    transaction.on_commit(
+        partial(task_publish, "portal.tasks.desk_mailbox_confirmations"), robust=True
+    )
+
+
 def desk_mailbox_confirmations_send(*, now=None) -> int:
     """Send the weekly confirmation e-mail to every desk mailbox that is due; returns how many.
 

@@ -288,6 +288,15 @@ def test_the_confirmation_names_the_support_team_when_no_desk_is_read(client, sa
     assert handler.is_support
 
 
+def test_an_escalated_report_of_a_staffed_desk_still_names_that_desk(saba, unstaffed):
+    """Escalated by the rules, the report is not "unreachable": the desk still follows it."""
+    UserFactory(registrar=True, desk=unstaffed)
+    incident = IncidentFactory(organisation=saba.organisation, desk=unstaffed, escalated=True)
+    handler = selectors.incident_handler_for(incident=incident)
+    assert not handler.is_support
+    assert handler.name == unstaffed.name
+
+
 def test_the_watchdog_is_scheduled_every_minute(settings):
     """Registered in beat like the other watchdogs: a Saba report moves within a minute."""
     entry = settings.CELERY_BEAT_SCHEDULE["watch-desk-reachability"]

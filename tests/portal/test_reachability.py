@@ -187,3 +187,25 @@ def test_the_admin_desk_list_shows_the_state_per_desk(client):
     assert "Meldpunt Saba" in page
     assert "niet bevestigd" in page
     assert "actieve medewerkers" in page.lower()
+
+
+def test_a_new_desk_address_is_asked_for_confirmation_at_once(client, committed):
+    """The administrator changes a desk's address: the new address is unconfirmed (so the
+    desk is not reachable through it) and gets its own confirmation e-mail right away."""
+    desk = DeskFactory(name="Meldpunt Saba")
+    verified_login(client, UserFactory(admin=True))
+    with committed():
+        response = client.post(
+            reverse("admin:portal_desk_change", args=[desk.pk]),
+            {
+                "name": desk.name,
+                "email": "nieuw@saba.example",
+                "phone": "",
+                "time_zone": desk.time_zone,
+                "organisations-TOTAL_FORMS": "0",
+                "organisations-INITIAL_FORMS": "0",
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not _reachable(desk)
+    assert [m.to for m in mail.outbox] == [["nieuw@saba.example"]]

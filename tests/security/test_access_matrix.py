@@ -70,6 +70,10 @@ TABLE = [
     ("health", "POST", 405, 405, 405, 405, 405, 405, 405, 405),
     ("privacy", "GET", 200, 200, 200, 200, 200, 200, 200, 200),
     ("privacy", "POST", 405, 405, 405, 405, 405, 405, 405, 405),
+    # The weekly desk mailbox link: a page with one button for anyone holding the link; a
+    # damaged (here: made up) token confirms nothing and says why.
+    ("desk_mailbox_confirm", "GET", 200, 200, 200, 200, 200, 200, 200, CODE),
+    ("desk_mailbox_confirm", "POST", 400, 400, 400, 400, 400, 400, 400, CODE),
     ("accessibility", "GET", 200, 200, 200, 200, 200, 200, 200, 200),
     ("accessibility", "POST", 405, 405, 405, 405, 405, 405, 405, 405),
     ("set_language", "GET", HOME, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
@@ -156,6 +160,9 @@ TABLE = [
     ("desk:file", "POST", LOGIN, 404, 404, 200, 200, 404, 404, CODE),
     ("desk:detail", "GET", LOGIN, 404, 404, 200, 404, 404, 404, CODE),
     ("desk:detail", "POST", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    # Taking back needs an offer to the own desk: the world's incidents were never moved.
+    ("desk:take_back", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    ("desk:take_back", "POST", LOGIN, 404, 404, 404, 404, 404, 404, CODE),
     *[
         row
         for step in ("take", "assign", "triage", "close", "reopen", "escalate", "note",
@@ -296,6 +303,8 @@ def _url(world, name: str, params: set[str]) -> str:
         kwargs["pk"] = ApiToken.objects.filter(user=world.users["owner"]).first().pk
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "geen-geldig-token"}
+    elif name == "desk_mailbox_confirm":
+        kwargs = {"token": "geen-geldig-token"}
     elif name.startswith(("incidents:", "desk:")):
         kwargs["reference"] = incidents["submitted"].reference
         if "pk" in params:
