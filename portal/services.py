@@ -430,10 +430,31 @@ def desk_mailbox_confirm(*, token: str, now=None) -> Desk:
 def desk_mailbox_notify(*, desk: Desk, event_key: str, kind: str, reference: str, link: str):
     """Tell a desk without active staff, through its confirmed mailbox, that something arrived.
 
-    Only a reference and a link, like every notification. Called by an outbox consumer, which
-    runs once per event; the mailbox is used only while it is confirmed.
+    Only a reference and a link, like every notification. Called by an outbox consumer (once
+    per event); the e-mail itself is queued after commit, so a mail server that is down never
+    holds up the consumer. Returns False when the mailbox is not confirmed (then nothing goes).
     """
     if not mailbox_is_confirmed(desk):
+        return False
+    transaction.on_commit(
+        partial(
+            task_publish,
+            "portal.tasks.desk_mailbox_email",
+            desk.pk,
+            event_key,
+            kind,
+            reference,
+            link,
+        ),
+        robust=True,
+    )
+    return True
+
+
+def desk_mailbox_email_send(*, desk_id: int, event_key: str, kind: str, reference: str, link: str):
+    """Send one desk-mailbox notification, if the mailbox is still confirmed."""
+    desk = Desk.objects.filter(pk=desk_id).first()
+    if desk is None or not mailbox_is_confirmed(desk):
         return False
     url = settings.PORTAL_BASE_URL.rstrip("/") + link
     with translation.override(settings.LANGUAGE_CODE):

@@ -55,3 +55,18 @@ def desk_mailbox_confirmations() -> int:
     """Send the weekly "is this mailbox read?" e-mail to each desk that is due. A run again
     sends nothing twice (each desk is marked when its e-mail went)."""
     return services.desk_mailbox_confirmations_send()
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def desk_mailbox_email(desk_id: int, event_key: str, kind: str, reference: str, link: str):
+    """E-mail a desk's confirmed mailbox about an event (a desk without active staff)."""
+    return services.desk_mailbox_email_send(
+        desk_id=desk_id, event_key=event_key, kind=kind, reference=reference, link=link
+    )
