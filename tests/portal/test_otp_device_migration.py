@@ -50,6 +50,14 @@ def _migrate(target) -> None:
     executor.migrate(target)
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    """Whatever a test does, the next test finds the database fully migrated again: a test
+    that fails while on 0005's schema would otherwise break every test after it."""
+    yield
+    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
 def _tables() -> set[str]:
     return set(connection.introspection.table_names())
 
