@@ -1,4 +1,5 @@
 import time
+import uuid
 from base64 import b32encode
 from binascii import unhexlify
 from urllib.parse import quote, urlencode
@@ -271,6 +272,12 @@ class WorkerHeartbeat(models.Model):
         return self.name
 
 
+def notification_message_id() -> str:
+    """A new, globally unique Message-ID for one notification's e-mail (kept in its row)."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
+    return f"<notification.{uuid.uuid4().hex}@{domain}>"
+
+
 class Notification(models.Model):
     """One message to one person about one thing that happened (the outbox).
 
@@ -289,6 +296,16 @@ class Notification(models.Model):
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The e-mail (portal.services.notification_email_send): one Message-ID for every attempt,
+    # so a receiving server can recognise a resend; the claim is committed before the mail
+    # server is contacted, `emailed_at` after it said OK.
+    message_id = models.CharField(max_length=255, unique=True, default=notification_message_id)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the sweeper may queue the e-mail (again); empty: PENDING_WORK_AGE after creation.
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    email_failed_at = models.DateTimeField(null=True, blank=True)
+    email_last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("notificatie")

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
@@ -11,8 +12,9 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.core import signing
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMessage, send_mail
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -42,6 +44,9 @@ from portal.reachability import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Recording a sent e-mail survives a database restart of a few seconds.
+EMAIL_RECORD_ATTEMPTS = 5
 
 
 def worker_heartbeat_record(*, name: str) -> WorkerHeartbeat:
@@ -83,53 +88,189 @@ def notifications_create(
     return created
 
 
-def queue_notification_email(notification_id: int) -> None:
-    """Publish the e-mail task; never fails the caller (the sweeper retries unsent rows)."""
-    task_publish("portal.tasks.notification_email", notification_id)
+def queue_notification_email(notification_id: int) -> bool:
+    """Publish the e-mail task (to the mail queue); never fails the caller (the sweeper
+    queues unsent rows again). Returns False when the broker refused."""
+    return task_publish("portal.tasks.notification_email", notification_id)
 
 
-def notifications_unsent(*, older_than, limit: int = 500) -> list[int]:
-    """Ids of notifications not yet e-mailed that were created before `older_than`."""
-    return list(
-        Notification.objects.filter(emailed_at__isnull=True, created_at__lte=older_than)
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+def _email_due(now) -> Q:
+    """Unsent, not failed, not held by a running attempt, and its next attempt is due."""
+    claim_expired = now - settings.EMAIL_CLAIM_TIMEOUT
+    return (
+        Q(emailed_at__isnull=True, email_failed_at__isnull=True)
+        & (Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lte=claim_expired))
+        & (
+            Q(email_next_attempt_at__lte=now)
+            | Q(email_next_attempt_at__isnull=True, created_at__lte=now - settings.PENDING_WORK_AGE)
+        )
     )
 
 
-def notification_email_send(*, notification_id: int) -> bool:
-    """Send the e-mail of one notification, once. Returns False when already sent or gone.
+def notifications_sweep(*, now=None, limit: int = 500) -> int:
+    """Queue the e-mails that are due again, oldest first; returns how many were queued.
 
-    The row is locked while sending, so two workers running this at once send one e-mail.
+    Guarantees: a notification that is sent, failed, being sent right now, waiting for its
+    retry delay, or queued less than PENDING_WORK_AGE ago is not queued: each queued row's
+    next attempt moves one PENDING_WORK_AGE ahead, so a backlog is queued once, not every
+    minute. The oldest unsent notifications go first.
     """
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(_email_due(now))
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=due).update(
+            email_next_attempt_at=now + settings.PENDING_WORK_AGE
+        )
+    for notification_id in due:
+        # After the first refused publish the rest wait for the next sweep.
+        if not queue_notification_email(notification_id):
+            break
+    return len(due)
+
+
+def _email_retry_delay(attempts: int) -> timedelta:
+    base = settings.EMAIL_RETRY_BASE.total_seconds()
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), settings.EMAIL_RETRY_MAX_DELAY))
+
+
+def _notification_email_claim(notification_id: int) -> Notification | None:
+    """Claim the notification for one attempt and commit that, before any mail server is
+    contacted. None when it is sent, failed, or claimed by an attempt that is still running."""
+    now = timezone.now()
     with transaction.atomic():
         # Lock the notification only: locking the joined user row too would block the
-        # recipient's login, and every row pointing at them, while the mail server answers.
+        # recipient's login. The lock is held for these few statements, never while sending.
         notification = (
-            Notification.objects.select_for_update(of=("self",))
+            Notification.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("recipient")
-            .filter(pk=notification_id, emailed_at__isnull=True)
+            .filter(
+                Q(pk=notification_id, emailed_at__isnull=True, email_failed_at__isnull=True)
+                & (
+                    Q(email_claimed_at__isnull=True)
+                    | Q(email_claimed_at__lte=now - settings.EMAIL_CLAIM_TIMEOUT)
+                )
+            )
             .first()
         )
         if notification is None:
+            return None
+        if notification.email_claimed_at is not None:
+            logger.warning(
+                "Notification %s: an earlier attempt stopped after claiming it; it may have "
+                "been sent. Sending again with the same Message-ID.",
+                notification.pk,
+            )
+        notification.email_claimed_at = now
+        notification.email_attempts += 1
+        # Should this attempt vanish, the sweeper finds the row once the claim expired.
+        notification.email_next_attempt_at = now + _email_retry_delay(notification.email_attempts)
+        notification.save(
+            update_fields=["email_claimed_at", "email_attempts", "email_next_attempt_at"]
+        )
+    return notification
+
+
+def _notification_email_message(notification: Notification) -> EmailMessage:
+    recipient = notification.recipient
+    url = settings.PORTAL_BASE_URL.rstrip("/") + notification.link
+    with translation.override(recipient.preferred_language):
+        return EmailMessage(
+            subject=notification_subject(kind=notification.kind, reference=notification.reference),
+            body=notification_body(
+                kind=notification.kind, reference=notification.reference, url=url
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[recipient.email],
+            headers={"Message-ID": notification.message_id},
+        )
+
+
+def _database_retry(work, *, what: str, attempts: int = EMAIL_RECORD_ATTEMPTS):
+    """Run `work()`; when the database is gone for a moment (a restart), reconnect and try
+    again, up to `attempts` times one second apart. The last error is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DatabaseError:
+            if attempt == attempts:
+                raise
+            logger.warning("Could not record %s (attempt %s); trying again.", what, attempt)
+            if not connection.in_atomic_block:
+                connection.close()
+            time.sleep(1)
+    return None
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Send the e-mail of one notification, once. Returns True when this call sent it.
+
+    Guarantees: the row is claimed (and the claim committed) before the mail server is
+    contacted, and recorded sent after it said OK, so two workers never both send, and a
+    lost commit after delivery does not send again while the claim holds. Every attempt uses
+    the row's one Message-ID. A failed attempt is counted and retried after a growing delay
+    (EMAIL_RETRY_BASE, EMAIL_MAX_ATTEMPTS); the sweeper queues it. The one window left: the
+    worker dies, or the database stays away for longer than the record's retries, between the
+    mail server's OK and the record; the claim then expires (EMAIL_CLAIM_TIMEOUT) and the
+    e-mail is sent again with the same Message-ID, which the receiving server can recognise.
+    """
+    notification = _notification_email_claim(notification_id)
+    if notification is None:
+        return False
+    claimed_at = notification.email_claimed_at
+    if notification.recipient.email:
+        try:
+            _notification_email_message(notification).send()
+        except Exception as error:  # noqa: BLE001 - every failure counts as one attempt
+            _database_retry(
+                partial(_notification_email_failed, notification, claimed_at, error),
+                what=f"the failed e-mail of notification {notification.pk}",
+            )
             return False
-        recipient = notification.recipient
-        if recipient.email:
-            url = settings.PORTAL_BASE_URL.rstrip("/") + notification.link
-            with translation.override(recipient.preferred_language):
-                send_mail(
-                    subject=notification_subject(
-                        kind=notification.kind, reference=notification.reference
-                    ),
-                    message=notification_body(
-                        kind=notification.kind, reference=notification.reference, url=url
-                    ),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[recipient.email],
-                )
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
-        return True
+    _database_retry(
+        partial(_notification_email_sent, notification.pk, claimed_at),
+        what=f"the sent e-mail of notification {notification.pk}",
+    )
+    return True
+
+
+def _notification_email_sent(notification_id: int, claimed_at) -> None:
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification_id, email_claimed_at=claimed_at).update(
+            emailed_at=timezone.now(), email_claimed_at=None, email_last_error=""
+        )
+
+
+def _notification_email_failed(notification: Notification, claimed_at, error) -> None:
+    """Release the claim and count the failure: retried after the delay, failed at the cap."""
+    now = timezone.now()
+    fields = {
+        "email_claimed_at": None,
+        "email_last_error": f"{type(error).__name__}: {error}"[:500],
+        "email_next_attempt_at": now + _email_retry_delay(notification.email_attempts),
+    }
+    if notification.email_attempts >= settings.EMAIL_MAX_ATTEMPTS:
+        fields["email_failed_at"] = now
+        logger.error(
+            "The e-mail of notification %s failed %s times; marked failed.",
+            notification.pk,
+            notification.email_attempts,
+        )
+    else:
+        logger.warning(
+            "The e-mail of notification %s failed (attempt %s): %s",
+            notification.pk,
+            notification.email_attempts,
+            type(error).__name__,
+        )
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk, email_claimed_at=claimed_at).update(
+            **fields
+        )
 
 
 def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:

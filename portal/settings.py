@@ -249,6 +249,20 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env(
     "DEFAULT_FROM_EMAIL", default="Meldpunt Weerbaar Bestuur <noreply@localhost>"
 )
+# Sending a notification's e-mail (portal.services.notification_email_send) runs on a queue
+# and a worker of its own (CELERY_TASK_ROUTES below), so a hung mail server never holds the
+# worker that escalates. One attempt is stopped a little after EMAIL_TIMEOUT; a failed attempt
+# is retried after 1, 2, 4, ... times EMAIL_RETRY_BASE (at most EMAIL_RETRY_MAX_DELAY seconds
+# apart) and the e-mail is marked failed after EMAIL_MAX_ATTEMPTS.
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=10)
+EMAIL_RETRY_BASE = timedelta(seconds=env.int("EMAIL_RETRY_BASE_SECONDS", default=60))
+EMAIL_RETRY_MAX_DELAY = env.int("EMAIL_RETRY_MAX_DELAY_SECONDS", default=3600)
+EMAIL_TASK_SOFT_TIME_LIMIT = EMAIL_TIMEOUT + 5
+EMAIL_TASK_TIME_LIMIT = EMAIL_TIMEOUT + 10
+# A claim older than this belongs to an attempt that was stopped (its worker killed, its
+# database gone): the e-mail may or may not have left. It is sent again with the same
+# Message-ID (docs/architecture.md, "Each e-mail once").
+EMAIL_CLAIM_TIMEOUT = timedelta(seconds=EMAIL_TASK_TIME_LIMIT + 30)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -362,6 +376,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 400_000  # KiB
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
+# Two queues: `celery` (events, escalation, evidence, the sweepers) and `mail` (e-mails only),
+# each with workers of its own (docker-compose.yml, scripts/run-dev.sh): a mail server that
+# hangs fills the mail workers, never the ones that escalate.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+MAIL_QUEUE = "mail"
+# The desk mailbox's e-mails (the weekly confirmation and the notices of a desk without staff)
+# go to SMTP as well, so they wait on the mail worker too.
+CELERY_TASK_ROUTES = {
+    name: {"queue": MAIL_QUEUE}
+    for name in (
+        "portal.tasks.notification_email",
+        "portal.tasks.desk_mailbox_confirmations",
+        "portal.tasks.desk_mailbox_email",
+    )
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -379,10 +408,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 # Periodic tasks are defined here, in code; django-celery-beat's scheduler copies them into
 # the database, where the admin shows them (and can pause one).
+# How often beat queues the sweeper of pending work (outbox entries, e-mails).
+SWEEP_INTERVAL = float(env.int("SWEEP_INTERVAL_SECONDS", default=60))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
-    "sweep-pending-work": {"task": "portal.tasks.sweep_pending", "schedule": 60.0},
+    "sweep-pending-work": {"task": "portal.tasks.sweep_pending", "schedule": SWEEP_INTERVAL},
     "watch-triage-deadlines": {"task": "support.tasks.watch_triage_deadlines", "schedule": 300.0},
     "watch-unacknowledged-escalations": {
         "task": "support.tasks.watch_unacknowledged_escalations",

@@ -2,7 +2,6 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
 from portal import outbox, services
 
@@ -16,14 +15,14 @@ def heartbeat(name: str = "worker") -> None:
 @shared_task(
     ignore_result=True,
     acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=8,
+    soft_time_limit=settings.EMAIL_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.EMAIL_TASK_TIME_LIMIT,
 )
-def notification_email(notification_id: int) -> None:
-    """E-mail one notification. Running it twice sends one e-mail (the row is marked sent)."""
-    services.notification_email_send(notification_id=notification_id)
+def notification_email(notification_id: int) -> bool:
+    """E-mail one notification, on the mail queue (CELERY_TASK_ROUTES). Running it twice
+    sends one e-mail. Its attempts are counted in the row (with backoff and a cap) and the
+    sweeper queues the next one, so the task itself is never retried by Celery."""
+    return services.notification_email_send(notification_id=notification_id)
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -35,12 +34,9 @@ def outbox_deliver(entry_id: int) -> bool:
 
 @shared_task(ignore_result=True, acks_late=True)
 def sweep_pending() -> dict[str, int]:
-    """Queue again what is still pending: outbox entries whose next attempt is due (at any
-    age), and notifications not e-mailed after PENDING_WORK_AGE."""
-    unsent = services.notifications_unsent(older_than=timezone.now() - settings.PENDING_WORK_AGE)
-    for notification_id in unsent:
-        services.queue_notification_email(notification_id)
-    return {"outbox": outbox.outbox_sweep(), "notifications": len(unsent)}
+    """Queue again what is due: outbox entries whose next attempt is due (at any age), and
+    e-mails not sent, not being sent and not waiting for a retry (oldest first)."""
+    return {"outbox": outbox.outbox_sweep(), "notifications": services.notifications_sweep()}
 
 
 @shared_task(
