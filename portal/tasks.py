@@ -36,8 +36,12 @@ def outbox_deliver(entry_id: int) -> bool:
 @shared_task(ignore_result=True, acks_late=True)
 def sweep_pending() -> dict[str, int]:
     """Queue again what is still pending: outbox entries whose next attempt is due (at any
-    age), and notifications not e-mailed after PENDING_WORK_AGE."""
+    age), and notifications not e-mailed after PENDING_WORK_AGE. Removes expired kept forms."""
     unsent = services.notifications_unsent(older_than=timezone.now() - settings.PENDING_WORK_AGE)
     for notification_id in unsent:
         services.queue_notification_email(notification_id)
-    return {"outbox": outbox.outbox_sweep(), "notifications": len(unsent)}
+    return {
+        "outbox": outbox.outbox_sweep(),
+        "notifications": len(unsent),
+        "kept_forms_removed": services.kept_forms_purge(),
+    }
