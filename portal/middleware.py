@@ -115,6 +115,9 @@ class StaffIdleTimeoutMiddleware:
             if last_seen is not None and now - last_seen > timeout:
                 logout(request)
                 minutes = int(timeout // 60)
+                if request.method == "POST":
+                    # The form is kept and the login page says so (portal.kept_forms).
+                    return self.get_response(request)
                 messages.info(
                     request,
                     _("U was %(minutes)s minuten niet actief. Log opnieuw in om verder te gaan.")

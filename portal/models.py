@@ -24,7 +24,7 @@ from portal.constants import (
     Role,
     TimeZone,
 )
-from portal.crypto import EncryptedCharField, backup_code_hashes
+from portal.crypto import EncryptedCharField, EncryptedTextField, backup_code_hashes
 from portal.notifications import notification_subject
 
 
@@ -584,3 +584,34 @@ class BackupCode(models.Model):
 
     def __str__(self):
         return f"{self.device_id}/{self.pk}"
+
+
+class KeptForm(models.Model):
+    """What someone typed into a form that arrived after their session had ended.
+
+    Kept for a short time (`KEPT_FORM_MINUTES`) so that nothing typed is lost: after logging in
+    the person is back on the same form with the text filled in. Only the browser that sent it
+    can find it (the row is looked up by a hash of a random cookie value, and the content is
+    encrypted with a key derived from that value as well as with the field keys), and it is
+    given back only to the account that typed it; any other account that logs in on that
+    browser makes it disappear.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kept_forms"
+    )
+    # The address the form was sent to, and the page that shows the form again.
+    action = models.CharField(max_length=300)
+    page = models.CharField(max_length=300)
+    content = EncryptedTextField()
+    had_files = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("bewaard formulier")
+        verbose_name_plural = _("bewaarde formulieren")
+
+    def __str__(self):
+        return f"{self.user_id} {self.page}"

@@ -1,11 +1,13 @@
 """Writes about people, organisations, notifications and the portal itself."""
 
 import hashlib
+import json
 import logging
 import secrets
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -20,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal import two_factor
+from portal import crypto, two_factor
 from portal.access import api_token_is_active, api_token_lifetime
 from portal.constants import SecurityChange, SecurityNotice
 from portal.errors import DomainError
@@ -30,6 +32,7 @@ from portal.models import (
     AccessLogEntry,
     ApiToken,
     Desk,
+    KeptForm,
     Notification,
     User,
     WorkerHeartbeat,
@@ -607,3 +610,81 @@ def desk_mailbox_email_send(*, desk_id: int, event_key: str, kind: str, referenc
         )
     logger.info("Desk mailbox %s notified (%s)", desk.pk, event_key)
     return True
+
+
+# --- Forms that arrived after the session ended (portal.kept_forms is the web side) -----------
+
+
+@dataclass(frozen=True)
+class KeptFormContent:
+    """A kept form given back: where it was sent, and each field's values."""
+
+    action: str
+    fields: dict[str, list[str]]
+    had_files: bool
+
+
+def kept_form_keep(
+    *, user_id: int, action: str, page: str, fields: dict[str, list[str]], had_files: bool
+) -> str:
+    """Keep what was typed into a form that arrived without a session, for KEPT_FORM_MINUTES.
+
+    Returns the random value for the browser's cookie: the row is found only by its hash, and
+    the content is encrypted with a key derived from it (and with the field keys), so it is
+    readable for that browser only. Guarantees: one row per call, expired rows are removed.
+    """
+    kept_forms_purge()
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    KeptForm.objects.create(
+        token_hash=crypto.browser_token_hash(token),
+        user_id=user_id,
+        action=action[:300],
+        page=page[:300],
+        content=crypto.browser_bound_encrypt(token, json.dumps(fields, ensure_ascii=False)),
+        had_files=had_files,
+        created_at=now,
+        expires_at=now + settings.KEPT_FORM_AGE,
+    )
+    return token
+
+
+def kept_form_take(*, token: str, user: User, page: str) -> KeptFormContent | None:
+    """Give back, once, the form this browser kept, when `user` typed it and is on `page`.
+
+    Guarantees: another account never gets it (the row is deleted when someone else asks);
+    an expired row is never given back; a row is given back at most once (deleted in the
+    same transaction, under a row lock, so two tabs cannot both get it).
+    """
+    with transaction.atomic():
+        kept = (
+            KeptForm.objects.select_for_update()
+            .filter(token_hash=crypto.browser_token_hash(token), expires_at__gt=timezone.now())
+            .first()
+        )
+        if kept is None:
+            return None
+        if kept.user_id != user.pk:
+            kept.delete()
+            return None
+        if kept.page != page:
+            return None
+        kept.delete()
+    try:
+        fields = json.loads(crypto.browser_bound_decrypt(token, kept.content))
+    except crypto.EncryptionKeyError:
+        return None
+    return KeptFormContent(action=kept.action, fields=fields, had_files=kept.had_files)
+
+
+def kept_form_pending(*, token: str) -> bool:
+    """Whether this browser has a kept form that has not expired (for the login page)."""
+    return KeptForm.objects.filter(
+        token_hash=crypto.browser_token_hash(token), expires_at__gt=timezone.now()
+    ).exists()
+
+
+def kept_forms_purge() -> int:
+    """Remove every kept form older than KEPT_FORM_MINUTES. Returns how many."""
+    deleted, _ = KeptForm.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.StaffIdleTimeoutMiddleware",
+    # After the idle timeout and the user: gives a form kept at a lost session back.
+    "portal.kept_forms.KeptFormMiddleware",
     "portal.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -321,6 +323,12 @@ if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
 OTP_TOTP_ISSUER = "Meldpunt Weerbaar Bestuur"
 # Staff sessions end after this long without a request (officeholders: SESSION_COOKIE_AGE).
 STAFF_IDLE_TIMEOUT = timedelta(minutes=env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30))
+# Staff see a warning with "Ingelogd blijven" this long before that timeout.
+STAFF_IDLE_WARNING = timedelta(minutes=env.int("STAFF_IDLE_WARNING_MINUTES", default=5))
+# A form that arrives after the session ended is kept this long for the person who typed it
+# (portal.kept_forms); the login cookie that says whose browser it is lasts KEPT_FORM_ACCOUNT_DAYS.
+KEPT_FORM_AGE = timedelta(minutes=env.int("KEPT_FORM_MINUTES", default=60))
+KEPT_FORM_ACCOUNT_AGE = timedelta(days=env.int("KEPT_FORM_ACCOUNT_DAYS", default=30))
 # Lockout per username AND client IP: nobody can lock a mayor out from elsewhere.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -35,8 +35,13 @@ def outbox_deliver(entry_id: int) -> bool:
 @shared_task(ignore_result=True, acks_late=True)
 def sweep_pending() -> dict[str, int]:
     """Queue again what is due: outbox entries whose next attempt is due (at any age), and
-    e-mails not sent, not being sent and not waiting for a retry (oldest first)."""
-    return {"outbox": outbox.outbox_sweep(), "notifications": services.notifications_sweep()}
+    e-mails not sent, not being sent and not waiting for a retry (oldest first). Removes
+    expired kept forms."""
+    return {
+        "outbox": outbox.outbox_sweep(),
+        "notifications": services.notifications_sweep(),
+        "kept_forms_removed": services.kept_forms_purge(),
+    }
 
 
 @shared_task(

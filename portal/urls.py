@@ -18,6 +18,7 @@ auth_patterns = [
     ),
     path("wachtwoord-wijzigen/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profiel/", views.profile, name="profile"),
+    path("actief/", views.keep_alive, name="keep_alive"),
     path("profiel/sleutels/<int:pk>/intrekken/", views.api_token_revoke, name="api_token_revoke"),
     path("wachtwoord-vergeten/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

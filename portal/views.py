@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -20,7 +22,7 @@ from django.views.decorators.http import (
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from portal import selectors, services, two_factor
+from portal import kept_forms, selectors, services, two_factor
 from portal.access import (
     SECOND_FACTOR_PENDING_SESSION_KEY,
     api_token_idle_timeout,
@@ -47,6 +49,7 @@ from portal.login_protection import (
     login_rate_exceeded,
     password_reset_rate_exceeded,
 )
+from portal.middleware import LAST_SEEN_SESSION_KEY
 from portal.models import Notification
 from portal.policies import Workspace, home_template_for, workspaces_for
 from portal.reachability import desks_unreachable
@@ -120,7 +123,30 @@ class LoginView(auth_views.LoginView):
         response.set_cookie(
             "django_language", language, samesite="Lax", secure=self.request.is_secure()
         )
+        kept_forms.account_cookie_set(response, user=user)
         return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["kept_form_waiting"] = kept_forms.kept_form_waiting(self.request)
+        return context
+
+
+@login_required
+@require_POST
+def keep_alive(request):
+    """ "Ingelogd blijven": the idle time of a staff session starts again now.
+
+    The page's script asks for JSON; without the script the form goes back to the page.
+    """
+    request.session[LAST_SEEN_SESSION_KEY] = int(time.time())
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"idle_timeout_seconds": _idle_timeout_seconds()})
+    return redirect(_safe_next(request))
+
+
+def _idle_timeout_seconds() -> int:
+    return int(settings.STAFF_IDLE_TIMEOUT.total_seconds())
 
 
 @login_required

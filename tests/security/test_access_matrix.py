@@ -86,6 +86,10 @@ TABLE = [
     # The owner's notification: everyone else gets 404.
     ("notification_open", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
     ("notification_open", "POST", LOGIN, HOME, 404, 404, 404, 404, 404, CODE),
+    # "Ingelogd blijven": starts a session's idle time again; without the page's script the
+    # form goes back to the page it came from (here none, so home).
+    ("keep_alive", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    ("keep_alive", "POST", LOGIN, HOME, HOME, HOME, HOME, HOME, HOME, CODE),
     ("login", "GET", 200, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
     ("login", "POST", 200, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
     ("logout", "GET", 405, 405, 405, 405, 405, 405, 405, 405),
