@@ -18,6 +18,8 @@ auth_patterns = [
     ),
     path("wachtwoord-wijzigen/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profiel/", views.profile, name="profile"),
+    path("profiel/passkeys/<int:pk>/verwijderen/", views.passkey_remove, name="passkey_remove"),
+    path("passkeys/", include("portal.urls_passkeys")),
     path("profiel/sleutels/<int:pk>/intrekken/", views.api_token_revoke, name="api_token_revoke"),
     path("wachtwoord-vergeten/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

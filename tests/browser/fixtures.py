@@ -69,10 +69,22 @@ def page(browser, live_server, transactional_db) -> Page:
         ),
     )
     page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.expected_console_errors = []
     yield page
     context.close()
+    problems = [
+        problem
+        for problem in problems
+        if not any(expected in problem for expected in page.expected_console_errors)
+    ]
     if problems:
         pytest.fail("The browser reported problems:\n" + "\n".join(problems))
+
+
+def expect_console_error(page: Page, text: str) -> None:
+    """Allow a console error containing `text` in this test: a refusal the test provokes on
+    purpose (Chromium logs every 4xx answer to a script's request as a console error)."""
+    page.expected_console_errors.append(text)
 
 
 _axe = Axe()
@@ -113,7 +125,7 @@ def login(page: Page, username: str, password: str) -> None:
     page.goto("/account/inloggen/")
     page.get_by_label("Gebruikersnaam").fill(username)
     page.get_by_label("Wachtwoord").fill(password)
-    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("button", name="Inloggen", exact=True).click()
     page.wait_for_load_state()
     if "/account/tweestapsverificatie/" in page.url and user is not None:
         device = TotpDevice.objects.get(user=user, confirmed=True)
