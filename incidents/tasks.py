@@ -7,7 +7,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from incidents import evidence_processing, services
+from incidents import evidence_processing, services, sharing
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +71,9 @@ def sweep_pending_evidence() -> int:
     for evidence_id in due:
         evidence_processing.evidence_processing_queue(evidence_id)
     return len(due)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def remove_expired_shared_uploads() -> int:
+    """Remove shared files (share target) whose 15 minutes are over; safe to run twice."""
+    return sharing.shared_uploads_remove_expired()

@@ -346,6 +346,10 @@ LOGIN_IP_RATE_WINDOW = timedelta(minutes=15)
 PASSWORD_RESET_IP_RATE_LIMIT = env.int("PASSWORD_RESET_IP_RATE_LIMIT", default=10)
 PASSWORD_RESET_ACCOUNT_RATE_LIMIT = env.int("PASSWORD_RESET_ACCOUNT_RATE_LIMIT", default=3)
 PASSWORD_RESET_RATE_WINDOW = timedelta(hours=1)
+# Files shared to the installed portal per client IP and window (the share target needs no
+# login, so this bounds what anyone can make the portal store for 15 minutes).
+SHARE_IP_RATE_LIMIT = env.int("SHARE_IP_RATE_LIMIT", default=20)
+SHARE_IP_RATE_WINDOW = timedelta(minutes=15)
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
@@ -410,6 +414,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "sweep-pending-evidence": {"task": "incidents.tasks.sweep_pending_evidence", "schedule": 60.0},
+    "remove-expired-shared-uploads": {
+        "task": "incidents.tasks.remove_expired_shared_uploads",
+        "schedule": 300.0,
+    },
 }
 # Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.
 PENDING_WORK_AGE = timedelta(seconds=env.int("PENDING_WORK_AGE_SECONDS", default=120))

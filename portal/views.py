@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -20,7 +22,7 @@ from django.views.decorators.http import (
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from portal import passkeys, selectors, services, two_factor
+from portal import passkeys, pwa, selectors, services, two_factor
 from portal.access import (
     SECOND_FACTOR_PENDING_SESSION_KEY,
     api_token_idle_timeout,
@@ -74,6 +76,40 @@ def health(request):
         return JsonResponse(report.as_dict(), status=status)
     body = "ok" if report.ok else "down"
     return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def web_app_manifest(request):
+    """The web app manifest: installable portal, with a share target for screenshots."""
+    response = JsonResponse(pwa.web_app_manifest(), json_dumps_params={"ensure_ascii": False})
+    response["Content-Type"] = "application/manifest+json"
+    return response
+
+
+@require_safe
+def service_worker(request):
+    """The service worker, from the site root so that its scope is the whole portal."""
+    urls = pwa.precached_urls()
+    response = render(
+        request,
+        "portal/serviceworker.js",
+        {
+            "version": pwa.service_worker_version(urls),
+            "offline_url": reverse("offline"),
+            "static_prefix": settings.STATIC_URL,
+            "precache_json": json.dumps(urls),
+        },
+        content_type="text/javascript; charset=utf-8",
+    )
+    # Browsers check for a new worker at every visit; no copy of the script is kept.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_safe
+def offline(request):
+    """What the service worker shows when a page cannot load (stored without cookies)."""
+    return render(request, "portal/offline.html")
 
 
 @require_GET

@@ -1,7 +1,9 @@
 """Browser-test fixtures shared by every issue: headless Chromium against the live server.
 
 - Every request that does not go to the test server is aborted (no CDN may be needed), and the
-  aborted request shows up as a console error, which fails the test.
+  aborted request shows up as a console error, which fails the test. Service workers are
+  blocked: a request a service worker answers never reaches that guard. Only the service
+  worker's own test (tests/browser/test_installable.py) allows them, in a context of its own.
 - Any JavaScript error or console error (a CSP violation included) fails the test.
 - `assert_accessible(page)` runs axe-core with the WCAG 2.1 A/AA rules at desktop width and at
   320 px, and fails on any violation.
@@ -46,7 +48,11 @@ def browser():
 def page(browser, live_server, transactional_db) -> Page:
     """A fresh browser tab (own cookies) on the live server, Dutch, desktop size."""
     context = browser.new_context(
-        base_url=live_server.url, locale="nl-NL", viewport=DESKTOP, accept_downloads=True
+        base_url=live_server.url,
+        locale="nl-NL",
+        viewport=DESKTOP,
+        accept_downloads=True,
+        service_workers="block",
     )
     context.set_default_timeout(10_000)
     problems: list[str] = []

@@ -82,7 +82,9 @@ def test_officeholder_adds_a_passkey_logs_in_with_it_alone_and_removes_it(
     assert passkey.last_used_at is not None
 
     # A second browser that is logged in with the password; removing the passkey ends it.
-    other = page.context.browser.new_context(base_url=portal_on_live_server.url, locale="nl-NL")
+    other = page.context.browser.new_context(
+        base_url=portal_on_live_server.url, locale="nl-NL", service_workers="block"
+    )
     other_page = other.new_page()
     login(other_page, officeholder.username, TEST_PASSWORD)
     other_page.goto("/account/profiel/")
