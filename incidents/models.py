@@ -517,3 +517,36 @@ class PerpetratorMatch(models.Model):
 
     def other_than(self, incident_id: int) -> int:
         return self.second_id if self.first_id == incident_id else self.first_id
+
+
+def shared_upload_name(instance, filename):
+    return f"shared/{uuid.uuid4().hex}"
+
+
+class SharedUpload(models.Model):
+    """A file shared to the installed portal (share target), kept until the quick report is sent.
+
+    Belongs to the browser that holds the one-time cookie whose hash is `token_hash`; the
+    first officeholder who opens the quick report with it becomes its `owner`. Stored
+    encrypted like evidence; removed when the report is sent, when the person removes it,
+    and after `expires_at` (15 minutes) by `incidents.tasks.remove_expired_shared_uploads`.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.CASCADE, null=True
+    )
+    upload = models.FileField(
+        storage=private_storage_get, upload_to=shared_upload_name, max_length=200
+    )
+    original_name = EncryptedCharField(_("bestandsnaam"), max_length=200)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("gedeeld bestand")
+        verbose_name_plural = _("gedeelde bestanden")
+
+    def __str__(self):
+        return f"SharedUpload {self.pk}"

@@ -4,6 +4,7 @@ from django.db.models import Count, Q
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django_otp_webauthn.models import WebAuthnCredential
 
 from portal import services
 from portal.models import (
@@ -242,6 +243,35 @@ class TotpDeviceAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for user in User.objects.filter(pk__in=queryset.values("user")):
             services.user_second_factor_reset(user=user)
+
+
+@admin.register(WebAuthnCredential)
+class PasskeyAdmin(admin.ModelAdmin):
+    """Passkeys: who has one and when it was used; never key material.
+
+    The only change an administrator can make is deleting one (a lost phone), like an
+    authenticator app: the person's other sessions end, their API tokens are revoked and they
+    get an e-mail (`portal.services.passkey_remove`).
+    """
+
+    list_display = ["user", "name", "created_at", "last_used_at"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.passkey_remove(user=obj.user, passkey_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for passkey in queryset.select_related("user"):
+            services.passkey_remove(user=passkey.user, passkey_id=passkey.pk)
 
 
 @admin.register(OutboxEntry)

@@ -364,6 +364,7 @@ SECURITY_CHANGE_NOTICES = {
     SecurityChange.TWO_FACTOR_ON: SecurityNotice.DEVICE_ADDED,
     SecurityChange.TWO_FACTOR_OFF: SecurityNotice.TWO_FACTOR_OFF,
     SecurityChange.SECOND_FACTOR_RESET: SecurityNotice.SECOND_FACTOR_RESET,
+    SecurityChange.PASSKEY_REMOVED: SecurityNotice.PASSKEY_REMOVED,
 }
 
 
@@ -400,6 +401,33 @@ def user_second_factor_reset(*, user: User) -> int:
         removed = two_factor.second_factor_remove(user=user)
         account_security_change(user=user, change=SecurityChange.SECOND_FACTOR_RESET)
     return removed
+
+
+def passkey_added(*, user: User) -> None:
+    """Record that the person added a passkey: they get a "was u dit?" e-mail.
+
+    No session ends: whoever added it is logged in already, and the e-mail says how to
+    remove a passkey that the person did not add.
+    """
+    security_notice_send(user=user, kind=SecurityNotice.PASSKEY_ADDED)
+
+
+def passkey_remove(*, user: User, passkey_id: int, request=None) -> bool:
+    """Remove one of the person's passkeys (by themselves, or by the administrator).
+
+    Like the administrator's reset of a lost phone: every other session of the person ends,
+    their API tokens are revoked and they get a "was u dit?" e-mail. With `request` of the
+    person themselves, that session stays logged in. Returns False when there was no such
+    passkey of this person (nothing changes then).
+    """
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    with transaction.atomic():
+        removed, _ = WebAuthnCredential.objects.filter(pk=passkey_id, user=user).delete()
+        if not removed:
+            return False
+        account_security_change(user=user, change=SecurityChange.PASSKEY_REMOVED, request=request)
+    return True
 
 
 def api_token_touch(*, token: ApiToken) -> None:

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     # otp_totp and otp_static plugins are not installed: migration portal 0006 moved their
     # rows over and dropped their tables.
     "django_otp",
+    # Passkeys (WebAuthn): its credential model is a django-otp device (portal/passkeys.py).
+    "django_otp_webauthn",
     "axes",
     "csp",
 ]
@@ -163,6 +165,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # A passkey login (portal/views_passkeys.py): the credential names the person.
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 
 LOGIN_URL = "login"
@@ -230,7 +234,8 @@ EVIDENCE_IMAGE_MAX_SIDE = 4000
 
 # --- E-mail ---------------------------------------------------------------------------------
 # The address people use to reach the portal; links in e-mails start with it.
-PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# `localhost`, not 127.0.0.1, so that passkeys work in the demo (WebAuthn refuses an IP address).
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://localhost:8000")
 # The console backend writes every e-mail (password reset links included) to the log: only for
 # development. With DEBUG off the default is SMTP and portal/checks.py refuses the console.
 EMAIL_BACKEND = env(
@@ -274,6 +279,12 @@ SESSION_COOKIE_AGE = 8 * 60 * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS = [
+    # django-otp-webauthn wants OTP_WEBAUTHN_ALLOWED_ORIGINS; portal's helper takes the one
+    # allowed origin from PORTAL_BASE_URL instead, and offers no passkeys on an IP address.
+    "otp_webauthn.E030",
+    "otp_webauthn.E031",
+]
 if env("TRUST_X_FORWARDED_PROTO"):
     # Only behind our own reverse proxy, which overwrites this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -281,7 +292,7 @@ if env("TRUST_X_FORWARDED_PROTO"):
     # Django's warning about its own redirect (W008) does not apply; without the proxy it
     # still warns. Django's redirect would also catch the container's health check, which
     # speaks plain http to gunicorn.
-    SILENCED_SYSTEM_CHECKS = ["security.W008"]
+    SILENCED_SYSTEM_CHECKS += ["security.W008"]
 CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
 if not DEBUG:
@@ -321,6 +332,12 @@ if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
 
 # --- Two-factor login and login protection ----------------------------------------------------
 OTP_TOTP_ISSUER = "Meldpunt Weerbaar Bestuur"
+# Passkeys (portal/passkeys.py): the relying party ID is the host of PORTAL_BASE_URL and the
+# only allowed origin is PORTAL_BASE_URL itself; both are read at request time.
+OTP_WEBAUTHN_RP_NAME = "Meldpunt Weerbaar Bestuur"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "portal.passkeys.relying_party_id_for_request"
+OTP_WEBAUTHN_HELPER_CLASS = "portal.passkeys.PortalWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True
 # Staff sessions end after this long without a request (officeholders: SESSION_COOKIE_AGE).
 STAFF_IDLE_TIMEOUT = timedelta(minutes=env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30))
 # Staff see a warning with "Ingelogd blijven" this long before that timeout.
@@ -351,6 +368,10 @@ LOGIN_IP_RATE_WINDOW = timedelta(minutes=15)
 PASSWORD_RESET_IP_RATE_LIMIT = env.int("PASSWORD_RESET_IP_RATE_LIMIT", default=10)
 PASSWORD_RESET_ACCOUNT_RATE_LIMIT = env.int("PASSWORD_RESET_ACCOUNT_RATE_LIMIT", default=3)
 PASSWORD_RESET_RATE_WINDOW = timedelta(hours=1)
+# Files shared to the installed portal per client IP and window (the share target needs no
+# login, so this bounds what anyone can make the portal store for 15 minutes).
+SHARE_IP_RATE_LIMIT = env.int("SHARE_IP_RATE_LIMIT", default=20)
+SHARE_IP_RATE_WINDOW = timedelta(minutes=15)
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
@@ -441,6 +462,10 @@ CELERY_BEAT_SCHEDULE = {
     "desk-mailbox-confirmations": {
         "task": "portal.tasks.desk_mailbox_confirmations",
         "schedule": 3600.0,
+    },
+    "remove-expired-shared-uploads": {
+        "task": "incidents.tasks.remove_expired_shared_uploads",
+        "schedule": 300.0,
     },
 }
 # Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.

@@ -19,6 +19,8 @@ auth_patterns = [
     path("wachtwoord-wijzigen/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profiel/", views.profile, name="profile"),
     path("actief/", views.keep_alive, name="keep_alive"),
+    path("profiel/passkeys/<int:pk>/verwijderen/", views.passkey_remove, name="passkey_remove"),
+    path("passkeys/", include("portal.urls_passkeys")),
     path("profiel/sleutels/<int:pk>/intrekken/", views.api_token_revoke, name="api_token_revoke"),
     path("wachtwoord-vergeten/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
@@ -44,6 +46,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("privacy/", views.privacy, name="privacy"),
+    path("manifest.webmanifest", views.web_app_manifest, name="web_app_manifest"),
+    path("serviceworker.js", views.service_worker, name="service_worker"),
+    path("offline/", views.offline, name="offline"),
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
     path("taal/", set_language, name="set_language"),
     path("meldpunt-postbus/<str:token>/", views.desk_mailbox_confirm, name="desk_mailbox_confirm"),

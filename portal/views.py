@@ -1,3 +1,4 @@
+import json
 import time
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from django.views.decorators.http import (
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from portal import kept_forms, selectors, services, two_factor
+from portal import kept_forms, passkeys, pwa, selectors, services, two_factor
 from portal.access import (
     SECOND_FACTOR_PENDING_SESSION_KEY,
     api_token_idle_timeout,
@@ -82,6 +83,40 @@ def health(request):
     return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
 
 
+@require_safe
+def web_app_manifest(request):
+    """The web app manifest: installable portal, with a share target for screenshots."""
+    response = JsonResponse(pwa.web_app_manifest(), json_dumps_params={"ensure_ascii": False})
+    response["Content-Type"] = "application/manifest+json"
+    return response
+
+
+@require_safe
+def service_worker(request):
+    """The service worker, from the site root so that its scope is the whole portal."""
+    urls = pwa.precached_urls()
+    response = render(
+        request,
+        "portal/serviceworker.js",
+        {
+            "version": pwa.service_worker_version(urls),
+            "offline_url": reverse("offline"),
+            "static_prefix": settings.STATIC_URL,
+            "precache_json": json.dumps(urls),
+        },
+        content_type="text/javascript; charset=utf-8",
+    )
+    # Browsers check for a new worker at every visit; no copy of the script is kept.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_safe
+def offline(request):
+    """What the service worker shows when a page cannot load (stored without cookies)."""
+    return render(request, "portal/offline.html")
+
+
 @require_GET
 def privacy(request):
     return render(request, "portal/privacy.html")
@@ -98,6 +133,12 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "portal/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["passkeys_unavailable_reason"] = passkeys.passkeys_unavailable_reason(self.request)
+        context["kept_form_waiting"] = kept_forms.kept_form_waiting(self.request)
+        return context
 
     def post(self, request, *args, **kwargs):
         # Per client IP across usernames; axes handles each username+IP pair.
@@ -125,11 +166,6 @@ class LoginView(auth_views.LoginView):
         )
         kept_forms.account_cookie_set(response, user=user)
         return response
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["kept_form_waiting"] = kept_forms.kept_form_waiting(self.request)
-        return context
 
 
 @login_required
@@ -208,6 +244,8 @@ def profile(request):
             "has_second_factor": two_factor.user_has_second_factor(request.user),
             "second_factor_required": user_must_use_second_factor(request.user),
             "second_factor_off_form": SecondFactorOffForm(),
+            "passkeys": passkeys.passkeys_for(user=request.user),
+            "passkeys_unavailable_reason": passkeys.passkeys_unavailable_reason(request),
         },
     )
 
@@ -221,6 +259,18 @@ def _minutes(duration) -> int | None:
 def api_token_revoke(request, pk):
     if services.api_token_revoke(user=request.user, token_id=pk):
         messages.success(request, _("De API-sleutel is ingetrokken. Hij werkt niet meer."))
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def passkey_remove(request, pk):
+    """The person removes one of their passkeys (a lost phone): their other sessions end."""
+    if services.passkey_remove(user=request.user, passkey_id=pk, request=request):
+        messages.success(
+            request,
+            _("De passkey is verwijderd. Op andere apparaten bent u nu uitgelogd."),
+        )
     return redirect("profile")
 
 
@@ -239,10 +289,12 @@ def _second_factor_done(request, device) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
-    """The second login step: a code from the authenticator app, or a backup code."""
+    """The second login step: a code from the authenticator app, a backup code, or a passkey."""
     if not second_factor_missing(request):
         return redirect(_safe_next(request))
-    if two_factor.totp_device_get(user=request.user) is None:
+    has_app = two_factor.totp_device_get(user=request.user) is not None
+    has_passkey = passkeys.user_has_passkey(request.user)
+    if not has_app and not has_passkey:
         # Staff without an app set one up first (guided, on first login).
         return redirect_to_login(_safe_next(request), login_url=reverse("two_factor_setup"))
     form = SecondFactorCodeForm(request.POST or None)
@@ -255,7 +307,15 @@ def two_factor_verify(request):
             "code", _("Deze code klopt niet of is al gebruikt. Probeer de nieuwe code uit de app.")
         )
     return render(
-        request, "portal/two_factor_verify.html", {"form": form, "next": _safe_next(request)}
+        request,
+        "portal/two_factor_verify.html",
+        {
+            "form": form,
+            "next": _safe_next(request),
+            "has_app": has_app,
+            "has_passkey": has_passkey,
+            "passkeys_unavailable_reason": passkeys.passkeys_unavailable_reason(request),
+        },
     )
 
 

@@ -32,7 +32,8 @@ pids+=($!)
 
 cat <<MSG
 
-  Meldpunt Weerbaar Bestuur runs at http://127.0.0.1:8000/
+  Meldpunt Weerbaar Bestuur runs at http://localhost:8000/
+  (use localhost, not 127.0.0.1: passkeys do not work on an IP address)
   Demo accounts (password: ${DEMO_PASSWORD:-weerbaar-demo}):
     officeholders: wethouder.utrecht, raadslid.utrecht, burgemeester.zwolle,
                    statenlid.overijssel, eilandsraadslid.saba
