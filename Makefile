@@ -51,7 +51,7 @@ test: export DEVELOPMENT_TOOLS = true
 test: lint translations ffmpeg
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
-	scripts/with-test-services.sh $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	scripts/with-test-services.sh $(PY) -m pytest -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # Regenerate the message catalogues after changing user-facing text (needs GNU gettext).
 # The source strings are Dutch, so complete_source_catalogue completes the nl catalogue
