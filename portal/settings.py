@@ -145,6 +145,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Persistent connections: about 7x the throughput of a new connection per request.
     DATABASES["default"]["CONN_MAX_AGE"] = env("CONN_MAX_AGE")
+    # A database that does not answer (a restart, a network fault) fails a request within
+    # seconds instead of holding a web or worker process until gunicorn kills it.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=5
+    )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
@@ -294,6 +299,8 @@ if env("TRUST_X_FORWARDED_PROTO"):
     # speaks plain http to gunicorn.
     SILENCED_SYSTEM_CHECKS += ["security.W008"]
 CSRF_COOKIE_HTTPONLY = True
+# A form without a valid token gets the portal's own page, in the person's language.
+CSRF_FAILURE_VIEW = "portal.error_pages.csrf_failure"
 SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
 if not DEBUG:
     # Browsers only honour HSTS over https; a year, subdomains included, preload-ready.
