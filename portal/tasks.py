@@ -5,6 +5,19 @@ from django.conf import settings
 
 from portal import outbox, services
 
+# The desk mailbox's e-mails (on the mail queue, CELERY_TASK_ROUTES): a failed SMTP attempt
+# is retried with backoff; each attempt is bounded like a notification's e-mail.
+desk_mailbox_task = shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+    soft_time_limit=settings.EMAIL_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.EMAIL_TASK_TIME_LIMIT,
+)
+
 
 @shared_task(ignore_result=True)
 def heartbeat(name: str = "worker") -> None:
@@ -44,28 +57,14 @@ def sweep_pending() -> dict[str, int]:
     }
 
 
-@shared_task(
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=8,
-)
+@desk_mailbox_task
 def desk_mailbox_confirmations() -> int:
     """Send the weekly "is this mailbox read?" e-mail to each desk that is due. A run again
     sends nothing twice (each desk is marked when its e-mail went)."""
     return services.desk_mailbox_confirmations_send()
 
 
-@shared_task(
-    ignore_result=True,
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=8,
-)
+@desk_mailbox_task
 def desk_mailbox_email(desk_id: int, event_key: str, kind: str, reference: str, link: str):
     """E-mail a desk's confirmed mailbox about an event (a desk without active staff)."""
     return services.desk_mailbox_email_send(

@@ -115,7 +115,17 @@ def test_the_workers_split_the_queues_so_mail_never_holds_escalation(tmp_path):
 
     assert queues("worker") == settings.CELERY_TASK_DEFAULT_QUEUE
     assert queues("mail-worker") == settings.MAIL_QUEUE
-    assert settings.CELERY_TASK_ROUTES["portal.tasks.notification_email"]["queue"] == "mail"
+    from portal.celery import app
+
+    for task in (
+        "portal.tasks.notification_email",
+        "portal.tasks.desk_mailbox_confirmations",
+        "portal.tasks.desk_mailbox_email",
+    ):
+        assert app.amqp.router.route({}, task)["queue"].name == "mail", task
+    assert app.amqp.router.route({}, "incidents.tasks.watch_desk_reachability")["queue"].name == (
+        "celery"
+    )
     assert services["mail-worker"]["environment"]["EMAIL_TIMEOUT"] == "10"
 
 
