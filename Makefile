@@ -32,7 +32,7 @@ ffmpeg:
 
 run: export DEBUG ?= true
 run: translations ffmpeg
-	mkdir -p var
+	mkdir -p var/broker/queue var/broker/processed var/broker/control
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo --password '$(DEMO_PASSWORD)'
 	DEMO_PASSWORD='$(DEMO_PASSWORD)' scripts/run-dev.sh
