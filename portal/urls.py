@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from portal import views
 
@@ -18,6 +17,7 @@ auth_patterns = [
     ),
     path("wachtwoord-wijzigen/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profiel/", views.profile, name="profile"),
+    path("profiel/contact/", views.profile_contact, name="profile_contact"),
     path("actief/", views.keep_alive, name="keep_alive"),
     path("profiel/sleutels/<int:pk>/intrekken/", views.api_token_revoke, name="api_token_revoke"),
     path("wachtwoord-vergeten/", views.PasswordResetView.as_view(), name="password_reset"),
@@ -45,7 +45,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("privacy/", views.privacy, name="privacy"),
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
-    path("taal/", set_language, name="set_language"),
+    path("taal/", views.language_set, name="set_language"),
     path("meldpunt-postbus/<str:token>/", views.desk_mailbox_confirm, name="desk_mailbox_confirm"),
     path("notificaties/", views.notification_list, name="notifications"),
     path("notificaties/gelezen/", views.notification_read_all, name="notifications_read_all"),

@@ -240,10 +240,24 @@ class IncidentCreateSerializer(serializers.ModelSerializer):
             "support_wish": {"help_text": FULL_ONLY_REQUIRED},
         }
 
-    QUICK_FIELDS = ("types", "occurred_on", "occurred_at", "summary")
+    QUICK_FIELDS = (
+        "types",
+        "occurred_on",
+        "occurred_at",
+        "summary",
+        "unsafe_or_call",
+        "contact_phone",
+        "contact_preference",
+    )
 
     def validate_links(self, links):
         return facts.links_clean(links)
+
+    def validate_contact_phone(self, value):
+        try:
+            return facts.contact_phone_clean(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
 
     def validate(self, data):
         """The facts in the services' shape (`facts`, `identifiers`), checked by the facts rules."""
