@@ -205,7 +205,8 @@ class ChoiceListField(serializers.ListField):
 
 
 class IncidentCreateSerializer(serializers.ModelSerializer):
-    """A quick report (`quick: true`: types, occurred_on, occurred_at, summary) or a full one.
+    """A quick report (`quick: true`: types, occurred_on, occurred_at, summary, and optionally
+    unsafe_or_call, contact_phone, contact_preference) or a full one.
 
     The fields come from the model; the rules of the facts are `incidents.facts`, the same as
     for the web forms and the services.
