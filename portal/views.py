@@ -142,12 +142,12 @@ class LoginView(auth_views.LoginView):
 LANGUAGE_CHOSEN_SESSION_KEY = "portal_language_chosen"
 
 
-@require_POST
 def language_set(request):
     """Django's `set_language`, plus: the choice becomes the person's preferred language, now
-    when logged in, else at the login in this browser session (logging out forgets it)."""
+    when logged in, else at the login in this browser session (logging out forgets it).
+    As in Django, only a POST changes anything; a GET just goes back."""
     response = set_language(request)
-    language = request.POST.get("language", "")
+    language = request.POST.get("language", "") if request.method == "POST" else ""
     if language in dict(settings.LANGUAGES):
         if request.user.is_authenticated:
             services.user_language_set(user=request.user, language=language)
