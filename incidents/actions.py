@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from incidents.constants import EventKind, Status
+from incidents.constants import SERIOUS_SEVERITIES, EventKind, Status
 from portal.actions import Action, action_table, table_action, table_status_steps
 from portal.constants import Role
 from portal.policies import Condition
@@ -36,6 +36,17 @@ FINAL = frozenset({Status.WITHDRAWN})
 def untriaged_q() -> Q:
     """With the desk and not yet triaged ("triaged" means the desk recorded a severity)."""
     return Q(status__in=sorted(WITH_DESK), triage_severity="")
+
+
+def serious_q() -> Q:
+    """A serious report: the reporter chose serious or very serious, or answered yes to
+    "Voelt u zich onveilig of wilt u gebeld worden?" (4-hour deadline, its reminders)."""
+    return Q(reporter_severity__in=sorted(SERIOUS_SEVERITIES)) | Q(unsafe_or_call=True)
+
+
+def is_serious(incident) -> bool:
+    """The same rule as `serious_q`, for one loaded incident."""
+    return incident.reporter_severity in SERIOUS_SEVERITIES or incident.unsafe_or_call is True
 
 
 def is_untriaged(incident) -> bool:

@@ -265,4 +265,7 @@ FACT_FIELDS = (
     "police_vpt_requested",
     "police_outcome",
     "support_wish",
+    "unsafe_or_call",
+    "contact_phone",
+    "contact_preference",
 )

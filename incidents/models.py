@@ -140,6 +140,15 @@ class Incident(models.Model):
     reporter_severity = models.CharField(
         _("hoe ernstig vindt u het"), max_length=20, choices=ReporterSeverity.choices, blank=True
     )
+    # The quick report's one question "Voelt u zich onveilig of wilt u gebeld worden?", kept
+    # apart from reporter_severity so that statistics never count it as a severity. None: not
+    # asked or not answered. Yes makes the report serious (4-hour deadline) and a contact wish.
+    unsafe_or_call = models.BooleanField(
+        _("voelt zich onveilig of wil gebeld worden"), null=True, blank=True
+    )
+    # How to reach the officeholder about this incident (optional; shown to desk and support).
+    contact_phone = EncryptedCharField(_("telefoonnummer voor contact"), max_length=40, blank=True)
+    contact_preference = EncryptedCharField(_("hoe en wanneer contact"), max_length=200, blank=True)
 
     # Who did it
     perpetrator_known = models.CharField(
@@ -233,6 +242,15 @@ class Incident(models.Model):
 
     def type_labels(self) -> list[str]:
         return _labels(IncidentType, self.types)
+
+    def perpetrator_label(self) -> str:
+        """ "Dader onbekend" or "Dader bekend" (empty when not answered). An unknown perpetrator
+        may still have an account or number (the identifiers): that does not make them known."""
+        if self.perpetrator_known == PerpetratorKnown.UNKNOWN:
+            return str(_("Dader onbekend"))
+        if self.perpetrator_known == PerpetratorKnown.KNOWN:
+            return str(_("Dader bekend"))
+        return ""
 
     def impact_labels(self) -> list[str]:
         return _labels(Impact, self.impacts)

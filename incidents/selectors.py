@@ -1,5 +1,6 @@
 """Reads of incidents for pages and the API. Scoping always starts from `incidents.access`."""
 
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -27,13 +28,13 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.actions import OPEN, is_overdue, overdue_q
+from incidents.actions import OPEN, is_overdue, is_serious, overdue_q, serious_q
 from incidents.constants import (
-    SERIOUS_SEVERITIES,
     EventKind,
     IdentifierKind,
     MessageAudience,
     Status,
+    SupportWish,
     TriageSeverity,
 )
 from incidents.models import (
@@ -77,6 +78,60 @@ def incident_detail_for(*, user, reference: str) -> Incident:
         "organisation", "desk", "officeholder", "assignee", "filed_by", "duplicate_of"
     ).prefetch_related("evidence", "identifiers")
     return incident_policy.get(user, queryset=queryset, reference=reference)
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """What the confirmation promises, only for the answers given.
+
+    `handler_name` is who will really look (`incident_handler_for`: a reachable desk or the
+    Ondersteuningsteam); `looks_when` is "vandaag nog", "binnen 4 uur" (a serious report late
+    in the evening) or "binnen 2 werkdagen", never a minute; `contact` is "phone", "email" or
+    "" (no contact asked); `team` is whether the person asked for the Ondersteuningsteam's
+    support (the rules then hand the report to the team).
+    """
+
+    handler_name: str
+    handler_is_support: bool
+    handler_phone: str
+    handler_email: str
+    looks_when: str
+    contact: str
+    phone: str
+    email: str
+    team: bool
+
+
+def next_steps_for(*, incident: Incident) -> NextSteps:
+    """The honest next steps for a submitted incident (no query beyond the handler's desk)."""
+    handler = incident_handler_for(incident=incident)
+    if is_serious(incident):
+        zone = zoneinfo.ZoneInfo(incident.organisation.time_zone)
+        same_day = (
+            incident.triage_due_at.astimezone(zone).date()
+            == incident.submitted_at.astimezone(zone).date()
+        )
+        looks_when = _("vandaag nog") if same_day else _("binnen 4 uur")
+    else:
+        looks_when = _("binnen 2 werkdagen")
+    wants_contact = incident.support_wish in (
+        SupportWish.CONTACT_WITH_DESK,
+        SupportWish.SUPPORT_FROM_TEAM,
+    )
+    phone = incident.contact_phone or incident.officeholder.phone
+    contact = ("phone" if phone else "email") if wants_contact else ""
+    desk = handler.desk
+    return NextSteps(
+        handler_name=handler.name,
+        handler_is_support=handler.is_support,
+        handler_phone=desk.phone if desk else "",
+        handler_email=desk.email if desk else "",
+        looks_when=str(looks_when),
+        contact=contact,
+        phone=phone,
+        email=incident.officeholder.email,
+        team=incident.support_wish == SupportWish.SUPPORT_FROM_TEAM,
+    )
 
 
 def evidence_get_for(*, user, reference: str, pk: int) -> Evidence:
@@ -255,7 +310,7 @@ def officeholders_to_file_for(*, user) -> QuerySet[User]:
 _URGENCY = Case(
     When(triage_severity=TriageSeverity.CRITICAL, then=Value(4)),
     When(triage_severity=TriageSeverity.HIGH, then=Value(3)),
-    When(Q(triage_severity="", reporter_severity__in=tuple(SERIOUS_SEVERITIES)), then=Value(3)),
+    When(Q(triage_severity="") & serious_q(), then=Value(3)),
     When(triage_severity=TriageSeverity.MEDIUM, then=Value(2)),
     default=Value(1),
     output_field=IntegerField(),
@@ -606,7 +661,7 @@ def _incident_export(incident: Incident) -> dict[str, Any]:
         "platform": incident.platform,
         "links": incident.links,
         "reporter_severity": incident.get_reporter_severity_display(),
-        "perpetrator_known": incident.get_perpetrator_known_display(),
+        "perpetrator_known": incident.perpetrator_label(),
         "perpetrator_kind": incident.get_perpetrator_kind_display(),
         "perpetrator_relation": incident.get_perpetrator_relation_display(),
         "perpetrator_description": incident.perpetrator_description,

@@ -19,12 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import deadlines
-from incidents.actions import SYSTEM, WITH_DESK, Action, action_get
+from incidents.actions import SYSTEM, WITH_DESK, Action, action_get, is_serious
 from incidents.constants import (
     FACT_FIELDS,
     MAX_EVIDENCE_FILES,
     OFFICEHOLDER_VISIBLE_EVENTS,
-    SERIOUS_SEVERITIES,
     EscalationRuleCode,
     EventKind,
     EvidenceProcessing,
@@ -42,7 +41,7 @@ from incidents.errors import (
 )
 from incidents.evidence import InspectedFile
 from incidents.evidence_processing import evidence_processing_queue
-from incidents.facts import facts_problems
+from incidents.facts import facts_problems, with_contact_wish
 from incidents.identifiers import identifier_normalise
 from incidents.models import (
     Escalation,
@@ -116,7 +115,7 @@ def _reference_next(*, year: int) -> str:
 def _triage_due_at(incident: Incident) -> Any:
     return deadlines.triage_due_at(
         submitted_at=incident.submitted_at,
-        serious=incident.reporter_severity in SERIOUS_SEVERITIES,
+        serious=is_serious(incident),
         time_zone=incident.organisation.time_zone,
     )
 
@@ -254,11 +253,15 @@ def incident_submit(
     Guarantees: a reference, a stored triage deadline, a `submitted` event; the same
     `submission_token` twice (a double click) returns the first incident instead of a second.
     `filed_by` is a registrar filing on the officeholder's behalf ("filed by the desk").
+    Yes to "Voelt u zich onveilig of wilt u gebeld worden?" (`unsafe_or_call`) makes it a
+    serious report (4-hour deadline) and a wish for contact, never a reporter's severity; a
+    phone number given with it also goes on the officeholder's profile when that has none.
     """
     filer = filed_by or officeholder
     if not user_policy.allows(filer, "file_for", officeholder):
         raise IncidentError(_("U kunt alleen melden voor ambtsdragers van uw eigen meldpunt."))
     identifiers = list(identifiers)
+    facts = with_contact_wish(facts)
     _facts_check(facts)
     if submission_token is not None:
         existing = Incident.objects.filter(submission_token=submission_token).first()
@@ -299,6 +302,9 @@ def incident_submit(
             )
             incident.triage_due_at = _triage_due_at(incident)
             incident.save()
+            if incident.contact_phone and not by_desk and not officeholder.phone:
+                officeholder.phone = incident.contact_phone
+                officeholder.save(update_fields=["phone"])
             PerpetratorIdentifier.objects.bulk_create(
                 PerpetratorIdentifier(incident=incident, kind=kind, value=value, normalised=key)
                 for (kind, key), value in _identifier_keys(identifiers).items()

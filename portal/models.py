@@ -153,6 +153,15 @@ class User(AbstractUser):
     preferred_language = models.CharField(
         _("voorkeurstaal"), max_length=5, choices=settings.LANGUAGES, default="nl"
     )
+    # How to reach this person (optional; international form, see portal.phones). Shown to
+    # the desk and the Ondersteuningsteam on the person's incidents.
+    phone = EncryptedCharField(_("telefoonnummer"), max_length=40, blank=True)
+    contact_preference = EncryptedCharField(
+        _("hoe en wanneer wilt u contact"),
+        max_length=200,
+        blank=True,
+        help_text=_("Bijvoorbeeld: liever bellen, na 17.00 uur; of alleen per e-mail."),
+    )
     # Changes whenever the way this person logs in changes (password, second factor): it is
     # part of the session hash, so every session made before the change ends.
     security_stamp = models.CharField(max_length=64, blank=True, default="", editable=False)

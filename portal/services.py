@@ -14,6 +14,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, send_mail
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
@@ -24,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from portal import crypto, two_factor
 from portal.access import api_token_is_active, api_token_lifetime
-from portal.constants import SecurityChange, SecurityNotice
+from portal.constants import TIME_ZONE_CARIBBEAN, SecurityChange, SecurityNotice
 from portal.errors import DomainError
 from portal.login_protection import client_ip
 from portal.models import (
@@ -38,6 +39,7 @@ from portal.models import (
     WorkerHeartbeat,
 )
 from portal.notifications import notification_body, notification_subject
+from portal.phones import phone_clean
 from portal.policies import administrators
 from portal.publishing import task_publish
 from portal.reachability import (
@@ -282,6 +284,31 @@ def notification_mark_read(*, user: User, notification_id: int | None = None) ->
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
     return unread.update(read_at=timezone.now())
+
+
+def user_contact_update(*, user: User, phone: str, contact_preference: str) -> User:
+    """Save how to reach this person (encrypted): the phone number in international form, so
+    that it works as a `tel:` link from the Caribbean too, and the preferred way and time.
+    Empty removes them. Raises DomainError (Dutch) for a number that is not one."""
+    try:
+        number = phone_clean(phone, caribbean=user.time_zone == TIME_ZONE_CARIBBEAN)
+    except ValidationError as error:
+        raise DomainError(error.messages[0]) from None
+    user.phone = number
+    user.contact_preference = contact_preference.strip()
+    user.save(update_fields=["phone", "contact_preference"])
+    return user
+
+
+def user_language_set(*, user: User, language: str) -> bool:
+    """Make `language` this person's preferred language (pages after login, e-mails).
+
+    A language the portal does not offer is ignored. Returns whether anything changed."""
+    if language not in dict(settings.LANGUAGES) or user.preferred_language == language:
+        return False
+    user.preferred_language = language
+    user.save(update_fields=["preferred_language"])
+    return True
 
 
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:

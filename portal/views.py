@@ -20,6 +20,7 @@ from django.views.decorators.http import (
     require_POST,
     require_safe,
 )
+from django.views.i18n import set_language
 from django_otp import login as otp_login
 from django_otp import match_token
 
@@ -38,6 +39,7 @@ from portal.constants import SecurityChange
 from portal.errors import DomainError
 from portal.forms import (
     ApiTokenForm,
+    ContactForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
@@ -159,6 +161,10 @@ class LoginView(auth_views.LoginView):
             response = redirect_to_login(
                 self.get_success_url(), login_url=reverse("two_factor_verify")
             )
+        # A language chosen on the login page (or before it) becomes the preference.
+        chosen = self.request.session.pop(LANGUAGE_CHOSEN_SESSION_KEY, None)
+        if chosen:
+            services.user_language_set(user=user, language=chosen)
         language = user.preferred_language
         translation.activate(language)
         response.set_cookie(
@@ -166,6 +172,24 @@ class LoginView(auth_views.LoginView):
         )
         kept_forms.account_cookie_set(response, user=user)
         return response
+
+
+# A language chosen before logging in, kept in the (anonymous) session until the login.
+LANGUAGE_CHOSEN_SESSION_KEY = "portal_language_chosen"
+
+
+def language_set(request):
+    """Django's `set_language`, plus: the choice becomes the person's preferred language, now
+    when logged in, else at the login in this browser session (logging out forgets it).
+    As in Django, only a POST changes anything; a GET just goes back."""
+    response = set_language(request)
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    if language in dict(settings.LANGUAGES):
+        if request.user.is_authenticated:
+            services.user_language_set(user=request.user, language=language)
+        else:
+            request.session[LANGUAGE_CHOSEN_SESSION_KEY] = language
+    return response
 
 
 @login_required
@@ -231,11 +255,24 @@ def profile(request):
             user=request.user, name=form.cleaned_data["name"]
         )
         form = ApiTokenForm()
+    return _profile_page(request, form=form, new_key=new_key)
+
+
+def _profile_page(request, *, form=None, new_key=None, contact_form=None):
+    may_create_tokens = session_is_verified(request.user) or not user_must_use_second_factor(
+        request.user
+    )
+    user = request.user
     return render(
         request,
         "portal/profile.html",
         {
-            "form": form,
+            "form": ApiTokenForm() if form is None else form,
+            "contact_form": ContactForm(
+                initial={"phone": user.phone, "contact_preference": user.contact_preference}
+            )
+            if contact_form is None
+            else contact_form,
             "new_key": new_key,
             "tokens": selectors.api_tokens_for(user=request.user),
             "token_lifetime_days": api_token_lifetime(request.user).days,
@@ -248,6 +285,26 @@ def profile(request):
             "passkeys_unavailable_reason": passkeys.passkeys_unavailable_reason(request),
         },
     )
+
+
+@login_required
+@require_POST
+def profile_contact(request):
+    """Save how to reach me (phone, preferred way and time); a wrong number keeps the text."""
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_contact_update(
+                user=request.user,
+                phone=form.cleaned_data["phone"],
+                contact_preference=form.cleaned_data["contact_preference"],
+            )
+        except DomainError as error:
+            form.add_error("phone", error.message)
+        else:
+            messages.success(request, _("Uw contactgegevens zijn opgeslagen."))
+            return redirect("profile")
+    return _profile_page(request, contact_form=form)
 
 
 def _minutes(duration) -> int | None:

@@ -44,15 +44,11 @@ def incident_list(request):
 def _file(request, form_class, template, *, quick: bool, shared=None):
     """File a report. `shared`: a file shared to the portal (incidents/sharing.py), attached
     only now, when the person sends the report, and checked again like an upload."""
-    form = form_class(request.POST or None, request.FILES or None)
+    kwargs = {"officeholder": request.user} if quick else {}
+    form = form_class(request.POST or None, request.FILES or None, **kwargs)
     if request.method == "POST" and form.is_valid():
-        if quick:
-            facts = {
-                k: form.cleaned_data[k] for k in ("types", "occurred_on", "occurred_at", "summary")
-            }
-            identifiers = []
-        else:
-            facts, identifiers = form.facts(), form.identifiers()
+        facts = form.facts()
+        identifiers = [] if quick else form.identifiers()
         try:
             with sharing.shared_upload_files(shared) as shared_files:
                 incident = services.incident_submit(
@@ -99,7 +95,7 @@ def confirmation(request, reference):
         "incidents/officeholder/confirmation.html",
         {
             "incident": incident,
-            "handler": selectors.incident_handler_for(incident=incident),
+            "steps": selectors.next_steps_for(incident=incident),
             "configuration": site_configuration_get(),
         },
     )

@@ -43,6 +43,21 @@
     channel.addEventListener("change", update);
     update();
   }
+  // Ask for a phone number only when the person wants to be called (quick report).
+  var phoneField = document.getElementById("div_id_contact_phone");
+  var unsafe = document.querySelectorAll("input[name=unsafe_or_call]");
+  if (phoneField && unsafe.length) {
+    var showPhone = function () {
+      var yes = document.querySelector("input[name=unsafe_or_call][value=ja]");
+      var input = phoneField.querySelector("input");
+      phoneField.hidden = !(yes && yes.checked) && !(input && input.value.trim() !== "");
+    };
+    Array.prototype.forEach.call(unsafe, function (radio) {
+      radio.addEventListener("change", showPhone);
+    });
+    showPhone();
+  }
+
   // A form that was sent after the session had ended comes back filled in after logging in
   // (portal/kept_forms.py puts what was typed in a JSON block on the page, once).
   var keptBlock = document.getElementById("kept-form");

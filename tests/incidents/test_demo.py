@@ -160,6 +160,17 @@ def test_two_officeholders_share_a_perpetrator_handle_and_are_matched(seeded):
         )
 
 
+def test_anonymous_accounts_are_unknown_perpetrators_with_their_account(seeded):
+    """A report about an anonymous account (demo incident 000011 among them) says "Dader
+    onbekend" and keeps the account: knowing a handle is not knowing who it is."""
+    wethouder = Incident.objects.get(submission_token=demo_token("utrecht-x-wethouder"))
+    assert wethouder.reference.endswith("-000011")
+    for key in ("zwolle-facebook", "utrecht-x-wethouder", "utrecht-x-raadslid", "zwolle-doxing"):
+        incident = Incident.objects.get(submission_token=demo_token(key))
+        assert incident.perpetrator_label() == "Dader onbekend", key
+        assert incident.identifiers.filter(kind=IdentifierKind.HANDLE).exists(), key
+
+
 def test_escalated_cases_in_every_support_state(seeded):
     """The support inbox holds new, acknowledged, in-progress, closed and returned cases; every
     escalation has its one support case."""

@@ -22,7 +22,7 @@ from portal import error_pages as errors
 from portal.services import api_token_create
 from tests.api.conftest import token_client
 
-EMERGENCY_NOTICE = "Bij acuut gevaar: bel 112"
+EMERGENCY_NOTICE = 'Bij acuut gevaar: bel <a href="tel:112">112</a>'
 TOO_MUCH_TITLE = "Dit kon niet worden verwerkt"
 
 

@@ -110,6 +110,9 @@ TABLE = [
     ("profile", "GET", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
     ("profile", "POST", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
     # The owner's token: revoking another person's token changes nothing and says the same.
+    ("profile_contact", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    ("profile_contact", "POST", LOGIN, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE,
+     CODE),
     ("api_token_revoke", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
     ("api_token_revoke", "POST", LOGIN, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE, PROFILE,
      CODE),
