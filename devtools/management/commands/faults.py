@@ -888,6 +888,7 @@ class Command(BaseCommand):
         experiments.append(self._experiment("SMTP hung (SIGSTOP)", smtp_hung))
 
         def saba(e: Experiment) -> None:
+            from incidents.models import Incident
             from portal.constants import Role
             from portal.models import Notification
 
@@ -897,9 +898,12 @@ class Command(BaseCommand):
             filings = self._file(e, [officeholder], max(2, n // 2))
 
             def registrar_emailed(reference: str) -> bool:
+                """An e-mail reached a registrar of the desk the report is at."""
                 sent = set(
                     Notification.objects.filter(
-                        reference=reference, recipient__role=Role.REGISTRAR
+                        reference=reference,
+                        recipient__role=Role.REGISTRAR,
+                        recipient__desk__incidents__reference=reference,
                     ).values_list("message_id", flat=True)
                 )
                 return any(mail["message_id"] in sent for mail in self._mails())
@@ -907,7 +911,17 @@ class Command(BaseCommand):
             delays = seconds_until(
                 filings, registrar_emailed, what="e-mail to a registrar", timeout=120
             )
-            e.notes.append(f"report -> e-mail at a registrar's address {seconds_summary(delays)}")
+            desks = sorted(
+                set(
+                    Incident.objects.filter(
+                        reference__in=[f.reference for f in filings if f.reference]
+                    ).values_list("desk__name", flat=True)
+                )
+            )
+            e.notes.append(
+                f"report at {', '.join(desks)} -> e-mail at its registrar's address "
+                f"{seconds_summary(delays)}"
+            )
 
         experiments.append(self._experiment("Saba report (Meldpunt Caribisch Nederland)", saba))
 
