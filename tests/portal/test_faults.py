@@ -8,6 +8,7 @@ from devtools.management.commands.faults import (
     Experiment,
     Stored,
     format_table,
+    free_ports,
     page_form,
     seconds_summary,
     table_row,
@@ -115,3 +116,10 @@ def test_page_form_reads_the_fields_a_browser_would_send():
 def test_seconds_summary():
     assert seconds_summary([3.0, 0.5, 1.25]) == "at most 3.0 s (median 1.2 s)"
     assert seconds_summary([]) == "none measured"
+
+
+def test_free_ports_are_different():
+    """nginx's http and https ports (and the other servers') never collide."""
+    ports = free_ports(5)
+
+    assert len(set(ports)) == 5

@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -49,7 +50,6 @@ from django.db import connection
 
 from devtools.management.commands.bench_desk import require_throwaway_database
 from devtools.management.commands.bench_evidence import _database_url
-from devtools.smtp_sink import free_port
 
 PASSWORD = "weerbaar-demo"  # noqa: S105 (the demo accounts' password, in a throwaway database)
 OFFICEHOLDERS = ("wethouder.utrecht", "raadslid.utrecht")
@@ -245,13 +245,25 @@ def _self_signed_certificate(folder: Path) -> None:
     )  # fmt: skip
 
 
-def nginx_config(folder: Path, *, upstream: str, https_port: int) -> Path:
+def free_ports(count: int) -> list[int]:
+    """`count` different free loopback ports (all held open while they are picked)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def nginx_config(folder: Path, *, upstream: str, http_port: int, https_port: int) -> Path:
     """deploy/nginx as the image loads it, with loopback ports, in `folder`."""
     nginx_dir = settings.BASE_DIR / "deploy" / "nginx"
     portal = (nginx_dir / "conf.d" / "portal.conf").read_text()
     replacements = {
         "server web:8000;": f"server {upstream};",
-        "listen 80;": f"listen 127.0.0.1:{free_port()};",
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
         "listen [::]:80;": "",
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
         "listen [::]:443 ssl;": "",
@@ -467,6 +479,8 @@ class Experiment:
     first_pk: int = 0
     last_pk: int = 0
     notes: list[str] = field(default_factory=list)
+    # What the person got instead of a confirmation: HTTP status (0: no answer) -> count.
+    error_statuses: Counter = field(default_factory=Counter)
 
     def record(self, filing: Filing) -> None:
         self.filed += 1
@@ -474,6 +488,7 @@ class Experiment:
             self.confirmed.append(filing.reference)
         else:
             self.errors += 1
+            self.error_statuses[filing.answer.status] += 1
 
 
 COLUMNS = (
@@ -619,10 +634,10 @@ class Command(BaseCommand):
             services_dir,
             pid_file=services_dir / "redis.pid",
         )
-        self.cache = Redis("cache", free_port(), self.work)
+        cache_port, gunicorn_port, http_port, https_port, smtp_port = free_ports(5)
+        self.cache = Redis("cache", cache_port, self.work)
         self.cache.start()
         self.redis_servers = [self.broker, self.cache]
-        gunicorn_port, https_port, smtp_port = free_port(), free_port(), free_port()
         self.base_url = f"https://127.0.0.1:{https_port}"
         self.mail_file = self.work / "mails.jsonl"
         self.mail_file.touch()
@@ -663,7 +678,10 @@ class Command(BaseCommand):
         }  # fmt: skip
         nginx = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
         main = nginx_config(
-            self.work / "nginx", upstream=f"127.0.0.1:{gunicorn_port}", https_port=https_port
+            self.work / "nginx",
+            upstream=f"127.0.0.1:{gunicorn_port}",
+            http_port=http_port,
+            https_port=https_port,
         )
         definitions["nginx"] = [
             nginx, "-p", f"{self.work / 'nginx'}/", "-c", str(main),
@@ -994,6 +1012,7 @@ class Command(BaseCommand):
                 references = {r.reference for r in results if r.reference}
                 e.confirmed.extend(references)
                 e.errors += sum(1 for r in results if r.reference is None)
+                e.error_statuses.update(r.answer.status for r in results if r.reference is None)
 
         experiments.append(self._experiment("double submits", double_submits))
         return [experiment for experiment in experiments if experiment is not None]
@@ -1057,6 +1076,12 @@ class Command(BaseCommand):
                 f"{experiment.name}: {len(stored.message_ids)} e-mails to send took "
                 f"{stored.attempts} attempts"
             )
+            if experiment.error_statuses:
+                statuses = ", ".join(
+                    f"{count} x {status or 'no answer'}"
+                    for status, count in sorted(experiment.error_statuses.items())
+                )
+                details.append(f"{experiment.name}: instead of a confirmation: {statuses}")
             details.extend(f"{experiment.name}: {note}" for note in experiment.notes)
         totals = Counter()
         for row in rows:
