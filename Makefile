@@ -114,7 +114,7 @@ bench:
 # a local SMTP server (aiosmtpd, in the dev extra), all on free loopback ports under /tmp.
 # It kills and hangs Redis, kills the workers, restarts PostgreSQL, closes and hangs the mail
 # server, races two registrars and submits forms twice, then prints one table (e-mails counted
-# at the SMTP server, the rest in the database). About 4 minutes, bounded at 20 (see README).
+# at the SMTP server, the rest in the database). About 3 to 4 minutes, bounded at 20 (README).
 # Needs the Debian packages below; missing ones are named and installed with apt-get (as root).
 FAULT_PACKAGES := postgresql redis-server nginx libpq-dev openssl
 FAULTS_REPORTS ?= 8
