@@ -12,12 +12,14 @@ Then it runs bounded experiments, each with real people through nginx (officehol
 quick reports of physical violence, which escalate; registrars with their second factor):
 a baseline; both Redis servers killed (SIGKILL) and hung (SIGSTOP), with logins meanwhile;
 the worker and the mail worker killed; PostgreSQL restarted; the mail server closed and hung
-(while it hangs, the time from each report to its support case is measured); two
-registrars escalating the same reports at once; double submits of one form.
+(while it hangs, the time from each report to its support case is measured); a report
+from Saba, timed until its desk's registrar has the e-mail; two registrars escalating the
+same reports at once; double submits of one form. After each experiment it waits (bounded)
+until the outbox and the e-mail have caught up, so each experiment's figures are its own.
 
-At the end it waits (bounded) until the work has caught up and prints one table per
-experiment: reports filed, stored, escalated, support cases, e-mails, duplicates, lost, and
-errors users saw. E-mails are counted at the SMTP server, everything else in the database,
+At the end it prints one table, a row per experiment: reports filed, stored, escalated,
+support cases, e-mails, duplicates, lost, and errors users saw (table_row says how each
+is counted). E-mails are counted at the SMTP server, everything else in the database,
 never from what the client saw. Only against a throwaway database (--throwaway-database).
 """
 
