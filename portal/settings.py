@@ -332,10 +332,11 @@ CONTENT_SECURITY_POLICY = {
 # A Redis that hangs costs half a second per counter, not the gunicorn timeout.
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
-    # Django's own Redis backend; django-environ names the django-redis package by default.
+# Django's own Redis backend, whichever name django-environ gives a redis:// URL (its newer
+# releases name Django's own backend already, older ones the django-redis package).
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
-    CACHES["default"]["OPTIONS"] = REDIS_CACHE_OPTIONS
+    CACHES["default"]["OPTIONS"] = {**REDIS_CACHE_OPTIONS, **CACHES["default"].get("OPTIONS", {})}
 
 # --- Two-factor login and login protection ----------------------------------------------------
 OTP_TOTP_ISSUER = "Meldpunt Weerbaar Bestuur"
