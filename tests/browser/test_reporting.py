@@ -92,7 +92,10 @@ def test_quick_report_end_to_end_and_completed_later(page, demo_data, escalation
     support_phone = SiteConfiguration.objects.get().support_team_phone
     assert support_phone
     expect(_main(page)).to_contain_text("Bij acuut gevaar: bel 112.")
-    expect(_main(page)).to_contain_text(f"Ondersteuningsteam Weerbaar Bestuur: {support_phone}")
+    # The team's number is a tap-to-call link in international form (+31...).
+    team_line = _main(page).locator("p", has_text="Ondersteuningsteam Weerbaar Bestuur:")
+    expect(team_line.locator('a[href^="tel:+31"]')).to_have_count(1)
+    expect(team_line).to_contain_text("dag en nacht")
     assert_accessible(page)
 
     incident = Incident.objects.get(reference=reference)
