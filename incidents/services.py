@@ -6,6 +6,7 @@ offer. Every event is recorded with its outbox entries in the same transaction
 (`portal.outbox`), which is how the rest of the portal hears what happened.
 """
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -13,12 +14,12 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import deadlines
+from incidents import deadlines, fact_counts
 from incidents.actions import SYSTEM, Action, action_get
 from incidents.constants import (
     FACT_FIELDS,
@@ -57,7 +58,7 @@ from incidents.models import (
     private_storage,
 )
 from incidents.policies import incident_policy, message_policy
-from portal.crypto import identifier_hash
+from portal.crypto import fact_tokens, identifier_hash
 from portal.models import AccessLogEntry, Notification, User
 from portal.outbox import outbox_record
 from portal.policies import user_policy
@@ -242,8 +243,9 @@ def incident_submit(
 ) -> Incident:
     """Register a new incident for `officeholder` and route it to the desk of their organisation.
 
-    Guarantees: a reference, a stored triage deadline, a `submitted` event; the same
-    `submission_token` twice (a double click) returns the first incident instead of a second.
+    Guarantees: a reference, a stored triage deadline, a `submitted` event, its facts in the
+    fact counts; the same `submission_token` twice (a double click) returns the first incident
+    instead of a second.
     `filed_by` is a registrar filing on the officeholder's behalf ("filed by the desk").
     """
     filer = filed_by or officeholder
@@ -282,10 +284,12 @@ def incident_submit(
                 submission_token=submission_token,
                 submitted_at=now,
                 updated_at=now,
+                facts_counted=True,
                 **{field: facts[field] for field in FACT_FIELDS if field in facts},
             )
             incident.triage_due_at = _triage_due_at(incident)
             incident.save()
+            fact_counts.add(incident, fact_counts.incident_facts(incident))
             PerpetratorIdentifier.objects.bulk_create(
                 PerpetratorIdentifier(incident=incident, kind=kind, value=value, normalised=key)
                 for (kind, key), value in _identifier_keys(identifiers).items()
@@ -319,7 +323,7 @@ def incident_complete(
     """Complete (or correct) the facts of an open incident; a quick report becomes a full one.
 
     Changed perpetrator identifiers are recorded as an event of their own, at most
-    IDENTIFIER_CHANGES_PER_DAY times per incident per day.
+    IDENTIFIER_CHANGES_PER_DAY times per incident per day. The fact counts follow the change.
     """
     identifiers = list(identifiers)
     _facts_check(facts)
@@ -332,6 +336,7 @@ def incident_complete(
             locked,
             _("Een afgesloten of ingetrokken melding kunt u niet meer aanvullen."),
         )
+        counted = fact_counts.snapshot(locked)
         changed = sorted(f for f in FACT_FIELDS if f in facts and getattr(locked, f) != facts[f])
         for field in FACT_FIELDS:
             if field in facts:
@@ -343,6 +348,7 @@ def incident_complete(
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
+        fact_counts.follow(locked, counted)
         _identifiers_replace(incident=locked, actor=actor, identifiers=identifiers)
         event_record(
             incident=locked,
@@ -552,6 +558,7 @@ def _escalate(incident: Incident, actor: User | None, inputs: dict) -> Callable:
                 reason=reason,
                 created_at=timezone.now(),
             )
+            fact_counts.add(incident, fact_counts.rule_facts(rules))
     except IntegrityError:
         # Only the one-open-escalation constraint refuses this insert; anything else is raised.
         if incident.escalations.filter(closed_at__isnull=True).exists():
@@ -683,7 +690,8 @@ def incident_act(
     makes the change, bumps the version and records the action's events (who, when, why).
     `actor` None is the escalation rules engine: only for actions the table allows it, and
     without a version. Internal actions (run by the support case's workflow, whose own version
-    was checked) take no version either.
+    was checked) take no version either. The fact counts follow the change (triage changes
+    the facts; withdrawing or closing as a duplicate takes the incident out of the counts).
     """
     step = action_get(action)
     inputs = dict(inputs)
@@ -701,6 +709,7 @@ def incident_act(
                 wrong_status = locked.status not in step.from_statuses
                 raise TransitionNotAllowed(step.refused if wrong_status else None)
         _needs_check(step, actor, inputs)
+        counted = fact_counts.snapshot(locked)
         effect = EFFECTS[action]
         after = effect(locked, actor, inputs) if effect is not None else None
         if step.to_status is not None:
@@ -710,6 +719,7 @@ def incident_act(
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
+        fact_counts.follow(locked, counted)
     return locked
 
 
@@ -858,6 +868,118 @@ def incident_delete_withdrawn(*, incident: Incident, actor: User) -> None:
         if not incident_policy.allows(actor, "delete", locked):
             raise TransitionNotAllowed()
         files = _evidence_file_names(locked)
+        # Its duplicates stand on their own again from now on.
+        duplicates = list(locked.duplicates.select_related("organisation"))
+        before = {d.pk: fact_counts.snapshot(d) for d in duplicates}
+        counted = fact_counts.snapshot(locked)
         locked.duplicates.update(duplicate_of=None)
+        for duplicate in duplicates:
+            duplicate.duplicate_of = None
+            fact_counts.follow(duplicate, before[duplicate.pk])
         locked.delete()
+        fact_counts.forget(counted)
         _evidence_files_delete(files)
+
+
+# --- Facts at rest: converting rows made before they were encrypted ------------------------------
+
+# The encrypted facts of an incident, written again (encrypted) by the conversion.
+ENCRYPTED_FACT_FIELDS = (
+    "types",
+    "impacts",
+    "affected_people",
+    "risk_flags",
+    "advice_given",
+    "police_status",
+    "police_used_work_address",
+    "police_vpt_requested",
+)
+
+
+def _rows_update(model, fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """UPDATE each (pk, *values) row of `model`, values prepared by the fields (encrypted)."""
+    if not rows:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608
+    params = [
+        [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(columns, values, strict=True)
+        ]
+        + [pk]
+        for pk, *values in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def incident_facts_convert(
+    *,
+    after_pk: int = 0,
+    limit: int = 1000,
+    also: Callable[[list[Incident]], None] | None = None,
+) -> list[Incident]:
+    """Encrypt and count one batch of incidents that are not counted yet (pk > `after_pk`,
+    lowest first, at most `limit`); returns them (empty when nothing is left).
+
+    In one transaction, with the rows locked: every encrypted fact is written encrypted (a
+    plain value from before the migration is read as it was), the keyed tokens are set, the
+    rules of its escalations are encrypted, the facts and rule codes are added to the fact
+    counts and `facts_counted` is set. `also` runs inside the same transaction for the other
+    apps' facts of these incidents (the support team's action types). An interrupted run
+    loses nothing and counts nothing twice: a batch is either done or not, and a done row is
+    never picked again.
+    """
+    with transaction.atomic():
+        incidents = list(
+            Incident.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("organisation")
+            .filter(facts_counted=False, pk__gt=after_pk)
+            .order_by("pk")
+            .only(
+                "organisation__time_zone",
+                "desk_id",
+                "status",
+                "duplicate_of_id",
+                "submitted_at",
+                *ENCRYPTED_FACT_FIELDS,
+            )[:limit]
+        )
+        if not incidents:
+            return []
+        changes: dict[Any, Any] = {}
+        rows = []
+        for incident in incidents:
+            incident.facts_counted = True
+            rows.append(
+                [
+                    incident.pk,
+                    *(getattr(incident, name) for name in ENCRYPTED_FACT_FIELDS),
+                    fact_tokens("type", incident.types),
+                    fact_tokens("risk_flag", incident.risk_flags),
+                    True,
+                ]
+            )
+            key = fact_counts.key_of(incident)
+            changes.setdefault(key, Counter()).update(fact_counts.incident_facts(incident))
+        by_pk = {incident.pk: incident for incident in incidents}
+        escalations = list(
+            Escalation.objects.filter(incident_id__in=list(by_pk)).only("incident_id", "rules")
+        )
+        for escalation in escalations:
+            key = fact_counts.key_of(by_pk[escalation.incident_id])
+            changes[key].update(fact_counts.rule_facts(escalation.rules))
+        _rows_update(
+            Incident,
+            (*ENCRYPTED_FACT_FIELDS, "type_tokens", "risk_flag_tokens", "facts_counted"),
+            rows,
+        )
+        _rows_update(Escalation, ("rules",), [(e.pk, e.rules) for e in escalations])
+        fact_counts.apply(changes)
+        if also is not None:
+            also(incidents)
+    return incidents

@@ -6,6 +6,7 @@ escalation event), and runs the case workflow (`support.actions`). Every service
 the ones a task or consumer calls are idempotent.
 """
 
+from collections import Counter
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -13,9 +14,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from incidents import fact_counts
 from incidents import services as incident_services
 from incidents.actions import overdue_q, untriaged_q
-from incidents.constants import SERIOUS_SEVERITIES, EventKind
+from incidents.constants import SERIOUS_SEVERITIES, EventKind, FactKind
 from incidents.models import Escalation, Event, Incident
 from incidents.notify import desk_registrars, incident_link_for
 from portal.actions import Action
@@ -184,6 +186,10 @@ def _add_action(case: SupportCase, actor: User, inputs: dict) -> dict:
         shared_with_desk=bool(inputs.get("shared_with_desk")),
         created_at=now,
         updated_at=now,
+    )
+    # Counted under its incident, in the same transaction (incidents.fact_counts).
+    fact_counts.add_for(
+        case.incident_id, Counter({(FactKind.ACTION_TYPE.value, action.service_type): 1})
     )
     inputs["_created"] = action
     return {
@@ -357,3 +363,22 @@ def escalation_watch(*, now=None) -> int:
             key=f"escalation_unacknowledged:case-{case.pk}",
         )
     return len(late)
+
+
+def support_action_facts_convert(incidents: list[Incident]) -> None:
+    """The support team's part of `incident_facts_convert` (run inside its transaction, the
+    incidents locked): encrypt the service type of their support actions, and count them."""
+    by_pk = {incident.pk: incident for incident in incidents}
+    actions = list(
+        SupportAction.objects.filter(case__incident_id__in=list(by_pk))
+        .select_related("case")
+        .only("service_type", "case__incident_id")
+    )
+    if not actions:
+        return
+    changes = {}
+    for action in actions:
+        key = fact_counts.key_of(by_pk[action.case.incident_id])
+        changes.setdefault(key, Counter())[(FactKind.ACTION_TYPE.value, action.service_type)] += 1
+    SupportAction.objects.bulk_update(actions, ["service_type"], batch_size=500)
+    fact_counts.apply(changes)
