@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= weerbaar-demo
 
-.PHONY: install run test lint messages translations openapi bench clean ffmpeg
+.PHONY: install run test lint messages translations openapi bench faults clean ffmpeg
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ ffmpeg:
 
 run: export DEBUG ?= true
 run: translations ffmpeg
-	mkdir -p var
+	mkdir -p var/broker/queue var/broker/processed var/broker/control
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo --password '$(DEMO_PASSWORD)'
 	DEMO_PASSWORD='$(DEMO_PASSWORD)' scripts/run-dev.sh
@@ -51,7 +51,7 @@ test: export DEVELOPMENT_TOOLS = true
 test: lint translations ffmpeg
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
-	scripts/with-test-services.sh $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	scripts/with-test-services.sh $(PY) -m pytest -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # Regenerate the message catalogues after changing user-facing text (needs GNU gettext).
 # The source strings are Dutch, so complete_source_catalogue completes the nl catalogue
@@ -108,6 +108,39 @@ bench:
 	    --incidents $(BENCH_INCIDENTS) --requests $(BENCH_REQUESTS) && \
 	  $(PY) manage.py bench_escalation --throwaway-database --reports $(BENCH_REPORTS) && \
 	  $(PY) manage.py bench_evidence --throwaway-database --video-mb $(BENCH_VIDEO_MB)'
+
+# The fault run (issue 13), a command that prints, not a test: a production-like stack from
+# Debian's packages (PostgreSQL, Redis, nginx) plus gunicorn, a worker, a mail worker, beat and
+# a local SMTP server (aiosmtpd, in the dev extra), all on free loopback ports under /tmp.
+# It kills and hangs Redis, kills the workers, restarts PostgreSQL, closes and hangs the mail
+# server, races two registrars and submits forms twice, then prints one table (e-mails counted
+# at the SMTP server, the rest in the database). About 3 to 4 minutes, bounded at 20 (README).
+# Needs the Debian packages below; missing ones are named and installed with apt-get (as root).
+FAULT_PACKAGES := postgresql redis-server nginx libpq-dev openssl
+FAULTS_REPORTS ?= 8
+faults: export DEBUG = false
+faults: export SECRET_KEY = faults-only-secret-key-that-is-long-enough-for-django-checks-0123456789
+faults: export FIELD_ENCRYPTION_KEYS = ZmF1bHRzLW9ubHktZmllbGQtZW5jcnlwdGlvbi1rZXk=
+faults: export IDENTIFIER_HASH_KEY = faults-only-identifier-hash-key-0123456789
+faults: export DEVELOPMENT_TOOLS = true
+faults:
+	@need=""; for pkg in $(FAULT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
+	done; \
+	if [ -n "$$need" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "make faults needs these Debian packages; installing them:$$need"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	  else \
+	    echo "make faults needs these Debian packages: apt-get install$$need" >&2; exit 1; \
+	  fi; \
+	fi
+	$(MAKE) --no-print-directory translations
+	timeout 20m scripts/with-test-services.sh sh -c '\
+	  export CELERY_BROKER_URL="$$TEST_REDIS_URL" VAR_DIR="$$TEST_SERVICES_DIR/var" && \
+	  $(PY) manage.py collectstatic --no-input --verbosity 0 && \
+	  $(PY) manage.py migrate --no-input --verbosity 0 && \
+	  $(PY) manage.py faults --throwaway-database --reports $(FAULTS_REPORTS) $(FAULTS_ARGS)'
 
 clean:
 	rm -rf var $(VENV)

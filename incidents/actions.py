@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from incidents.constants import EventKind, Status
+from incidents.constants import SERIOUS_SEVERITIES, EventKind, Status
 from portal.actions import Action, action_table, table_action, table_status_steps
 from portal.constants import Role
 from portal.policies import Condition
@@ -36,6 +36,17 @@ FINAL = frozenset({Status.WITHDRAWN})
 def untriaged_q() -> Q:
     """With the desk and not yet triaged ("triaged" means the desk recorded a severity)."""
     return Q(status__in=sorted(WITH_DESK), triage_severity="")
+
+
+def serious_q() -> Q:
+    """A serious report: the reporter chose serious or very serious, or answered yes to
+    "Voelt u zich onveilig of wilt u gebeld worden?" (4-hour deadline, its reminders)."""
+    return Q(reporter_severity__in=sorted(SERIOUS_SEVERITIES)) | Q(unsafe_or_call=True)
+
+
+def is_serious(incident) -> bool:
+    """The same rule as `serious_q`, for one loaded incident."""
+    return incident.reporter_severity in SERIOUS_SEVERITIES or incident.unsafe_or_call is True
 
 
 def is_untriaged(incident) -> bool:
@@ -76,6 +87,15 @@ OF_DESK = Condition(
     q=lambda user: Q(desk_id=user.desk_id),
     test=lambda user, incident: user.desk_id is not None and incident.desk_id == user.desk_id,
     labels=(_("melding van het eigen meldpunt"),),
+)
+OFFERED_TO_DESK = Condition(
+    q=lambda user: Q(moved_from_desk_id=user.desk_id, offered_back_at__isnull=False),
+    test=lambda user, incident: (
+        user.desk_id is not None
+        and incident.moved_from_desk_id == user.desk_id
+        and incident.offered_back_at is not None
+    ),
+    labels=(_("teruggeboden aan het eigen meldpunt"),),
 )
 WAS_ESCALATED = Condition(
     q=lambda user: Q(pk__in=_escalated_incident_ids()),

@@ -151,6 +151,7 @@ class EscalationRuleCode(models.TextChoices):
     REPEAT_INCIDENTS = "repeat_incidents", _("Herhaalde incidenten tegen dezelfde ambtsdrager")
     SHARED_PERPETRATOR = "shared_perpetrator", _("Zelfde dader bij meerdere ambtsdragers")
     TRIAGE_DEADLINE = "triage_deadline", _("Ernstige melding niet binnen 4 uur beoordeeld")
+    DESK_UNREACHABLE = "desk_unreachable", _("Geen meldpunt bereikbaar voor deze organisatie")
 
 
 class MessageAudience(models.TextChoices):
@@ -216,6 +217,9 @@ class EventKind(models.TextChoices):
     SUPPORT_CASE_CHANGED = "support_case_changed", _("Ondersteuningsdossier bijgewerkt")
     SUPPORT_ACTION = "support_action", _("Ondersteuningsactie")
     ANONYMISED = "anonymised", _("Geanonimiseerd na de bewaartermijn")
+    MOVED = "moved", _("Doorgestuurd naar een ander meldpunt")
+    OFFERED_BACK = "offered_back", _("Aangeboden aan het eigen meldpunt")
+    TAKEN_BACK = "taken_back", _("Teruggenomen door het eigen meldpunt")
 
 
 # Events the officeholder sees in their own timeline; the rest is for staff only.
@@ -261,6 +265,9 @@ FACT_FIELDS = (
     "police_vpt_requested",
     "police_outcome",
     "support_wish",
+    "unsafe_or_call",
+    "contact_phone",
+    "contact_preference",
 )
 
 

@@ -42,8 +42,15 @@ def month_of(incident: Incident) -> date:
     return timezone.localtime(incident.submitted_at, zone).date().replace(day=1)
 
 
+def home_desk_id(incident: Incident) -> int:
+    """The desk the incident belongs to: its own desk, also while it is handled at another
+    one because its own desk could not be reached (`moved_from_desk`). This never changes when
+    an incident moves or is taken back, so its counts never have to move with it."""
+    return incident.moved_from_desk_id or incident.desk_id
+
+
 def key_of(incident: Incident) -> Key:
-    return (incident.organisation_id, incident.desk_id, month_of(incident))
+    return (incident.organisation_id, home_desk_id(incident), month_of(incident))
 
 
 def stands(incident: Incident) -> bool:
@@ -113,7 +120,13 @@ def add_for(incident_id: int, facts: Facts) -> None:
     incident = (
         Incident.objects.select_for_update(of=("self",), no_key=True)
         .select_related("organisation")
-        .only("organisation__time_zone", "desk_id", "submitted_at", "facts_counted")
+        .only(
+            "organisation__time_zone",
+            "desk_id",
+            "moved_from_desk_id",
+            "submitted_at",
+            "facts_counted",
+        )
         .get(pk=incident_id)
     )
     add(incident, facts)

@@ -14,7 +14,8 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.constants import ONLINE_CHANNELS, PoliceStatus
+from incidents.constants import ONLINE_CHANNELS, PoliceStatus, SupportWish
+from portal.phones import phone_clean
 
 # What a full report must answer (a quick report asks only what happened and when).
 FULL_REPORT_REQUIRED = ("reporter_severity", "support_wish")
@@ -56,6 +57,24 @@ def phones_check(numbers: Iterable[str]) -> None:
         digits = [c for c in number if c.isdigit()]
         if len(digits) < 6 or any(c not in "0123456789+-() ." for c in number):
             raise ValidationError(_("%(value)s is geen geldig telefoonnummer.") % {"value": number})
+
+
+def contact_phone_clean(value: str, *, caribbean: bool = False) -> str:
+    """A phone number to call the officeholder on, in international form (or empty)."""
+    return phone_clean(value, caribbean=caribbean)
+
+
+def with_contact_wish(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Yes to "Voelt u zich onveilig of wilt u gebeld worden?" is a wish for contact: without
+    another wish it becomes contact with the desk (a wish for the team's support stays)."""
+    facts = dict(facts)
+    if facts.get("unsafe_or_call") is True and facts.get("support_wish") in (
+        None,
+        "",
+        SupportWish.REGISTRATION_ONLY,
+    ):
+        facts["support_wish"] = SupportWish.CONTACT_WITH_DESK
+    return facts
 
 
 def facts_problems(facts: Mapping[str, Any]) -> dict[str, str]:

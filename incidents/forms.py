@@ -31,6 +31,7 @@ from incidents.constants import (
     SupportWish,
 )
 from incidents.evidence import EvidenceRejected, evidence_inspect, evidence_limits_for_browser
+from portal.constants import TIME_ZONE_CARIBBEAN
 from portal.versioned import VersionedForm
 
 
@@ -164,12 +165,56 @@ class QuickReportForm(SubmissionTokenMixin):
         error_messages={"required": _("Schrijf in één zin wat er gebeurde.")},
     )
     evidence = EvidenceField(label=_("Bestand (mag leeg)"), max_files=1, help_text=ONE_FILE_HELP)
+    unsafe_or_call = forms.TypedChoiceField(
+        label=_("Voelt u zich onveilig of wilt u gebeld worden? (mag leeg)"),
+        choices=[("ja", _("Ja")), ("nee", _("Nee"))],
+        coerce=lambda value: value == "ja",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Bij ja kijkt het meldpunt binnen 4 uur naar uw melding en neemt het contact met u op."
+        ),
+    )
+    contact_phone = forms.CharField(
+        label=_("Op welk nummer kunnen wij u bellen? (mag leeg)"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        help_text=_(
+            "Er staat nog geen telefoonnummer op uw profiel. Wij zetten dit nummer daar ook op."
+        ),
+    )
 
-    def __init__(self, *args, **kwargs):
+    field_order = (
+        "types",
+        "occurred_on",
+        "occurred_at",
+        "summary",
+        "unsafe_or_call",
+        "contact_phone",
+        "evidence",
+    )
+    # The facts this form gives to the service.
+    FACTS = ("types", "occurred_on", "occurred_at", "summary", "unsafe_or_call", "contact_phone")
+
+    def __init__(self, *args, officeholder=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.caribbean = bool(officeholder and officeholder.time_zone == TIME_ZONE_CARIBBEAN)
+        if officeholder is not None and officeholder.phone:
+            # The desk already has a number: no need to ask for one.
+            del self.fields["contact_phone"]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+    def clean_contact_phone(self):
+        return facts.contact_phone_clean(
+            self.cleaned_data["contact_phone"], caribbean=self.caribbean
+        )
+
+    def facts(self) -> dict:
+        return {key: self.cleaned_data[key] for key in self.FACTS if key in self.cleaned_data}
 
 
 def _lines(value: str) -> list[str]:
@@ -225,6 +270,7 @@ class FullReportForm(SubmissionTokenMixin):
         choices=PerpetratorKnown.choices,
         widget=forms.RadioSelect,
         required=False,
+        help_text=_("Weet u het niet? Een account of nummer van de dader helpt ook."),
     )
     perpetrator_kind = forms.ChoiceField(
         label=_("Wie was het?"),
@@ -339,9 +385,15 @@ class FullReportForm(SubmissionTokenMixin):
                 "perpetrator_kind",
                 "perpetrator_relation",
                 "perpetrator_description",
-                "handles",
-                "emails",
-                "phones",
+                # Asked whether or not the person knows who it is: an anonymous account or
+                # a number is still something the desk can recognise (incidents.facts).
+                Fieldset(
+                    _("Weet u iets over de dader, zoals een account of nummer?"),
+                    "handles",
+                    "emails",
+                    "phones",
+                    css_class="perpetrator-identifiers",
+                ),
             ),
             Fieldset(_("3. Gevolgen"), "impacts", "affected_people"),
             Fieldset(
@@ -382,7 +434,7 @@ class FullReportForm(SubmissionTokenMixin):
 
     def facts(self) -> dict:
         """The cleaned facts, in the shape the services take."""
-        return {key: self.cleaned_data[key] for key in FACT_FIELDS}
+        return {key: self.cleaned_data[key] for key in FACT_FIELDS if key in self.cleaned_data}
 
     def identifiers(self) -> list[tuple[str, str]]:
         data = self.cleaned_data

@@ -128,6 +128,12 @@ class TakeForm(ActionForm):
     prefix = "take"
 
 
+class TakeBackForm(VersionedForm):
+    """Take back an incident offered back to the own desk (only the version it showed)."""
+
+    prefix = "take_back"
+
+
 class AssignForm(ActionForm):
     prefix = "assign"
 

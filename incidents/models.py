@@ -107,6 +107,18 @@ class Incident(models.Model):
         related_name="incidents",
         on_delete=models.PROTECT,
     )
+    # Set while the incident is at another desk because its own desk could not be reached
+    # (portal.reachability); `offered_back_at` when that desk was reachable again and was
+    # offered to take it back (incidents.services.incident_take_back).
+    moved_from_desk = models.ForeignKey(
+        "portal.Desk",
+        verbose_name=_("doorgestuurd van meldpunt"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    offered_back_at = models.DateTimeField(_("teruggeboden op"), null=True, blank=True)
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("vastgelegd door"),
@@ -136,6 +148,15 @@ class Incident(models.Model):
     reporter_severity = models.CharField(
         _("hoe ernstig vindt u het"), max_length=20, choices=ReporterSeverity.choices, blank=True
     )
+    # The quick report's one question "Voelt u zich onveilig of wilt u gebeld worden?", kept
+    # apart from reporter_severity so that statistics never count it as a severity. None: not
+    # asked or not answered. Yes makes the report serious (4-hour deadline) and a contact wish.
+    unsafe_or_call = models.BooleanField(
+        _("voelt zich onveilig of wil gebeld worden"), null=True, blank=True
+    )
+    # How to reach the officeholder about this incident (optional; shown to desk and support).
+    contact_phone = EncryptedCharField(_("telefoonnummer voor contact"), max_length=40, blank=True)
+    contact_preference = EncryptedCharField(_("hoe en wanneer contact"), max_length=200, blank=True)
 
     # Who did it
     perpetrator_known = models.CharField(
@@ -252,6 +273,15 @@ class Incident(models.Model):
 
     def type_labels(self) -> list[str]:
         return _labels(IncidentType, self.types)
+
+    def perpetrator_label(self) -> str:
+        """ "Dader onbekend" or "Dader bekend" (empty when not answered). An unknown perpetrator
+        may still have an account or number (the identifiers): that does not make them known."""
+        if self.perpetrator_known == PerpetratorKnown.UNKNOWN:
+            return str(_("Dader onbekend"))
+        if self.perpetrator_known == PerpetratorKnown.KNOWN:
+            return str(_("Dader bekend"))
+        return ""
 
     def impact_labels(self) -> list[str]:
         return _labels(Impact, self.impacts)
@@ -578,3 +608,36 @@ class FactCount(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.kind} {self.value}: {self.count}"
+
+
+def shared_upload_name(instance, filename):
+    return f"shared/{uuid.uuid4().hex}"
+
+
+class SharedUpload(models.Model):
+    """A file shared to the installed portal (share target), kept until the quick report is sent.
+
+    Belongs to the browser that holds the one-time cookie whose hash is `token_hash`; the
+    first officeholder who opens the quick report with it becomes its `owner`. Stored
+    encrypted like evidence; removed when the report is sent, when the person removes it,
+    and after `expires_at` (15 minutes) by `incidents.tasks.remove_expired_shared_uploads`.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.CASCADE, null=True
+    )
+    upload = models.FileField(
+        storage=private_storage_get, upload_to=shared_upload_name, max_length=200
+    )
+    original_name = EncryptedCharField(_("bestandsnaam"), max_length=200)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("gedeeld bestand")
+        verbose_name_plural = _("gedeelde bestanden")
+
+    def __str__(self):
+        return f"SharedUpload {self.pk}"

@@ -12,7 +12,7 @@ from incidents.models import Event, Incident
 from portal.models import User
 from portal.policies import Workspace, workspaces_for
 from portal.selectors import desk_registrars_active
-from portal.services import notifications_create
+from portal.services import desk_mailbox_notify, notifications_create
 
 # Events this consumer may notify about (the outbox writes no work for the others).
 NOTIFYING_KINDS = frozenset(
@@ -23,6 +23,8 @@ NOTIFYING_KINDS = frozenset(
         EventKind.COMPLETED,
         EventKind.MESSAGE,
         EventKind.STATUS_CHANGED,
+        EventKind.MOVED,
+        EventKind.OFFERED_BACK,
     }
 )
 
@@ -59,6 +61,13 @@ def recipients_for_event(event: Event) -> tuple[str, list[User]]:
         if event.payload.get("audience") == MessageAudience.STAFF:
             return "message", desk_registrars(incident)
         return "message", desk_registrars(incident) if by_officeholder else _officeholder(incident)
+    if kind == EventKind.MOVED and not event.payload.get("at_filing"):
+        # Filed straight at the fallback desk, "incident_new" already told its staff.
+        return "incident_moved", desk_registrars(incident)
+    if kind == EventKind.OFFERED_BACK and incident.moved_from_desk_id:
+        return "incident_offered_back", list(
+            desk_registrars_active(desk_id=incident.moved_from_desk_id)
+        )
     if kind == EventKind.STATUS_CHANGED and not by_officeholder:
         payload = event.payload
         if payload.get("from") == Status.ESCALATED and payload.get("to") == Status.IN_TRIAGE:
@@ -67,9 +76,49 @@ def recipients_for_event(event: Event) -> tuple[str, list[User]]:
     return "", []
 
 
+# Kinds meant for the desk's staff: a desk without active staff hears them in its confirmed
+# mailbox instead (portal.reachability), so nothing reaches nobody.
+DESK_KINDS = frozenset(
+    {
+        "incident_new",
+        "incident_updated",
+        "message",
+        "escalation_returned",
+        "incident_moved",
+        "incident_offered_back",
+    }
+)
+
+
+def _desk_addressed(event: Event, kind: str):
+    """The desk an event of this kind is for (the own desk for an offer back), or None."""
+    if kind not in DESK_KINDS:
+        return None
+    if kind == "incident_offered_back":
+        return event.incident.moved_from_desk
+    if kind == "message" and event.actor_id and event.actor.desk_id:
+        return None  # the desk wrote it
+    return event.incident.desk
+
+
 def event_notify(event: Event) -> None:
-    """Notify the people `recipients_for_event` names, never the one who did it."""
+    """Notify the people `recipients_for_event` names, never the one who did it; a desk
+    without active staff through its confirmed mailbox."""
     kind, people = recipients_for_event(event)
+    desk = _desk_addressed(event, kind)
+    if desk is not None and not desk_registrars_active(desk_id=desk.pk).exists():
+        link = (
+            reverse("desk:queue")
+            if kind == "incident_offered_back"
+            else reverse("desk:detail", kwargs={"reference": event.incident.reference})
+        )
+        desk_mailbox_notify(
+            desk=desk,
+            event_key=f"incident-event:{event.pk}",
+            kind=kind,
+            reference=event.incident.reference,
+            link=link,
+        )
     for person in people:
         if person.pk == event.actor_id:
             continue
@@ -78,14 +127,25 @@ def event_notify(event: Event) -> None:
             event_key=f"incident-event:{event.pk}",
             kind=kind,
             reference=event.incident.reference,
-            link=incident_link_for(person, event.incident),
+            link=(
+                reverse("desk:queue")
+                if kind == "incident_offered_back"
+                else incident_link_for(person, event.incident)
+            ),
         )
 
 
 def incident_event_notify(event_id: int) -> None:
     """The outbox consumer: notify about one incident event (once; see portal.outbox)."""
     event = (
-        Event.objects.select_related("incident", "incident__assignee", "incident__officeholder")
+        Event.objects.select_related(
+            "actor",
+            "incident",
+            "incident__assignee",
+            "incident__officeholder",
+            "incident__desk",
+            "incident__moved_from_desk",
+        )
         .filter(pk=event_id)
         .first()
     )

@@ -18,9 +18,11 @@ from incidents.actions import (
     NOT_ANONYMISED,
     NOT_FINAL,
     OF_DESK,
+    OFFERED_TO_DESK,
     OPEN,
     OWN,
     WAS_ESCALATED,
+    WITH_DESK,
     Action,
 )
 from incidents.constants import MessageAudience, Status
@@ -28,6 +30,7 @@ from portal.constants import Role
 from portal.policies import ANY, Condition, Policy, action_rules, field_in
 
 IS_OPEN = field_in("status", OPEN, label=_("open"))
+IS_WITH_DESK = field_in("status", WITH_DESK, label=_("bij het meldpunt"))
 NOT_WITHDRAWN = field_in("status", NOT_FINAL, label=_("niet ingetrokken"))
 WITHDRAWN = field_in("status", {Status.WITHDRAWN}, label=_("ingetrokken"))
 
@@ -65,6 +68,9 @@ INCIDENT_RULES = {
     "export": {Role.REGISTRAR: OF_DESK},
     # The desk's first look is shown to the officeholder ("bekeken door het meldpunt").
     "mark_viewed": {Role.REGISTRAR: OF_DESK},
+    # An incident that went to another desk while the own desk was unreachable is offered
+    # back once the own desk is reachable again; its registrars may take it back.
+    "take_back": {Role.REGISTRAR: OFFERED_TO_DESK & IS_WITH_DESK & NOT_ANONYMISED},
 }
 
 
@@ -89,6 +95,7 @@ class IncidentPolicy(Policy):
         "delete": _("ingetrokken melding verwijderen"),
         "export": _("exporteren (CSV)"),
         "mark_viewed": _("telt als 'bekeken door het meldpunt'"),
+        "take_back": _("terugnemen van het meldpunt dat de melding waarnam"),
         **{name: action.label for name, action in ACTIONS.items()},
     }
 

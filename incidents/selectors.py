@@ -1,5 +1,6 @@
 """Reads of incidents for pages and the API. Scoping always starts from `incidents.access`."""
 
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,15 +29,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents import fact_counts
-from incidents.actions import OPEN, is_overdue, overdue_q
+from incidents.actions import OPEN, is_overdue, is_serious, overdue_q, serious_q
 from incidents.constants import (
-    SERIOUS_SEVERITIES,
     EventKind,
     FactKind,
     IdentifierKind,
     IncidentType,
     MessageAudience,
     Status,
+    SupportWish,
     TriageSeverity,
 )
 from incidents.models import (
@@ -58,8 +59,9 @@ from incidents.policies import (
 )
 from portal.constants import Role
 from portal.crypto import fact_token_lookup
-from portal.models import AccessLogEntry, Organisation, User
+from portal.models import AccessLogEntry, Desk, Organisation, User
 from portal.policies import team_label, user_policy
+from portal.reachability import desk_is_reachable, route_for_desk
 from portal.selectors import organisations_served_by
 
 
@@ -80,6 +82,60 @@ def incident_detail_for(*, user, reference: str) -> Incident:
         "organisation", "desk", "officeholder", "assignee", "filed_by", "duplicate_of"
     ).prefetch_related("evidence", "identifiers")
     return incident_policy.get(user, queryset=queryset, reference=reference)
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """What the confirmation promises, only for the answers given.
+
+    `handler_name` is who will really look (`incident_handler_for`: a reachable desk or the
+    Ondersteuningsteam); `looks_when` is "vandaag nog", "binnen 4 uur" (a serious report late
+    in the evening) or "binnen 2 werkdagen", never a minute; `contact` is "phone", "email" or
+    "" (no contact asked); `team` is whether the person asked for the Ondersteuningsteam's
+    support (the rules then hand the report to the team).
+    """
+
+    handler_name: str
+    handler_is_support: bool
+    handler_phone: str
+    handler_email: str
+    looks_when: str
+    contact: str
+    phone: str
+    email: str
+    team: bool
+
+
+def next_steps_for(*, incident: Incident) -> NextSteps:
+    """The honest next steps for a submitted incident (no query beyond the handler's desk)."""
+    handler = incident_handler_for(incident=incident)
+    if is_serious(incident):
+        zone = zoneinfo.ZoneInfo(incident.organisation.time_zone)
+        same_day = (
+            incident.triage_due_at.astimezone(zone).date()
+            == incident.submitted_at.astimezone(zone).date()
+        )
+        looks_when = _("vandaag nog") if same_day else _("binnen 4 uur")
+    else:
+        looks_when = _("binnen 2 werkdagen")
+    wants_contact = incident.support_wish in (
+        SupportWish.CONTACT_WITH_DESK,
+        SupportWish.SUPPORT_FROM_TEAM,
+    )
+    phone = incident.contact_phone or incident.officeholder.phone
+    contact = ("phone" if phone else "email") if wants_contact else ""
+    desk = handler.desk
+    return NextSteps(
+        handler_name=handler.name,
+        handler_is_support=handler.is_support,
+        handler_phone=desk.phone if desk else "",
+        handler_email=desk.email if desk else "",
+        looks_when=str(looks_when),
+        contact=contact,
+        phone=phone,
+        email=incident.officeholder.email,
+        team=incident.support_wish == SupportWish.SUPPORT_FROM_TEAM,
+    )
 
 
 def evidence_get_for(*, user, reference: str, pk: int) -> Evidence:
@@ -126,6 +182,26 @@ def _event_label(event: Event) -> str:
     return event.get_kind_display()
 
 
+DESK_MOVE_KINDS = frozenset({EventKind.MOVED, EventKind.OFFERED_BACK, EventKind.TAKEN_BACK})
+
+
+def _desk_move_text(event: Event) -> str:
+    """Words for a move between desks (portal.reachability); empty after retention."""
+    payload = event.payload
+    if not payload:
+        return ""
+    if event.kind == EventKind.OFFERED_BACK:
+        return _("%(desk)s is weer bereikbaar en kan deze melding terugnemen.") % {
+            "desk": payload.get("to_desk", "")
+        }
+    text = _("Van %(from)s naar %(to)s.") % {
+        "from": payload.get("from_desk", ""),
+        "to": payload.get("to_desk", ""),
+    }
+    reason = payload.get("reason")
+    return f"{text} {reason}" if reason else text
+
+
 def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
     """The incident's history as this user may see it, oldest first (three queries)."""
     events = list(
@@ -155,6 +231,8 @@ def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
                 text = text or event.payload.get("reason") or ""
         elif event.kind == EventKind.ESCALATED and internal_allowed:
             text = event.payload.get("reason") or ""
+        elif event.kind in DESK_MOVE_KINDS:
+            text = _desk_move_text(event)
         internal = event.kind == EventKind.NOTE or (
             event.kind == EventKind.MESSAGE
             and event.payload.get("audience") == MessageAudience.STAFF
@@ -236,7 +314,7 @@ def officeholders_to_file_for(*, user) -> QuerySet[User]:
 _URGENCY = Case(
     When(triage_severity=TriageSeverity.CRITICAL, then=Value(4)),
     When(triage_severity=TriageSeverity.HIGH, then=Value(3)),
-    When(Q(triage_severity="", reporter_severity__in=tuple(SERIOUS_SEVERITIES)), then=Value(3)),
+    When(Q(triage_severity="") & serious_q(), then=Value(3)),
     When(triage_severity=TriageSeverity.MEDIUM, then=Value(2)),
     default=Value(1),
     output_field=IntegerField(),
@@ -610,7 +688,7 @@ def _incident_export(incident: Incident) -> dict[str, Any]:
         "platform": incident.platform,
         "links": incident.links,
         "reporter_severity": incident.get_reporter_severity_display(),
-        "perpetrator_known": incident.get_perpetrator_known_display(),
+        "perpetrator_known": incident.perpetrator_label(),
         "perpetrator_kind": incident.get_perpetrator_kind_display(),
         "perpetrator_relation": incident.get_perpetrator_relation_display(),
         "perpetrator_description": incident.perpetrator_description,
@@ -644,3 +722,40 @@ def _incident_export(incident: Incident) -> dict[str, Any]:
             for message in incident.thread
         ],
     }
+
+
+def incidents_offered_to(*, user) -> list[Incident]:
+    """Incidents of this desk that another desk took while this one was unreachable, now
+    offered back to it (the queue lists them with "Terugnemen"), oldest first; one query."""
+    return list(
+        incident_policy.queryset(user, "take_back")
+        .select_related("organisation", "desk")
+        .order_by("submitted_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Handler:
+    """Who will really look at an incident now (for the officeholder's confirmation)."""
+
+    name: str
+    is_support: bool
+    desk: Desk | None
+
+
+def incident_handler_for(*, incident: Incident) -> Handler:
+    """The desk that will really look at this incident, or the Ondersteuningsteam.
+
+    Never a desk that nobody reads: the incident's desk when it is reachable (also when the
+    rules escalated it: the desk still follows it), else where `portal.reachability` would
+    send it now (the watchdog moves it within a minute), else the Ondersteuningsteam.
+    """
+    support = Handler(
+        name=str(_("Het Ondersteuningsteam Weerbaar Bestuur")), is_support=True, desk=None
+    )
+    desk = incident.desk
+    if not desk_is_reachable(desk):
+        desk = route_for_desk(desk).desk
+    if desk is None:
+        return support
+    return Handler(name=desk.name, is_support=False, desk=desk)

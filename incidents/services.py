@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import deadlines, fact_counts
-from incidents.actions import SYSTEM, Action, action_get
+from incidents.actions import SYSTEM, WITH_DESK, Action, action_get, is_serious
 from incidents.constants import (
     FACT_FIELDS,
     MAX_EVIDENCE_FILES,
     OFFICEHOLDER_VISIBLE_EVENTS,
-    SERIOUS_SEVERITIES,
+    EscalationRuleCode,
     EventKind,
     EvidenceProcessing,
     MessageAudience,
@@ -42,7 +42,7 @@ from incidents.errors import (
 )
 from incidents.evidence import InspectedFile
 from incidents.evidence_processing import evidence_processing_queue
-from incidents.facts import facts_problems
+from incidents.facts import facts_problems, with_contact_wish
 from incidents.identifiers import identifier_normalise
 from incidents.models import (
     Escalation,
@@ -59,10 +59,18 @@ from incidents.models import (
 )
 from incidents.policies import incident_policy, message_policy
 from portal.crypto import fact_tokens, identifier_hash
-from portal.models import AccessLogEntry, Notification, User
+from portal.models import AccessLogEntry, Desk, Notification, User
 from portal.outbox import outbox_record
 from portal.policies import user_policy
-from portal.selectors import desk_for_organisation
+from portal.reachability import (
+    Route,
+    desk_is_reachable,
+    fallback_desk,
+    reachable_q,
+    route_for_desk,
+    route_for_organisation,
+)
+from portal.services import desk_unreachable_record, desks_reachability_record
 
 Identifiers = Iterable[tuple[str, str]]
 
@@ -108,7 +116,7 @@ def _reference_next(*, year: int) -> str:
 def _triage_due_at(incident: Incident) -> Any:
     return deadlines.triage_due_at(
         submitted_at=incident.submitted_at,
-        serious=incident.reporter_severity in SERIOUS_SEVERITIES,
+        serious=is_serious(incident),
         time_zone=incident.organisation.time_zone,
     )
 
@@ -247,11 +255,15 @@ def incident_submit(
     fact counts; the same `submission_token` twice (a double click) returns the first incident
     instead of a second.
     `filed_by` is a registrar filing on the officeholder's behalf ("filed by the desk").
+    Yes to "Voelt u zich onveilig of wilt u gebeld worden?" (`unsafe_or_call`) makes it a
+    serious report (4-hour deadline) and a wish for contact, never a reporter's severity; a
+    phone number given with it also goes on the officeholder's profile when that has none.
     """
     filer = filed_by or officeholder
     if not user_policy.allows(filer, "file_for", officeholder):
         raise IncidentError(_("U kunt alleen melden voor ambtsdragers van uw eigen meldpunt."))
     identifiers = list(identifiers)
+    facts = with_contact_wish(facts)
     _facts_check(facts)
     if submission_token is not None:
         existing = Incident.objects.filter(submission_token=submission_token).first()
@@ -261,7 +273,10 @@ def incident_submit(
                 raise IncidentError(_("Deze melding is al verstuurd. Vernieuw de pagina."))
             return existing
     organisation = officeholder.organisation
-    desk = desk_for_organisation(organisation=organisation)
+    # Who really looks now (portal.reachability): the own desk, the fallback desk, or, when
+    # no desk is read by anybody, the Ondersteuningsteam through an escalation.
+    route = route_for_organisation(organisation=organisation)
+    desk = route.desk or route.home_desk
     if desk is None:
         raise IncidentError(
             _(
@@ -285,11 +300,15 @@ def incident_submit(
                 submitted_at=now,
                 updated_at=now,
                 facts_counted=True,
+                moved_from_desk=route.home_desk if route.moved and route.desk else None,
                 **{field: facts[field] for field in FACT_FIELDS if field in facts},
             )
             incident.triage_due_at = _triage_due_at(incident)
             incident.save()
             fact_counts.add(incident, fact_counts.incident_facts(incident))
+            if incident.contact_phone and not by_desk and not officeholder.phone:
+                officeholder.phone = incident.contact_phone
+                officeholder.save(update_fields=["phone"])
             PerpetratorIdentifier.objects.bulk_create(
                 PerpetratorIdentifier(incident=incident, kind=kind, value=value, normalised=key)
                 for (kind, key), value in _identifier_keys(identifiers).items()
@@ -301,6 +320,9 @@ def incident_submit(
                 actor=filer,
                 payload={"quick": quick, "evidence": len(files)},
             )
+            if route.moved:
+                _route_away(incident=incident, route=route)
+                incident.refresh_from_db()
     except IntegrityError:
         if submission_token is None:
             raise
@@ -543,6 +565,17 @@ def _triage(incident: Incident, actor: User, inputs: dict) -> None:
 
 
 ALREADY_ESCALATED = _("Deze melding was al doorgegeven aan het Ondersteuningsteam.")
+ONE_OPEN_ESCALATION = "one_open_escalation_per_incident"
+
+
+def _violated_constraint(error: IntegrityError) -> str:
+    """The name of the constraint PostgreSQL reports for `error` ("" when it names none)."""
+    diag = getattr(getattr(error, "__cause__", None), "diag", None)
+    name = getattr(diag, "constraint_name", None) if diag is not None else None
+    if name:
+        return name
+    # SQLite names no constraint object; its message names the columns of a unique index.
+    return ONE_OPEN_ESCALATION if "incidents_escalation.incident_id" in str(error) else ""
 
 
 def _escalate(incident: Incident, actor: User | None, inputs: dict) -> Callable:
@@ -559,9 +592,10 @@ def _escalate(incident: Incident, actor: User | None, inputs: dict) -> Callable:
                 created_at=timezone.now(),
             )
             fact_counts.add(incident, fact_counts.rule_facts(rules))
-    except IntegrityError:
-        # Only the one-open-escalation constraint refuses this insert; anything else is raised.
-        if incident.escalations.filter(closed_at__isnull=True).exists():
+    except IntegrityError as error:
+        # Only the one-open-escalation constraint means "already escalated" (a concurrent
+        # escalation won); any other integrity error is a real fault and is raised.
+        if _violated_constraint(error) == ONE_OPEN_ESCALATION:
             raise TransitionNotAllowed(ALREADY_ESCALATED) from None
         raise
     # After the status change: the support case follows from this event.
@@ -696,6 +730,17 @@ def incident_act(
     step = action_get(action)
     inputs = dict(inputs)
     with transaction.atomic():
+        other = inputs.get("original")
+        if other is not None and other.pk != incident.pk:
+            # Both incidents locked, lowest id first: "A duplicate of B" and "B duplicate of
+            # A" at the same moment wait for each other (and see each other's result) instead
+            # of both passing the check and forming a circle, or deadlocking.
+            list(
+                Incident.objects.select_for_update(of=("self",), no_key=True)
+                .filter(pk__in=[incident.pk, other.pk])
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
         locked = _locked(incident)
         if actor is None:
             if not (
@@ -881,6 +926,170 @@ def incident_delete_withdrawn(*, incident: Incident, actor: User) -> None:
         _evidence_files_delete(files)
 
 
+# --- Nobody unheard: reports follow the desk that is really read (portal.reachability) --------
+
+DESK_UNREACHABLE_REASON = _("Niemand leest nu de meldingen van %(desk)s.")
+
+
+def _route_away(*, incident: Incident, route: Route) -> None:
+    """Send an incident of an unreachable desk where `route` says, recording why.
+
+    To another desk: the incident moves there (it remembers its own desk, which is offered it
+    back later). To nobody: the Ondersteuningsteam gets it through the escalation path, whose
+    support case follows from the event. The administrators are alerted either way.
+    """
+    unreachable = route.home_desk
+    desk_unreachable_record(desk=unreachable)
+    if route.to_support and fallback_desk() is not None:
+        desk_unreachable_record(desk=fallback_desk())
+    reason = DESK_UNREACHABLE_REASON % {"desk": unreachable.name}
+    if route.desk is not None and route.desk.pk != incident.desk_id:
+        from_desk = incident.desk
+        incident.moved_from_desk_id = incident.moved_from_desk_id or from_desk.pk
+        incident.offered_back_at = None
+        incident.desk = route.desk
+        incident.assignee = None
+        incident.version += 1
+        incident.updated_at = timezone.now()
+        incident.save(
+            update_fields=[
+                "desk",
+                "moved_from_desk",
+                "offered_back_at",
+                "assignee",
+                "version",
+                "updated_at",
+            ]
+        )
+        event_record(
+            incident=incident,
+            kind=EventKind.MOVED,
+            actor=None,
+            payload={"from_desk": from_desk.name, "to_desk": route.desk.name, "reason": reason},
+        )
+    elif route.desk is not None:
+        # Filed straight at the fallback desk: the incident is already there.
+        event_record(
+            incident=incident,
+            kind=EventKind.MOVED,
+            actor=None,
+            payload={
+                "from_desk": route.home_desk.name,
+                "to_desk": route.desk.name,
+                "reason": reason,
+                "at_filing": True,
+            },
+        )
+    elif not incident.escalations.filter(closed_at__isnull=True).exists():
+        incident_act(
+            incident=incident,
+            actor=None,
+            action="escalate",
+            version=None,
+            rules=[EscalationRuleCode.DESK_UNREACHABLE],
+            reason=reason,
+        )
+
+
+def incidents_reroute(*, now=None, limit: int = 200) -> dict[str, int]:
+    """The reachability watchdog's work on incidents; idempotent, run every minute.
+
+    1. Incidents waiting at a desk that nobody reads (submitted or in triage) go where
+       `portal.reachability` says: the fallback desk, else the Ondersteuningsteam.
+    2. Incidents that were moved away and whose own desk is read again are offered back to
+       it, once (an event, a notification): they are never moved back silently; the own
+       desk takes them back with `incident_take_back`.
+    Each incident changes in its own transaction, with its row locked.
+    """
+    now = now or timezone.now()
+    counts = {"moved": 0, "to_support": 0, "offered_back": 0}
+    reachable_desks = Desk.objects.filter(reachable_q(now=now)).values("pk")
+    waiting = (
+        Incident.objects.filter(status__in=sorted(WITH_DESK), anonymised_at__isnull=True)
+        .exclude(desk__in=reachable_desks)
+        .order_by("submitted_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for incident_id in list(waiting):
+        with transaction.atomic():
+            locked = _locked(Incident(pk=incident_id))
+            if locked.status not in WITH_DESK or desk_is_reachable(locked.desk, now=now):
+                continue
+            route = route_for_desk(locked.desk, now=now)
+            _route_away(incident=locked, route=route)
+            counts["to_support" if route.to_support else "moved"] += 1
+    offers = (
+        Incident.objects.filter(
+            status__in=sorted(WITH_DESK),
+            anonymised_at__isnull=True,
+            moved_from_desk__in=reachable_desks,
+            offered_back_at__isnull=True,
+        )
+        .order_by("submitted_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for incident_id in list(offers):
+        with transaction.atomic():
+            locked = _locked(Incident(pk=incident_id))
+            if locked.offered_back_at is not None or locked.moved_from_desk_id is None:
+                continue
+            locked.offered_back_at = timezone.now()
+            locked.save(update_fields=["offered_back_at"])
+            event_record(
+                incident=locked,
+                kind=EventKind.OFFERED_BACK,
+                actor=None,
+                payload={"to_desk": locked.moved_from_desk.name, "at_desk": locked.desk.name},
+            )
+            counts["offered_back"] += 1
+    return counts
+
+
+def incident_take_back(*, incident: Incident, actor: User, version: int) -> Incident:
+    """The own desk takes back an incident that was offered back to it.
+
+    Refused when the incident is not offered to the actor's desk (any more), no longer with a
+    desk, or changed since the actor saw it (StaleVersion). The incident returns to its own
+    desk, without a handler, and the event shows both desks on the timeline.
+    """
+    with transaction.atomic():
+        locked = _locked(incident)
+        _check_version(locked, version)
+        incident_policy.require(
+            actor,
+            "take_back",
+            locked,
+            _("Deze melding kunt u niet (meer) terugnemen. Vernieuw de pagina."),
+        )
+        from_desk = locked.desk
+        locked.desk = locked.moved_from_desk
+        locked.moved_from_desk = None
+        locked.offered_back_at = None
+        locked.assignee = None
+        locked.version += 1
+        locked.updated_at = timezone.now()
+        locked.save()
+        event_record(
+            incident=locked,
+            kind=EventKind.TAKEN_BACK,
+            actor=actor,
+            payload={"from_desk": from_desk.name, "to_desk": locked.desk.name},
+        )
+    return locked
+
+
+def reachability_watch(*, now=None) -> dict:
+    """The watchdog (every minute): mark each desk reachable or not, alerting the
+    administrators when one drops out, then move and offer back incidents accordingly."""
+    now = now or timezone.now()
+    desks = desks_reachability_record(now=now)
+    return {
+        "desks_unreachable": len(desks["unreachable"]),
+        "desks_reachable": len(desks["reachable"]),
+        **incidents_reroute(now=now),
+    }
+
+
 # --- Facts at rest: converting rows made before they were encrypted ------------------------------
 
 # The encrypted facts of an incident, written again (encrypted) by the conversion.
@@ -943,6 +1152,7 @@ def incident_facts_convert(
             .only(
                 "organisation__time_zone",
                 "desk_id",
+                "moved_from_desk_id",
                 "status",
                 "duplicate_of_id",
                 "submitted_at",

@@ -7,7 +7,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from incidents import evidence_processing, services
+from incidents import evidence_processing, services, sharing
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +71,16 @@ def sweep_pending_evidence() -> int:
     for evidence_id in due:
         evidence_processing.evidence_processing_queue(evidence_id)
     return len(due)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def watch_desk_reachability() -> dict:
+    """Nobody unheard: reports of a desk that nobody reads go to the fallback desk or the
+    Ondersteuningsteam, and are offered back when the desk is read again. Idempotent."""
+    return services.reachability_watch()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def remove_expired_shared_uploads() -> int:
+    """Remove shared files (share target) whose 15 minutes are over; safe to run twice."""
+    return sharing.shared_uploads_remove_expired()

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from incidents.views import evidence, officeholder
+from incidents.views import evidence, officeholder, sharing
 
 app_name = "incidents"
 
 urlpatterns = [
     path("", officeholder.incident_list, name="list"),
     path("snel/", officeholder.quick_report, name="quick"),
+    path("delen/", sharing.share_target, name="share"),
+    path("delen/verwijderen/", sharing.share_discard, name="share_discard"),
     path("nieuw/", officeholder.full_report, name="new"),
     path("mijn-gegevens/", officeholder.export_page, name="export"),
     path("mijn-gegevens.json", officeholder.export_json, name="export_json"),

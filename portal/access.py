@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.utils import timezone
 
 from portal.constants import Role
+from portal.kept_forms import login_redirect
 
 
 def user_has_role(user, *roles: Role) -> bool:
@@ -27,7 +27,7 @@ def role_required(*roles: Role):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                return login_redirect(request)
             if not user_has_role(request.user, *roles):
                 raise Http404
             return view(request, *args, **kwargs)

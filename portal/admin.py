@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count, Q
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django_otp_webauthn.models import WebAuthnCredential
 
 from portal import services
 from portal.models import (
@@ -14,6 +18,7 @@ from portal.models import (
     WorkerHeartbeat,
 )
 from portal.outbox import outbox_retry
+from portal.reachability import mailbox_is_confirmed
 
 
 class HasDeskFilter(admin.SimpleListFilter):
@@ -60,9 +65,58 @@ class OrganisationInline(admin.TabularInline):
 
 @admin.register(Desk)
 class DeskAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "phone", "time_zone"]
+    """Desks, with whether somebody reads them (portal.reachability) for the administrator."""
+
+    list_display = [
+        "name",
+        "email",
+        "phone",
+        "time_zone",
+        "active_staff",
+        "mailbox_state",
+        "reachable",
+    ]
     search_fields = ["name", "organisations__name"]
+    readonly_fields = [
+        "active_staff",
+        "mailbox_state",
+        "mailbox_confirmation_sent_at",
+        "unreachable_since",
+    ]
     inlines = [OrganisationInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(staff_count=Count("registrars", filter=Q(registrars__is_active=True)))
+        )
+
+    @admin.display(description=_("actieve medewerkers"))
+    def active_staff(self, desk):
+        if hasattr(desk, "staff_count"):
+            return desk.staff_count
+        return desk.registrars.filter(is_active=True).count() if desk.pk else 0
+
+    @admin.display(description=_("postbus"))
+    def mailbox_state(self, desk):
+        if not desk.email:
+            return _("geen adres")
+        if mailbox_is_confirmed(desk):
+            return _("gelezen, bevestigd op %(moment)s") % {
+                "moment": date_format(localtime(desk.mailbox_confirmed_at), "j F Y H:i")
+            }
+        return _("niet bevestigd (telt niet als bereikbaar)")
+
+    @admin.display(description=_("bereikbaar"), boolean=True)
+    def reachable(self, desk):
+        return self.active_staff(desk) > 0 or mailbox_is_confirmed(desk)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "email" in form.changed_data and obj.email:
+            # A new address is unconfirmed until its own link is clicked: ask right away.
+            services.desk_mailbox_confirmation_request(desk=obj)
 
 
 @admin.register(User)
@@ -189,6 +243,35 @@ class TotpDeviceAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for user in User.objects.filter(pk__in=queryset.values("user")):
             services.user_second_factor_reset(user=user)
+
+
+@admin.register(WebAuthnCredential)
+class PasskeyAdmin(admin.ModelAdmin):
+    """Passkeys: who has one and when it was used; never key material.
+
+    The only change an administrator can make is deleting one (a lost phone), like an
+    authenticator app: the person's other sessions end, their API tokens are revoked and they
+    get an e-mail (`portal.services.passkey_remove`).
+    """
+
+    list_display = ["user", "name", "created_at", "last_used_at"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.passkey_remove(user=obj.user, passkey_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for passkey in queryset.select_related("user"):
+            services.passkey_remove(user=passkey.user, passkey_id=passkey.pk)
 
 
 @admin.register(OutboxEntry)

@@ -66,6 +66,7 @@ class SecurityChange(models.TextChoices):
     TWO_FACTOR_ON = "two_factor_on", _("Inloggen met een code aangezet")
     TWO_FACTOR_OFF = "two_factor_off", _("Inloggen met een code uitgezet")
     SECOND_FACTOR_RESET = "second_factor_reset", _("Inloggen met een code teruggezet")
+    PASSKEY_REMOVED = "passkey_removed", _("Passkey verwijderd")
 
 
 class SecurityNotice(models.TextChoices):
@@ -75,5 +76,6 @@ class SecurityNotice(models.TextChoices):
     TWO_FACTOR_OFF = "two_factor_off", _("Inloggen met een code uitgezet")
     DEVICE_ADDED = "device_added", _("Authenticator-app toegevoegd")
     PASSKEY_ADDED = "passkey_added", _("Passkey toegevoegd")
+    PASSKEY_REMOVED = "passkey_removed", _("Passkey verwijderd")
     SECOND_FACTOR_RESET = "second_factor_reset", _("Inloggen met een code teruggezet")
     API_TOKENS_REVOKED = "api_tokens_revoked", _("API-sleutels ingetrokken")

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from portal.access import user_must_use_second_factor
 from portal.constants import EmergencyNumber
 from portal.policies import workspaces_for
 from portal.selectors import notification_unread_count
@@ -9,11 +11,17 @@ def portal(request):
     """What the base layout needs on every page: the emergency number and the menu."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return {
+        context = {
             "emergency_number": user.emergency_number,
             # What the menu offers: the workspaces the policy opens for this person.
             "workspaces": workspaces_for(user),
             # Lazy: only pages that show the count run the query.
             "unread_notifications": SimpleLazyObject(lambda: notification_unread_count(user=user)),
         }
+        if user_must_use_second_factor(user):
+            # Staff sessions end when idle: the page warns a few minutes before.
+            context["idle_timeout_seconds"] = int(settings.STAFF_IDLE_TIMEOUT.total_seconds())
+            context["idle_warning_seconds"] = int(settings.STAFF_IDLE_WARNING.total_seconds())
+            context["idle_warning_minutes"] = context["idle_warning_seconds"] // 60
+        return context
     return {"emergency_number": EmergencyNumber.NETHERLANDS}

@@ -21,6 +21,7 @@ An empty string stays empty: a blank optional field says nothing about an incide
 ``exclude(outcome="")`` keeps working. Anything else can only be matched after decrypting.
 """
 
+import base64
 import hashlib
 import hmac
 import io
@@ -147,6 +148,32 @@ def backup_code_hashes(code: str) -> list[str]:
         backup_code_hash(code),
         *(backup_code_hash(code, secret=key) for key in settings.SECRET_KEY_FALLBACKS),
     ]
+
+
+BROWSER_TOKEN_SALT = "portal.KeptForm.token_hash"  # noqa: S105 (a salt, not a secret)
+
+
+def browser_token_hash(token: str) -> str:
+    """HMAC-SHA256 (hex) under SECRET_KEY of a random value that only one browser holds."""
+    return salted_hmac(BROWSER_TOKEN_SALT, token, algorithm="sha256").hexdigest()
+
+
+def _browser_fernet(token: str) -> Fernet:
+    key = hashlib.sha256(b"portal.KeptForm.content:" + token.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def browser_bound_encrypt(token: str, value: str) -> str:
+    """`value` encrypted with a key derived from the browser's random value `token`: without
+    that browser's cookie, the database and the field keys together cannot read it."""
+    return _browser_fernet(token).encrypt(value.encode()).decode("ascii")
+
+
+def browser_bound_decrypt(token: str, value: str) -> str:
+    try:
+        return _browser_fernet(token).decrypt(value.encode("ascii")).decode()
+    except InvalidToken as error:
+        raise EncryptionKeyError("This browser's value does not decrypt this text.") from error
 
 
 class EncryptedExact(Exact):

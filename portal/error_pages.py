@@ -6,7 +6,8 @@ alone, since whatever failed (the database?) may fail again while rendering. Pat
 /api/ always get the API's JSON error shape (`portal.api.errors`), also for a request that is
 too large and for an unexpected exception: never an HTML page.
 
-Django calls these as handler400/403/404/500 (portal/urls.py) when DEBUG is off.
+Django calls these as handler400/403/404/500 (portal/urls.py) when DEBUG is off, and
+`csrf_failure` (CSRF_FAILURE_VIEW) whenever a form arrives without a valid CSRF token.
 """
 
 import logging
@@ -54,6 +55,15 @@ def permission_denied(request, exception):
     if _is_api(request):
         return _api_error(403, "permission_denied", _("U mag dit niet doen."))
     return _page(request, "403.html", 403)
+
+
+def csrf_failure(request, reason=""):
+    """403 for a form without a valid CSRF token: say that nothing was sent and how to send
+    it again, instead of Django's page in English. `reason` is logged by Django already."""
+    if _is_api(request):
+        message = _("Het verzoek mist een geldige beveiligingscode (CSRF). Probeer het opnieuw.")
+        return _api_error(403, "csrf_failed", message)
+    return _page(request, "403_csrf.html", 403)
 
 
 def page_not_found(request, exception):

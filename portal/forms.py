@@ -25,6 +25,24 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].label = _("Wachtwoord")
 
 
+class ContactForm(forms.Form):
+    """How to reach me: shown to the desk and the Ondersteuningsteam on my incidents."""
+
+    phone = forms.CharField(
+        label=_("Telefoonnummer (mag leeg)"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        help_text=_("Bijvoorbeeld 06 12345678. Op Bonaire, Sint Eustatius en Saba: +599 416 1234."),
+    )
+    contact_preference = forms.CharField(
+        label=_("Hoe en wanneer wilt u contact? (mag leeg)"),
+        max_length=200,
+        required=False,
+        help_text=_("Bijvoorbeeld: liever bellen, na 17.00 uur; of alleen per e-mail."),
+    )
+
+
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
         label=_("Naam van de sleutel"),

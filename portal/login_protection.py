@@ -104,6 +104,14 @@ def password_reset_rate_exceeded(request, email: str) -> bool:
     )
 
 
+def share_rate_exceeded(request) -> bool:
+    """Count one file shared to the portal from this IP; True over SHARE_IP_RATE_LIMIT.
+    Fails open when the cache is unavailable (each file is still size-checked)."""
+    window = int(settings.SHARE_IP_RATE_WINDOW.total_seconds())
+    count = _count_in_window(f"share-ip:{client_ip(request)}", window)
+    return _over(count, settings.SHARE_IP_RATE_LIMIT)
+
+
 def lockout_response(request, original_response=None, credentials=None):
     """The login page with the lockout message (axes' AXES_LOCKOUT_CALLABLE), status 429."""
     from portal.forms import LoginForm

@@ -48,7 +48,8 @@ class UserTimezoneMiddleware:
 
 
 # URL names a person may open before their second factor is entered: logging in and out,
-# the code step itself, the public pages and the health check for monitoring.
+# the code step itself (with a passkey too: portal/urls_passkeys.py; adding a passkey is not
+# open), the public pages, the offline page and the health check for monitoring.
 SECOND_FACTOR_OPEN_URL_NAMES = frozenset(
     {
         "health",
@@ -59,6 +60,12 @@ SECOND_FACTOR_OPEN_URL_NAMES = frozenset(
         "set_language",
         "privacy",
         "accessibility",
+        "web_app_manifest",
+        "service_worker",
+        "offline",
+        "credential-authentication-begin",
+        "credential-authentication-complete",
+        "js-i18n-catalog",
     }
 )
 
@@ -115,6 +122,9 @@ class StaffIdleTimeoutMiddleware:
             if last_seen is not None and now - last_seen > timeout:
                 logout(request)
                 minutes = int(timeout // 60)
+                if request.method == "POST":
+                    # The form is kept and the login page says so (portal.kept_forms).
+                    return self.get_response(request)
                 messages.info(
                     request,
                     _("U was %(minutes)s minuten niet actief. Log opnieuw in om verder te gaan.")

@@ -1,4 +1,5 @@
 import time
+import uuid
 from base64 import b32encode
 from binascii import unhexlify
 from urllib.parse import quote, urlencode
@@ -23,7 +24,7 @@ from portal.constants import (
     Role,
     TimeZone,
 )
-from portal.crypto import EncryptedCharField, backup_code_hashes
+from portal.crypto import EncryptedCharField, EncryptedTextField, backup_code_hashes
 from portal.notifications import notification_subject
 
 
@@ -37,6 +38,22 @@ class Desk(models.Model):
     phone = models.CharField(_("telefoonnummer"), max_length=40, blank=True)
     time_zone = models.CharField(
         _("tijdzone"), max_length=40, choices=TimeZone.choices, default=TIME_ZONE_NETHERLANDS
+    )
+    # The weekly check that somebody reads the desk's mailbox (portal.reachability): the
+    # address whose link was last clicked, and when. A changed address counts as unconfirmed.
+    mailbox_confirmed_email = models.EmailField(
+        _("bevestigd e-mailadres"), blank=True, editable=False
+    )
+    mailbox_confirmed_at = models.DateTimeField(
+        _("postbus bevestigd op"), null=True, blank=True, editable=False
+    )
+    mailbox_confirmation_sent_at = models.DateTimeField(
+        _("bevestigingsmail verstuurd op"), null=True, blank=True, editable=False
+    )
+    # Set by the reachability watchdog when the desk has nobody to read its reports; the
+    # administrator is alerted once per period.
+    unreachable_since = models.DateTimeField(
+        _("onbereikbaar sinds"), null=True, blank=True, editable=False
     )
 
     class Meta:
@@ -135,6 +152,15 @@ class User(AbstractUser):
     )
     preferred_language = models.CharField(
         _("voorkeurstaal"), max_length=5, choices=settings.LANGUAGES, default="nl"
+    )
+    # How to reach this person (optional; international form, see portal.phones). Shown to
+    # the desk and the Ondersteuningsteam on the person's incidents.
+    phone = EncryptedCharField(_("telefoonnummer"), max_length=40, blank=True)
+    contact_preference = EncryptedCharField(
+        _("hoe en wanneer wilt u contact"),
+        max_length=200,
+        blank=True,
+        help_text=_("Bijvoorbeeld: liever bellen, na 17.00 uur; of alleen per e-mail."),
     )
     # Changes whenever the way this person logs in changes (password, second factor): it is
     # part of the session hash, so every session made before the change ends.
@@ -255,6 +281,12 @@ class WorkerHeartbeat(models.Model):
         return self.name
 
 
+def notification_message_id() -> str:
+    """A new, globally unique Message-ID for one notification's e-mail (kept in its row)."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
+    return f"<notification.{uuid.uuid4().hex}@{domain}>"
+
+
 class Notification(models.Model):
     """One message to one person about one thing that happened (the outbox).
 
@@ -273,6 +305,16 @@ class Notification(models.Model):
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The e-mail (portal.services.notification_email_send): one Message-ID for every attempt,
+    # so a receiving server can recognise a resend; the claim is committed before the mail
+    # server is contacted, `emailed_at` after it said OK.
+    message_id = models.CharField(max_length=255, unique=True, default=notification_message_id)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the sweeper may queue the e-mail (again); empty: PENDING_WORK_AGE after creation.
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    email_failed_at = models.DateTimeField(null=True, blank=True)
+    email_last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("notificatie")
@@ -551,3 +593,34 @@ class BackupCode(models.Model):
 
     def __str__(self):
         return f"{self.device_id}/{self.pk}"
+
+
+class KeptForm(models.Model):
+    """What someone typed into a form that arrived after their session had ended.
+
+    Kept for a short time (`KEPT_FORM_MINUTES`) so that nothing typed is lost: after logging in
+    the person is back on the same form with the text filled in. Only the browser that sent it
+    can find it (the row is looked up by a hash of a random cookie value, and the content is
+    encrypted with a key derived from that value as well as with the field keys), and it is
+    given back only to the account that typed it; any other account that logs in on that
+    browser makes it disappear.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kept_forms"
+    )
+    # The address the form was sent to, and the page that shows the form again.
+    action = models.CharField(max_length=300)
+    page = models.CharField(max_length=300)
+    content = EncryptedTextField()
+    had_files = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("bewaard formulier")
+        verbose_name_plural = _("bewaarde formulieren")
+
+    def __str__(self):
+        return f"{self.user_id} {self.page}"

@@ -16,6 +16,10 @@ SUBJECTS = {
     "triage_due_soon": _("Melding %(reference)s moet binnen 2 uur beoordeeld zijn"),
     "triage_overdue": _("Melding %(reference)s is nog niet beoordeeld en te laat"),
     "escalation_unacknowledged": _("Doorverwijzing %(reference)s is nog niet bevestigd"),
+    # Reachability (portal.reachability): the reference of desk_unreachable is the desk's name.
+    "desk_unreachable": _("Niemand leest nu de meldingen van %(reference)s"),
+    "incident_moved": _("Melding %(reference)s is naar uw meldpunt doorgestuurd"),
+    "incident_offered_back": _("U kunt melding %(reference)s terugnemen"),
 }
 
 BODY = _(
@@ -33,6 +37,7 @@ SECURITY_SUBJECTS = {
     "security_two_factor_off": _("Inloggen met een code is uitgezet"),
     "security_device_added": _("Er is een authenticator-app aan uw account toegevoegd"),
     "security_passkey_added": _("Er is een passkey aan uw account toegevoegd"),
+    "security_passkey_removed": _("Er is een passkey van uw account verwijderd"),
     "security_second_factor_reset": _("Inloggen met een code is teruggezet door de beheerder"),
     "security_api_tokens_revoked": _("Uw API-sleutels zijn ingetrokken"),
 }
@@ -51,6 +56,16 @@ API_TOKENS_REVOKED_BODY = _(
     "Maak op uw profiel een nieuwe sleutel als u er een nodig hebt: %(url)s"
 )
 
+# Adding a passkey ends no session: say what to do instead.
+PASSKEY_ADDED_BODY = _(
+    "Er is een passkey aan uw account bij het Meldpunt Weerbaar Bestuur toegevoegd. Met een "
+    "passkey logt u in met uw vingerafdruk, gezicht of pincode.\n\n"
+    "Was u dit? Dan hoeft u niets te doen.\n\n"
+    "Was u dit niet? Log dan in, verwijder de passkey op uw profiel, wijzig meteen uw "
+    "wachtwoord en neem contact op met uw meldpunt.\n\n"
+    "Uw profiel: %(url)s"
+)
+
 
 def notification_subject(*, kind: str, reference: str) -> str:
     if kind.startswith(SECURITY_KIND_PREFIX):
@@ -63,6 +78,8 @@ def notification_body(*, kind: str, reference: str, url: str) -> str:
     subject = notification_subject(kind=kind, reference=reference)
     if kind == "security_api_tokens_revoked":
         return str(API_TOKENS_REVOKED_BODY) % {"url": url}
+    if kind == "security_passkey_added":
+        return str(PASSKEY_ADDED_BODY) % {"url": url}
     if kind.startswith(SECURITY_KIND_PREFIX):
         return str(SECURITY_BODY) % {"subject": subject, "url": url}
     return str(BODY) % {"subject": subject, "url": url}

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -28,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.constants import Role
 from portal.errors import NotAllowed
+from portal.kept_forms import login_redirect
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ def workspace_required(workspace: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                return login_redirect(request)
             if workspace not in workspaces_for(request.user):
                 raise Http404
             return view(request, *args, **kwargs)
@@ -274,6 +274,13 @@ def team_members():
     from portal.models import User
 
     return User.objects.filter(TEAM_MEMBER.q(None)).order_by("first_name", "last_name", "username")
+
+
+def administrators():
+    """The active functional administrators (who are alerted when a desk cannot be reached)."""
+    from portal.models import User
+
+    return User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk")
 
 
 class UserPolicy(Policy):

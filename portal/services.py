@@ -1,35 +1,57 @@
 """Writes about people, organisations, notifications and the portal itself."""
 
 import hashlib
+import json
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, send_mail
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from portal import two_factor
+from portal import crypto, two_factor
 from portal.access import api_token_is_active, api_token_lifetime
-from portal.constants import SecurityChange, SecurityNotice
+from portal.constants import TIME_ZONE_CARIBBEAN, SecurityChange, SecurityNotice
+from portal.errors import DomainError
 from portal.login_protection import client_ip
 from portal.models import (
     AccessAction,
     AccessLogEntry,
     ApiToken,
+    Desk,
+    KeptForm,
     Notification,
     User,
     WorkerHeartbeat,
 )
 from portal.notifications import notification_body, notification_subject
+from portal.phones import phone_clean
+from portal.policies import administrators
 from portal.publishing import task_publish
+from portal.reachability import (
+    DESK_MAILBOX_CONFIRMATION_VALID,
+    desks_reachability,
+    mailbox_is_confirmed,
+)
 
 logger = logging.getLogger(__name__)
+
+# Recording a sent e-mail survives a database restart of a few seconds.
+EMAIL_RECORD_ATTEMPTS = 5
 
 
 def worker_heartbeat_record(*, name: str) -> WorkerHeartbeat:
@@ -71,53 +93,189 @@ def notifications_create(
     return created
 
 
-def queue_notification_email(notification_id: int) -> None:
-    """Publish the e-mail task; never fails the caller (the sweeper retries unsent rows)."""
-    task_publish("portal.tasks.notification_email", notification_id)
+def queue_notification_email(notification_id: int) -> bool:
+    """Publish the e-mail task (to the mail queue); never fails the caller (the sweeper
+    queues unsent rows again). Returns False when the broker refused."""
+    return task_publish("portal.tasks.notification_email", notification_id)
 
 
-def notifications_unsent(*, older_than, limit: int = 500) -> list[int]:
-    """Ids of notifications not yet e-mailed that were created before `older_than`."""
-    return list(
-        Notification.objects.filter(emailed_at__isnull=True, created_at__lte=older_than)
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+def _email_due(now) -> Q:
+    """Unsent, not failed, not held by a running attempt, and its next attempt is due."""
+    claim_expired = now - settings.EMAIL_CLAIM_TIMEOUT
+    return (
+        Q(emailed_at__isnull=True, email_failed_at__isnull=True)
+        & (Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lte=claim_expired))
+        & (
+            Q(email_next_attempt_at__lte=now)
+            | Q(email_next_attempt_at__isnull=True, created_at__lte=now - settings.PENDING_WORK_AGE)
+        )
     )
 
 
-def notification_email_send(*, notification_id: int) -> bool:
-    """Send the e-mail of one notification, once. Returns False when already sent or gone.
+def notifications_sweep(*, now=None, limit: int = 500) -> int:
+    """Queue the e-mails that are due again, oldest first; returns how many were queued.
 
-    The row is locked while sending, so two workers running this at once send one e-mail.
+    Guarantees: a notification that is sent, failed, being sent right now, waiting for its
+    retry delay, or queued less than PENDING_WORK_AGE ago is not queued: each queued row's
+    next attempt moves one PENDING_WORK_AGE ahead, so a backlog is queued once, not every
+    minute. The oldest unsent notifications go first.
     """
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(_email_due(now))
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=due).update(
+            email_next_attempt_at=now + settings.PENDING_WORK_AGE
+        )
+    for notification_id in due:
+        # After the first refused publish the rest wait for the next sweep.
+        if not queue_notification_email(notification_id):
+            break
+    return len(due)
+
+
+def _email_retry_delay(attempts: int) -> timedelta:
+    base = settings.EMAIL_RETRY_BASE.total_seconds()
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), settings.EMAIL_RETRY_MAX_DELAY))
+
+
+def _notification_email_claim(notification_id: int) -> Notification | None:
+    """Claim the notification for one attempt and commit that, before any mail server is
+    contacted. None when it is sent, failed, or claimed by an attempt that is still running."""
+    now = timezone.now()
     with transaction.atomic():
         # Lock the notification only: locking the joined user row too would block the
-        # recipient's login, and every row pointing at them, while the mail server answers.
+        # recipient's login. The lock is held for these few statements, never while sending.
         notification = (
-            Notification.objects.select_for_update(of=("self",))
+            Notification.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("recipient")
-            .filter(pk=notification_id, emailed_at__isnull=True)
+            .filter(
+                Q(pk=notification_id, emailed_at__isnull=True, email_failed_at__isnull=True)
+                & (
+                    Q(email_claimed_at__isnull=True)
+                    | Q(email_claimed_at__lte=now - settings.EMAIL_CLAIM_TIMEOUT)
+                )
+            )
             .first()
         )
         if notification is None:
+            return None
+        if notification.email_claimed_at is not None:
+            logger.warning(
+                "Notification %s: an earlier attempt stopped after claiming it; it may have "
+                "been sent. Sending again with the same Message-ID.",
+                notification.pk,
+            )
+        notification.email_claimed_at = now
+        notification.email_attempts += 1
+        # Should this attempt vanish, the sweeper finds the row once the claim expired.
+        notification.email_next_attempt_at = now + _email_retry_delay(notification.email_attempts)
+        notification.save(
+            update_fields=["email_claimed_at", "email_attempts", "email_next_attempt_at"]
+        )
+    return notification
+
+
+def _notification_email_message(notification: Notification) -> EmailMessage:
+    recipient = notification.recipient
+    url = settings.PORTAL_BASE_URL.rstrip("/") + notification.link
+    with translation.override(recipient.preferred_language):
+        return EmailMessage(
+            subject=notification_subject(kind=notification.kind, reference=notification.reference),
+            body=notification_body(
+                kind=notification.kind, reference=notification.reference, url=url
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[recipient.email],
+            headers={"Message-ID": notification.message_id},
+        )
+
+
+def _database_retry(work, *, what: str, attempts: int = EMAIL_RECORD_ATTEMPTS):
+    """Run `work()`; when the database is gone for a moment (a restart), reconnect and try
+    again, up to `attempts` times one second apart. The last error is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DatabaseError:
+            if attempt == attempts:
+                raise
+            logger.warning("Could not record %s (attempt %s); trying again.", what, attempt)
+            if not connection.in_atomic_block:
+                connection.close()
+            time.sleep(1)
+    return None
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Send the e-mail of one notification, once. Returns True when this call sent it.
+
+    Guarantees: the row is claimed (and the claim committed) before the mail server is
+    contacted, and recorded sent after it said OK, so two workers never both send, and a
+    lost commit after delivery does not send again while the claim holds. Every attempt uses
+    the row's one Message-ID. A failed attempt is counted and retried after a growing delay
+    (EMAIL_RETRY_BASE, EMAIL_MAX_ATTEMPTS); the sweeper queues it. The one window left: the
+    worker dies, or the database stays away for longer than the record's retries, between the
+    mail server's OK and the record; the claim then expires (EMAIL_CLAIM_TIMEOUT) and the
+    e-mail is sent again with the same Message-ID, which the receiving server can recognise.
+    """
+    notification = _notification_email_claim(notification_id)
+    if notification is None:
+        return False
+    claimed_at = notification.email_claimed_at
+    if notification.recipient.email:
+        try:
+            _notification_email_message(notification).send()
+        except Exception as error:  # noqa: BLE001 - every failure counts as one attempt
+            _database_retry(
+                partial(_notification_email_failed, notification, claimed_at, error),
+                what=f"the failed e-mail of notification {notification.pk}",
+            )
             return False
-        recipient = notification.recipient
-        if recipient.email:
-            url = settings.PORTAL_BASE_URL.rstrip("/") + notification.link
-            with translation.override(recipient.preferred_language):
-                send_mail(
-                    subject=notification_subject(
-                        kind=notification.kind, reference=notification.reference
-                    ),
-                    message=notification_body(
-                        kind=notification.kind, reference=notification.reference, url=url
-                    ),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[recipient.email],
-                )
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
-        return True
+    _database_retry(
+        partial(_notification_email_sent, notification.pk, claimed_at),
+        what=f"the sent e-mail of notification {notification.pk}",
+    )
+    return True
+
+
+def _notification_email_sent(notification_id: int, claimed_at) -> None:
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification_id, email_claimed_at=claimed_at).update(
+            emailed_at=timezone.now(), email_claimed_at=None, email_last_error=""
+        )
+
+
+def _notification_email_failed(notification: Notification, claimed_at, error) -> None:
+    """Release the claim and count the failure: retried after the delay, failed at the cap."""
+    now = timezone.now()
+    fields = {
+        "email_claimed_at": None,
+        "email_last_error": f"{type(error).__name__}: {error}"[:500],
+        "email_next_attempt_at": now + _email_retry_delay(notification.email_attempts),
+    }
+    if notification.email_attempts >= settings.EMAIL_MAX_ATTEMPTS:
+        fields["email_failed_at"] = now
+        logger.error(
+            "The e-mail of notification %s failed %s times; marked failed.",
+            notification.pk,
+            notification.email_attempts,
+        )
+    else:
+        logger.warning(
+            "The e-mail of notification %s failed (attempt %s): %s",
+            notification.pk,
+            notification.email_attempts,
+            type(error).__name__,
+        )
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk, email_claimed_at=claimed_at).update(
+            **fields
+        )
 
 
 def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
@@ -126,6 +284,31 @@ def notification_mark_read(*, user: User, notification_id: int | None = None) ->
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
     return unread.update(read_at=timezone.now())
+
+
+def user_contact_update(*, user: User, phone: str, contact_preference: str) -> User:
+    """Save how to reach this person (encrypted): the phone number in international form, so
+    that it works as a `tel:` link from the Caribbean too, and the preferred way and time.
+    Empty removes them. Raises DomainError (Dutch) for a number that is not one."""
+    try:
+        number = phone_clean(phone, caribbean=user.time_zone == TIME_ZONE_CARIBBEAN)
+    except ValidationError as error:
+        raise DomainError(error.messages[0]) from None
+    user.phone = number
+    user.contact_preference = contact_preference.strip()
+    user.save(update_fields=["phone", "contact_preference"])
+    return user
+
+
+def user_language_set(*, user: User, language: str) -> bool:
+    """Make `language` this person's preferred language (pages after login, e-mails).
+
+    A language the portal does not offer is ignored. Returns whether anything changed."""
+    if language not in dict(settings.LANGUAGES) or user.preferred_language == language:
+        return False
+    user.preferred_language = language
+    user.save(update_fields=["preferred_language"])
+    return True
 
 
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
@@ -208,6 +391,7 @@ SECURITY_CHANGE_NOTICES = {
     SecurityChange.TWO_FACTOR_ON: SecurityNotice.DEVICE_ADDED,
     SecurityChange.TWO_FACTOR_OFF: SecurityNotice.TWO_FACTOR_OFF,
     SecurityChange.SECOND_FACTOR_RESET: SecurityNotice.SECOND_FACTOR_RESET,
+    SecurityChange.PASSKEY_REMOVED: SecurityNotice.PASSKEY_REMOVED,
 }
 
 
@@ -246,6 +430,33 @@ def user_second_factor_reset(*, user: User) -> int:
     return removed
 
 
+def passkey_added(*, user: User) -> None:
+    """Record that the person added a passkey: they get a "was u dit?" e-mail.
+
+    No session ends: whoever added it is logged in already, and the e-mail says how to
+    remove a passkey that the person did not add.
+    """
+    security_notice_send(user=user, kind=SecurityNotice.PASSKEY_ADDED)
+
+
+def passkey_remove(*, user: User, passkey_id: int, request=None) -> bool:
+    """Remove one of the person's passkeys (by themselves, or by the administrator).
+
+    Like the administrator's reset of a lost phone: every other session of the person ends,
+    their API tokens are revoked and they get a "was u dit?" e-mail. With `request` of the
+    person themselves, that session stays logged in. Returns False when there was no such
+    passkey of this person (nothing changes then).
+    """
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    with transaction.atomic():
+        removed, _ = WebAuthnCredential.objects.filter(pk=passkey_id, user=user).delete()
+        if not removed:
+            return False
+        account_security_change(user=user, change=SecurityChange.PASSKEY_REMOVED, request=request)
+    return True
+
+
 def api_token_touch(*, token: ApiToken) -> None:
     """Record use; written at most once a minute to keep API reads cheap."""
     now = timezone.now()
@@ -276,3 +487,259 @@ def access_log_record(
         organisation_id=getattr(incident, "organisation_id", None),
         what=what[:200],
     )
+
+
+# --- Reachability of the desks (portal.reachability has the rule) -------------------------------
+
+DESK_MAILBOX_SALT = "portal.desk-mailbox-confirmation"
+DESK_MAILBOX_SUBJECT = gettext_lazy("Leest u deze postbus nog? Bevestig het voor %(desk)s")
+DESK_MAILBOX_BODY = gettext_lazy(
+    "Dit is de wekelijkse controle van het Meldpunt Weerbaar Bestuur.\n\n"
+    "Meldingen voor %(desk)s kunnen naar deze postbus gaan als er geen medewerker is. "
+    "Daarom vragen we elke week of iemand deze postbus leest.\n\n"
+    "Klik op deze link en bevestig het: %(url)s\n\n"
+    "De link werkt 8 dagen. Bevestigt niemand, dan gaan nieuwe meldingen naar een ander "
+    "meldpunt of naar het Ondersteuningsteam. Zo blijft geen melding liggen."
+)
+# A confirmation e-mail goes out once a week; its link works for as long as a click keeps the
+# desk reachable.
+DESK_MAILBOX_CONFIRMATION_EVERY = timedelta(days=7)
+
+
+def desk_unreachable_record(*, desk: Desk, now=None) -> bool:
+    """Record that nobody reads `desk`, and alert the administrators at once (once per period).
+
+    Idempotent: while the desk stays unreachable, running this again alerts nobody. Returns
+    True when this call started a new period (and so alerted).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        started = bool(
+            Desk.objects.filter(pk=desk.pk, unreachable_since__isnull=True).update(
+                unreachable_since=now
+            )
+        )
+        if started:
+            desk.unreachable_since = now
+            notifications_create(
+                recipients=administrators(),
+                event_key=f"desk-unreachable:{desk.pk}:{now.isoformat()}",
+                kind="desk_unreachable",
+                reference=desk.name[:40],
+                link=reverse("home"),
+            )
+    return started
+
+
+def desks_reachability_record(*, now=None) -> dict[str, list[int]]:
+    """The watchdog's first step: mark each desk reachable or not, alerting when one drops out.
+
+    Returns the ids of the desks that became unreachable and of those reachable again.
+    """
+    now = now or timezone.now()
+    became_unreachable, became_reachable = [], []
+    for row in desks_reachability(now=now):
+        if not row.reachable and desk_unreachable_record(desk=row.desk, now=now):
+            became_unreachable.append(row.desk.pk)
+        elif row.reachable and row.desk.unreachable_since is not None:
+            Desk.objects.filter(pk=row.desk.pk).update(unreachable_since=None)
+            became_reachable.append(row.desk.pk)
+    return {"unreachable": became_unreachable, "reachable": became_reachable}
+
+
+def desk_mailbox_token(*, desk: Desk, now=None) -> str:
+    """A signed token for the desk's current address, dated (it works for 8 days); another
+    address, or any change to the token, makes it invalid."""
+    issued = int((now or timezone.now()).timestamp())
+    return signing.dumps(
+        {"desk": desk.pk, "email": desk.email, "issued": issued}, salt=DESK_MAILBOX_SALT
+    )
+
+
+def desk_mailbox_confirmation_send(*, desk: Desk, now=None) -> None:
+    """E-mail the desk's mailbox a link to confirm that somebody reads it (8 days valid)."""
+    now = now or timezone.now()
+    url = settings.PORTAL_BASE_URL.rstrip("/") + reverse(
+        "desk_mailbox_confirm", kwargs={"token": desk_mailbox_token(desk=desk, now=now)}
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            subject=str(DESK_MAILBOX_SUBJECT) % {"desk": desk.name},
+            message=str(DESK_MAILBOX_BODY) % {"desk": desk.name, "url": url},
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[desk.email],
+        )
+    Desk.objects.filter(pk=desk.pk).update(mailbox_confirmation_sent_at=now)
+
+
+def desk_mailbox_confirmation_request(*, desk: Desk) -> None:
+    """The desk's address changed: its confirmation e-mail is due now, and is queued after
+    commit (a broker that is down only delays it to the next hourly run)."""
+    Desk.objects.filter(pk=desk.pk).update(mailbox_confirmation_sent_at=None)
+    transaction.on_commit(
+        partial(task_publish, "portal.tasks.desk_mailbox_confirmations"), robust=True
+    )
+
+
+def desk_mailbox_confirmations_send(*, now=None) -> int:
+    """Send the weekly confirmation e-mail to every desk mailbox that is due; returns how many.
+
+    Due: never sent, sent a week ago or longer, or the address changed since the last click.
+    Each desk is marked right after its own e-mail, so a run that stops halfway sends nothing
+    twice when it runs again.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for desk in Desk.objects.exclude(email="").order_by("pk"):
+        due = (
+            desk.mailbox_confirmation_sent_at is None
+            or desk.mailbox_confirmation_sent_at <= now - DESK_MAILBOX_CONFIRMATION_EVERY
+        )
+        if due:
+            desk_mailbox_confirmation_send(desk=desk, now=now)
+            sent += 1
+    return sent
+
+
+def desk_mailbox_confirm(*, token: str, now=None) -> Desk:
+    """Record that the desk's mailbox is read: somebody clicked the link of its e-mail.
+
+    Refused (DomainError) for a link that is damaged, older than 8 days, of a desk that no
+    longer exists, or of an address that is no longer the desk's.
+    """
+    now = now or timezone.now()
+    try:
+        data = signing.loads(token, salt=DESK_MAILBOX_SALT)
+    except signing.BadSignature:
+        raise DomainError(_("Deze link klopt niet. Gebruik de link uit de e-mail.")) from None
+    age = now.timestamp() - float(data.get("issued", 0))
+    if age > DESK_MAILBOX_CONFIRMATION_VALID.total_seconds():
+        raise DomainError(
+            _("Deze link is verlopen. De volgende bevestigingsmail komt binnen een week.")
+        )
+    desk = Desk.objects.filter(pk=data.get("desk")).first()
+    if desk is None or not desk.email or desk.email != data.get("email"):
+        raise DomainError(_("Dit adres is niet meer het adres van het meldpunt."))
+    desk.mailbox_confirmed_email = desk.email
+    desk.mailbox_confirmed_at = now
+    desk.save(update_fields=["mailbox_confirmed_email", "mailbox_confirmed_at"])
+    return desk
+
+
+def desk_mailbox_notify(*, desk: Desk, event_key: str, kind: str, reference: str, link: str):
+    """Tell a desk without active staff, through its confirmed mailbox, that something arrived.
+
+    Only a reference and a link, like every notification. Called by an outbox consumer (once
+    per event); the e-mail itself is queued after commit, so a mail server that is down never
+    holds up the consumer. Returns False when the mailbox is not confirmed (then nothing goes).
+    """
+    if not mailbox_is_confirmed(desk):
+        return False
+    transaction.on_commit(
+        partial(
+            task_publish,
+            "portal.tasks.desk_mailbox_email",
+            desk.pk,
+            event_key,
+            kind,
+            reference,
+            link,
+        ),
+        robust=True,
+    )
+    return True
+
+
+def desk_mailbox_email_send(*, desk_id: int, event_key: str, kind: str, reference: str, link: str):
+    """Send one desk-mailbox notification, if the mailbox is still confirmed."""
+    desk = Desk.objects.filter(pk=desk_id).first()
+    if desk is None or not mailbox_is_confirmed(desk):
+        return False
+    url = settings.PORTAL_BASE_URL.rstrip("/") + link
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            subject=notification_subject(kind=kind, reference=reference),
+            message=notification_body(kind=kind, reference=reference, url=url),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[desk.email],
+        )
+    logger.info("Desk mailbox %s notified (%s)", desk.pk, event_key)
+    return True
+
+
+# --- Forms that arrived after the session ended (portal.kept_forms is the web side) -----------
+
+
+@dataclass(frozen=True)
+class KeptFormContent:
+    """A kept form given back: where it was sent, and each field's values."""
+
+    action: str
+    fields: dict[str, list[str]]
+    had_files: bool
+
+
+def kept_form_keep(
+    *, user_id: int, action: str, page: str, fields: dict[str, list[str]], had_files: bool
+) -> str:
+    """Keep what was typed into a form that arrived without a session, for KEPT_FORM_MINUTES.
+
+    Returns the random value for the browser's cookie: the row is found only by its hash, and
+    the content is encrypted with a key derived from it (and with the field keys), so it is
+    readable for that browser only. Guarantees: one row per call, expired rows are removed.
+    """
+    kept_forms_purge()
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    KeptForm.objects.create(
+        token_hash=crypto.browser_token_hash(token),
+        user_id=user_id,
+        action=action[:300],
+        page=page[:300],
+        content=crypto.browser_bound_encrypt(token, json.dumps(fields, ensure_ascii=False)),
+        had_files=had_files,
+        created_at=now,
+        expires_at=now + settings.KEPT_FORM_AGE,
+    )
+    return token
+
+
+def kept_form_take(*, token: str, user: User, page: str) -> KeptFormContent | None:
+    """Give back, once, the form this browser kept, when `user` typed it and is on `page`.
+
+    Guarantees: another account never gets it (the row is deleted when someone else asks);
+    an expired row is never given back; a row is given back at most once (deleted in the
+    same transaction, under a row lock, so two tabs cannot both get it).
+    """
+    with transaction.atomic():
+        kept = (
+            KeptForm.objects.select_for_update()
+            .filter(token_hash=crypto.browser_token_hash(token), expires_at__gt=timezone.now())
+            .first()
+        )
+        if kept is None:
+            return None
+        if kept.user_id != user.pk:
+            kept.delete()
+            return None
+        if kept.page != page:
+            return None
+        kept.delete()
+    try:
+        fields = json.loads(crypto.browser_bound_decrypt(token, kept.content))
+    except crypto.EncryptionKeyError:
+        return None
+    return KeptFormContent(action=kept.action, fields=fields, had_files=kept.had_files)
+
+
+def kept_form_pending(*, token: str) -> bool:
+    """Whether this browser has a kept form that has not expired (for the login page)."""
+    return KeptForm.objects.filter(
+        token_hash=crypto.browser_token_hash(token), expires_at__gt=timezone.now()
+    ).exists()
+
+
+def kept_forms_purge() -> int:
+    """Remove every kept form older than KEPT_FORM_MINUTES. Returns how many."""
+    deleted, _ = KeptForm.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     # otp_totp and otp_static plugins are not installed: migration portal 0006 moved their
     # rows over and dropped their tables.
     "django_otp",
+    # Passkeys (WebAuthn): its credential model is a django-otp device (portal/passkeys.py).
+    "django_otp_webauthn",
     "axes",
     "csp",
 ]
@@ -98,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.StaffIdleTimeoutMiddleware",
+    # After the idle timeout and the user: gives a form kept at a lost session back.
+    "portal.kept_forms.KeptFormMiddleware",
     "portal.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -141,6 +145,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Persistent connections: about 7x the throughput of a new connection per request.
     DATABASES["default"]["CONN_MAX_AGE"] = env("CONN_MAX_AGE")
+    # A database that does not answer (a restart, a network fault) fails a request within
+    # seconds instead of holding a web or worker process until gunicorn kills it.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=5
+    )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
@@ -161,6 +170,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # A passkey login (portal/views_passkeys.py): the credential names the person.
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 
 LOGIN_URL = "login"
@@ -228,7 +239,8 @@ EVIDENCE_IMAGE_MAX_SIDE = 4000
 
 # --- E-mail ---------------------------------------------------------------------------------
 # The address people use to reach the portal; links in e-mails start with it.
-PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# `localhost`, not 127.0.0.1, so that passkeys work in the demo (WebAuthn refuses an IP address).
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://localhost:8000")
 # The console backend writes every e-mail (password reset links included) to the log: only for
 # development. With DEBUG off the default is SMTP and portal/checks.py refuses the console.
 EMAIL_BACKEND = env(
@@ -249,6 +261,20 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env(
     "DEFAULT_FROM_EMAIL", default="Meldpunt Weerbaar Bestuur <noreply@localhost>"
 )
+# Sending a notification's e-mail (portal.services.notification_email_send) runs on a queue
+# and a worker of its own (CELERY_TASK_ROUTES below), so a hung mail server never holds the
+# worker that escalates. One attempt is stopped a little after EMAIL_TIMEOUT; a failed attempt
+# is retried after 1, 2, 4, ... times EMAIL_RETRY_BASE (at most EMAIL_RETRY_MAX_DELAY seconds
+# apart) and the e-mail is marked failed after EMAIL_MAX_ATTEMPTS.
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=10)
+EMAIL_RETRY_BASE = timedelta(seconds=env.int("EMAIL_RETRY_BASE_SECONDS", default=60))
+EMAIL_RETRY_MAX_DELAY = env.int("EMAIL_RETRY_MAX_DELAY_SECONDS", default=3600)
+EMAIL_TASK_SOFT_TIME_LIMIT = EMAIL_TIMEOUT + 5
+EMAIL_TASK_TIME_LIMIT = EMAIL_TIMEOUT + 10
+# A claim older than this belongs to an attempt that was stopped (its worker killed, its
+# database gone): the e-mail may or may not have left. It is sent again with the same
+# Message-ID (docs/architecture.md, "Each e-mail once").
+EMAIL_CLAIM_TIMEOUT = timedelta(seconds=EMAIL_TASK_TIME_LIMIT + 30)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -258,6 +284,12 @@ SESSION_COOKIE_AGE = 8 * 60 * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS = [
+    # django-otp-webauthn wants OTP_WEBAUTHN_ALLOWED_ORIGINS; portal's helper takes the one
+    # allowed origin from PORTAL_BASE_URL instead, and offers no passkeys on an IP address.
+    "otp_webauthn.E030",
+    "otp_webauthn.E031",
+]
 if env("TRUST_X_FORWARDED_PROTO"):
     # Only behind our own reverse proxy, which overwrites this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -265,8 +297,10 @@ if env("TRUST_X_FORWARDED_PROTO"):
     # Django's warning about its own redirect (W008) does not apply; without the proxy it
     # still warns. Django's redirect would also catch the container's health check, which
     # speaks plain http to gunicorn.
-    SILENCED_SYSTEM_CHECKS = ["security.W008"]
+    SILENCED_SYSTEM_CHECKS += ["security.W008"]
 CSRF_COOKIE_HTTPONLY = True
+# A form without a valid token gets the portal's own page, in the person's language.
+CSRF_FAILURE_VIEW = "portal.error_pages.csrf_failure"
 SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
 if not DEBUG:
     # Browsers only honour HSTS over https; a year, subdomains included, preload-ready.
@@ -298,15 +332,28 @@ CONTENT_SECURITY_POLICY = {
 # A Redis that hangs costs half a second per counter, not the gunicorn timeout.
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
-    # Django's own Redis backend; django-environ names the django-redis package by default.
+# Django's own Redis backend, whichever name django-environ gives a redis:// URL (its newer
+# releases name Django's own backend already, older ones the django-redis package).
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
-    CACHES["default"]["OPTIONS"] = REDIS_CACHE_OPTIONS
+    CACHES["default"]["OPTIONS"] = {**REDIS_CACHE_OPTIONS, **CACHES["default"].get("OPTIONS", {})}
 
 # --- Two-factor login and login protection ----------------------------------------------------
 OTP_TOTP_ISSUER = "Meldpunt Weerbaar Bestuur"
+# Passkeys (portal/passkeys.py): the relying party ID is the host of PORTAL_BASE_URL and the
+# only allowed origin is PORTAL_BASE_URL itself; both are read at request time.
+OTP_WEBAUTHN_RP_NAME = "Meldpunt Weerbaar Bestuur"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "portal.passkeys.relying_party_id_for_request"
+OTP_WEBAUTHN_HELPER_CLASS = "portal.passkeys.PortalWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True
 # Staff sessions end after this long without a request (officeholders: SESSION_COOKIE_AGE).
 STAFF_IDLE_TIMEOUT = timedelta(minutes=env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30))
+# Staff see a warning with "Ingelogd blijven" this long before that timeout.
+STAFF_IDLE_WARNING = timedelta(minutes=env.int("STAFF_IDLE_WARNING_MINUTES", default=5))
+# A form that arrives after the session ended is kept this long for the person who typed it
+# (portal.kept_forms); the login cookie that says whose browser it is lasts KEPT_FORM_ACCOUNT_DAYS.
+KEPT_FORM_AGE = timedelta(minutes=env.int("KEPT_FORM_MINUTES", default=60))
+KEPT_FORM_ACCOUNT_AGE = timedelta(days=env.int("KEPT_FORM_ACCOUNT_DAYS", default=30))
 # Lockout per username AND client IP: nobody can lock a mayor out from elsewhere.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -329,6 +376,10 @@ LOGIN_IP_RATE_WINDOW = timedelta(minutes=15)
 PASSWORD_RESET_IP_RATE_LIMIT = env.int("PASSWORD_RESET_IP_RATE_LIMIT", default=10)
 PASSWORD_RESET_ACCOUNT_RATE_LIMIT = env.int("PASSWORD_RESET_ACCOUNT_RATE_LIMIT", default=3)
 PASSWORD_RESET_RATE_WINDOW = timedelta(hours=1)
+# Files shared to the installed portal per client IP and window (the share target needs no
+# login, so this bounds what anyone can make the portal store for 15 minutes).
+SHARE_IP_RATE_LIMIT = env.int("SHARE_IP_RATE_LIMIT", default=20)
+SHARE_IP_RATE_WINDOW = timedelta(minutes=15)
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
@@ -362,6 +413,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 400_000  # KiB
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
+# Two queues: `celery` (events, escalation, evidence, the sweepers) and `mail` (e-mails only),
+# each with workers of its own (docker-compose.yml, scripts/run-dev.sh): a mail server that
+# hangs fills the mail workers, never the ones that escalate.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+MAIL_QUEUE = "mail"
+# The desk mailbox's e-mails (the weekly confirmation and the notices of a desk without staff)
+# go to SMTP as well, so they wait on the mail worker too.
+CELERY_TASK_ROUTES = {
+    name: {"queue": MAIL_QUEUE}
+    for name in (
+        "portal.tasks.notification_email",
+        "portal.tasks.desk_mailbox_confirmations",
+        "portal.tasks.desk_mailbox_email",
+    )
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -379,10 +445,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 # Periodic tasks are defined here, in code; django-celery-beat's scheduler copies them into
 # the database, where the admin shows them (and can pause one).
+# How often beat queues the sweeper of pending work (outbox entries, e-mails).
+SWEEP_INTERVAL = float(env.int("SWEEP_INTERVAL_SECONDS", default=60))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
-    "sweep-pending-work": {"task": "portal.tasks.sweep_pending", "schedule": 60.0},
+    "sweep-pending-work": {"task": "portal.tasks.sweep_pending", "schedule": SWEEP_INTERVAL},
     "watch-triage-deadlines": {"task": "support.tasks.watch_triage_deadlines", "schedule": 300.0},
     "watch-unacknowledged-escalations": {
         "task": "support.tasks.watch_unacknowledged_escalations",
@@ -393,6 +461,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "sweep-pending-evidence": {"task": "incidents.tasks.sweep_pending_evidence", "schedule": 60.0},
+    # Nobody unheard (portal.reachability): a report of a desk that nobody reads moves on
+    # within a minute; the weekly mailbox check runs every hour and sends to the desks due.
+    "watch-desk-reachability": {
+        "task": "incidents.tasks.watch_desk_reachability",
+        "schedule": 60.0,
+    },
+    "desk-mailbox-confirmations": {
+        "task": "portal.tasks.desk_mailbox_confirmations",
+        "schedule": 3600.0,
+    },
+    "remove-expired-shared-uploads": {
+        "task": "incidents.tasks.remove_expired_shared_uploads",
+        "schedule": 300.0,
+    },
 }
 # Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.
 PENDING_WORK_AGE = timedelta(seconds=env.int("PENDING_WORK_AGE_SECONDS", default=120))

@@ -2,9 +2,21 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
 from portal import outbox, services
+
+# The desk mailbox's e-mails (on the mail queue, CELERY_TASK_ROUTES): a failed SMTP attempt
+# is retried with backoff; each attempt is bounded like a notification's e-mail.
+desk_mailbox_task = shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+    soft_time_limit=settings.EMAIL_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.EMAIL_TASK_TIME_LIMIT,
+)
 
 
 @shared_task(ignore_result=True)
@@ -16,14 +28,14 @@ def heartbeat(name: str = "worker") -> None:
 @shared_task(
     ignore_result=True,
     acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=8,
+    soft_time_limit=settings.EMAIL_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.EMAIL_TASK_TIME_LIMIT,
 )
-def notification_email(notification_id: int) -> None:
-    """E-mail one notification. Running it twice sends one e-mail (the row is marked sent)."""
-    services.notification_email_send(notification_id=notification_id)
+def notification_email(notification_id: int) -> bool:
+    """E-mail one notification, on the mail queue (CELERY_TASK_ROUTES). Running it twice
+    sends one e-mail. Its attempts are counted in the row (with backoff and a cap) and the
+    sweeper queues the next one, so the task itself is never retried by Celery."""
+    return services.notification_email_send(notification_id=notification_id)
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -35,9 +47,26 @@ def outbox_deliver(entry_id: int) -> bool:
 
 @shared_task(ignore_result=True, acks_late=True)
 def sweep_pending() -> dict[str, int]:
-    """Queue again what is still pending: outbox entries whose next attempt is due (at any
-    age), and notifications not e-mailed after PENDING_WORK_AGE."""
-    unsent = services.notifications_unsent(older_than=timezone.now() - settings.PENDING_WORK_AGE)
-    for notification_id in unsent:
-        services.queue_notification_email(notification_id)
-    return {"outbox": outbox.outbox_sweep(), "notifications": len(unsent)}
+    """Queue again what is due: outbox entries whose next attempt is due (at any age), and
+    e-mails not sent, not being sent and not waiting for a retry (oldest first). Removes
+    expired kept forms."""
+    return {
+        "outbox": outbox.outbox_sweep(),
+        "notifications": services.notifications_sweep(),
+        "kept_forms_removed": services.kept_forms_purge(),
+    }
+
+
+@desk_mailbox_task
+def desk_mailbox_confirmations() -> int:
+    """Send the weekly "is this mailbox read?" e-mail to each desk that is due. A run again
+    sends nothing twice (each desk is marked when its e-mail went)."""
+    return services.desk_mailbox_confirmations_send()
+
+
+@desk_mailbox_task
+def desk_mailbox_email(desk_id: int, event_key: str, kind: str, reference: str, link: str):
+    """E-mail a desk's confirmed mailbox about an event (a desk without active staff)."""
+    return services.desk_mailbox_email_send(
+        desk_id=desk_id, event_key=event_key, kind=kind, reference=reference, link=link
+    )

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from portal import views
 
@@ -18,6 +17,10 @@ auth_patterns = [
     ),
     path("wachtwoord-wijzigen/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profiel/", views.profile, name="profile"),
+    path("profiel/contact/", views.profile_contact, name="profile_contact"),
+    path("actief/", views.keep_alive, name="keep_alive"),
+    path("profiel/passkeys/<int:pk>/verwijderen/", views.passkey_remove, name="passkey_remove"),
+    path("passkeys/", include("portal.urls_passkeys")),
     path("profiel/sleutels/<int:pk>/intrekken/", views.api_token_revoke, name="api_token_revoke"),
     path("wachtwoord-vergeten/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
@@ -43,8 +46,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("privacy/", views.privacy, name="privacy"),
+    path("manifest.webmanifest", views.web_app_manifest, name="web_app_manifest"),
+    path("serviceworker.js", views.service_worker, name="service_worker"),
+    path("offline/", views.offline, name="offline"),
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
-    path("taal/", set_language, name="set_language"),
+    path("taal/", views.language_set, name="set_language"),
+    path("meldpunt-postbus/<str:token>/", views.desk_mailbox_confirm, name="desk_mailbox_confirm"),
     path("notificaties/", views.notification_list, name="notifications"),
     path("notificaties/gelezen/", views.notification_read_all, name="notifications_read_all"),
     path("notificaties/<int:pk>/", views.notification_open, name="notification_open"),

@@ -1,3 +1,6 @@
+import json
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -17,10 +20,11 @@ from django.views.decorators.http import (
     require_POST,
     require_safe,
 )
+from django.views.i18n import set_language
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from portal import selectors, services, two_factor
+from portal import kept_forms, passkeys, pwa, selectors, services, two_factor
 from portal.access import (
     SECOND_FACTOR_PENDING_SESSION_KEY,
     api_token_idle_timeout,
@@ -32,8 +36,10 @@ from portal.access import (
     user_must_use_second_factor,
 )
 from portal.constants import SecurityChange
+from portal.errors import DomainError
 from portal.forms import (
     ApiTokenForm,
+    ContactForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
@@ -46,8 +52,10 @@ from portal.login_protection import (
     login_rate_exceeded,
     password_reset_rate_exceeded,
 )
+from portal.middleware import LAST_SEEN_SESSION_KEY
 from portal.models import Notification
 from portal.policies import Workspace, home_template_for, workspaces_for
+from portal.reachability import desks_unreachable
 
 
 @login_required
@@ -60,6 +68,7 @@ def home(request):
         context["organisations_without_desk"] = selectors.organisations_without_desk()
         context["heartbeat"] = selectors.worker_heartbeat_get(name="worker")
         context["outbox_failed"] = selectors.outbox_failed_count()
+        context["desks_unreachable"] = desks_unreachable()
     return render(request, home_template_for(user), context)
 
 
@@ -74,6 +83,40 @@ def health(request):
         return JsonResponse(report.as_dict(), status=status)
     body = "ok" if report.ok else "down"
     return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def web_app_manifest(request):
+    """The web app manifest: installable portal, with a share target for screenshots."""
+    response = JsonResponse(pwa.web_app_manifest(), json_dumps_params={"ensure_ascii": False})
+    response["Content-Type"] = "application/manifest+json"
+    return response
+
+
+@require_safe
+def service_worker(request):
+    """The service worker, from the site root so that its scope is the whole portal."""
+    urls = pwa.precached_urls()
+    response = render(
+        request,
+        "portal/serviceworker.js",
+        {
+            "version": pwa.service_worker_version(urls),
+            "offline_url": reverse("offline"),
+            "static_prefix": settings.STATIC_URL,
+            "precache_json": json.dumps(urls),
+        },
+        content_type="text/javascript; charset=utf-8",
+    )
+    # Browsers check for a new worker at every visit; no copy of the script is kept.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_safe
+def offline(request):
+    """What the service worker shows when a page cannot load (stored without cookies)."""
+    return render(request, "portal/offline.html")
 
 
 @require_GET
@@ -92,6 +135,12 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "portal/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["passkeys_unavailable_reason"] = passkeys.passkeys_unavailable_reason(self.request)
+        context["kept_form_waiting"] = kept_forms.kept_form_waiting(self.request)
+        return context
 
     def post(self, request, *args, **kwargs):
         # Per client IP across usernames; axes handles each username+IP pair.
@@ -112,12 +161,52 @@ class LoginView(auth_views.LoginView):
             response = redirect_to_login(
                 self.get_success_url(), login_url=reverse("two_factor_verify")
             )
+        # A language chosen on the login page (or before it) becomes the preference.
+        chosen = self.request.session.pop(LANGUAGE_CHOSEN_SESSION_KEY, None)
+        if chosen:
+            services.user_language_set(user=user, language=chosen)
         language = user.preferred_language
         translation.activate(language)
         response.set_cookie(
             "django_language", language, samesite="Lax", secure=self.request.is_secure()
         )
+        kept_forms.account_cookie_set(response, user=user)
         return response
+
+
+# A language chosen before logging in, kept in the (anonymous) session until the login.
+LANGUAGE_CHOSEN_SESSION_KEY = "portal_language_chosen"
+
+
+def language_set(request):
+    """Django's `set_language`, plus: the choice becomes the person's preferred language, now
+    when logged in, else at the login in this browser session (logging out forgets it).
+    As in Django, only a POST changes anything; a GET just goes back."""
+    response = set_language(request)
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    if language in dict(settings.LANGUAGES):
+        if request.user.is_authenticated:
+            services.user_language_set(user=request.user, language=language)
+        else:
+            request.session[LANGUAGE_CHOSEN_SESSION_KEY] = language
+    return response
+
+
+@login_required
+@require_POST
+def keep_alive(request):
+    """ "Ingelogd blijven": the idle time of a staff session starts again now.
+
+    The page's script asks for JSON; without the script the form goes back to the page.
+    """
+    request.session[LAST_SEEN_SESSION_KEY] = int(time.time())
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"idle_timeout_seconds": _idle_timeout_seconds()})
+    return redirect(_safe_next(request))
+
+
+def _idle_timeout_seconds() -> int:
+    return int(settings.STAFF_IDLE_TIMEOUT.total_seconds())
 
 
 @login_required
@@ -166,11 +255,24 @@ def profile(request):
             user=request.user, name=form.cleaned_data["name"]
         )
         form = ApiTokenForm()
+    return _profile_page(request, form=form, new_key=new_key)
+
+
+def _profile_page(request, *, form=None, new_key=None, contact_form=None):
+    may_create_tokens = session_is_verified(request.user) or not user_must_use_second_factor(
+        request.user
+    )
+    user = request.user
     return render(
         request,
         "portal/profile.html",
         {
-            "form": form,
+            "form": ApiTokenForm() if form is None else form,
+            "contact_form": ContactForm(
+                initial={"phone": user.phone, "contact_preference": user.contact_preference}
+            )
+            if contact_form is None
+            else contact_form,
             "new_key": new_key,
             "tokens": selectors.api_tokens_for(user=request.user),
             "token_lifetime_days": api_token_lifetime(request.user).days,
@@ -179,8 +281,30 @@ def profile(request):
             "has_second_factor": two_factor.user_has_second_factor(request.user),
             "second_factor_required": user_must_use_second_factor(request.user),
             "second_factor_off_form": SecondFactorOffForm(),
+            "passkeys": passkeys.passkeys_for(user=request.user),
+            "passkeys_unavailable_reason": passkeys.passkeys_unavailable_reason(request),
         },
     )
+
+
+@login_required
+@require_POST
+def profile_contact(request):
+    """Save how to reach me (phone, preferred way and time); a wrong number keeps the text."""
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_contact_update(
+                user=request.user,
+                phone=form.cleaned_data["phone"],
+                contact_preference=form.cleaned_data["contact_preference"],
+            )
+        except DomainError as error:
+            form.add_error("phone", error.message)
+        else:
+            messages.success(request, _("Uw contactgegevens zijn opgeslagen."))
+            return redirect("profile")
+    return _profile_page(request, contact_form=form)
 
 
 def _minutes(duration) -> int | None:
@@ -192,6 +316,18 @@ def _minutes(duration) -> int | None:
 def api_token_revoke(request, pk):
     if services.api_token_revoke(user=request.user, token_id=pk):
         messages.success(request, _("De API-sleutel is ingetrokken. Hij werkt niet meer."))
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def passkey_remove(request, pk):
+    """The person removes one of their passkeys (a lost phone): their other sessions end."""
+    if services.passkey_remove(user=request.user, passkey_id=pk, request=request):
+        messages.success(
+            request,
+            _("De passkey is verwijderd. Op andere apparaten bent u nu uitgelogd."),
+        )
     return redirect("profile")
 
 
@@ -210,10 +346,12 @@ def _second_factor_done(request, device) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
-    """The second login step: a code from the authenticator app, or a backup code."""
+    """The second login step: a code from the authenticator app, a backup code, or a passkey."""
     if not second_factor_missing(request):
         return redirect(_safe_next(request))
-    if two_factor.totp_device_get(user=request.user) is None:
+    has_app = two_factor.totp_device_get(user=request.user) is not None
+    has_passkey = passkeys.user_has_passkey(request.user)
+    if not has_app and not has_passkey:
         # Staff without an app set one up first (guided, on first login).
         return redirect_to_login(_safe_next(request), login_url=reverse("two_factor_setup"))
     form = SecondFactorCodeForm(request.POST or None)
@@ -226,7 +364,15 @@ def two_factor_verify(request):
             "code", _("Deze code klopt niet of is al gebruikt. Probeer de nieuwe code uit de app.")
         )
     return render(
-        request, "portal/two_factor_verify.html", {"form": form, "next": _safe_next(request)}
+        request,
+        "portal/two_factor_verify.html",
+        {
+            "form": form,
+            "next": _safe_next(request),
+            "has_app": has_app,
+            "has_passkey": has_passkey,
+            "passkeys_unavailable_reason": passkeys.passkeys_unavailable_reason(request),
+        },
     )
 
 
@@ -378,3 +524,19 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             user=form.user, change=SecurityChange.PASSWORD_CHANGED, request=self.request
         )
         return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def desk_mailbox_confirm(request, token):
+    """The link of the weekly mailbox e-mail: a page with one button, so a mail scanner that
+    opens the link confirms nothing; the click on the button records that the mailbox is read."""
+    if request.method == "POST":
+        try:
+            desk = services.desk_mailbox_confirm(token=token)
+        except DomainError as error:
+            return render(
+                request, "portal/desk_mailbox_confirm.html", {"error": error.message}, status=400
+            )
+        return render(request, "portal/desk_mailbox_confirm.html", {"confirmed": desk})
+    return render(request, "portal/desk_mailbox_confirm.html", {})

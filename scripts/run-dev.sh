@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The portal with a Celery worker and Celery beat, for `make run`. Ctrl-C stops all three.
+# The portal with two Celery workers (events; e-mail) and Celery beat, for `make run`.
+# Ctrl-C stops all four.
 set -euo pipefail
 PY=.venv/bin/python
 CELERY=.venv/bin/celery
@@ -21,21 +22,25 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$CELERY" -A portal worker --loglevel=INFO --concurrency=2 --hostname=worker@%h &
+"$CELERY" -A portal worker --queues=celery --loglevel=INFO --concurrency=2 --hostname=worker@%h &
+pids+=($!)
+# E-mail has a queue and a worker of its own: a hung mail server never holds the one above.
+"$CELERY" -A portal worker --queues=mail --loglevel=INFO --concurrency=1 --hostname=mail@%h &
 pids+=($!)
 "$CELERY" -A portal beat --loglevel=INFO &
 pids+=($!)
 
 cat <<MSG
 
-  Meldpunt Weerbaar Bestuur runs at http://127.0.0.1:8000/
+  Meldpunt Weerbaar Bestuur runs at http://localhost:8000/
+  (use localhost, not 127.0.0.1: passkeys do not work on an IP address)
   Demo accounts (password: ${DEMO_PASSWORD:-weerbaar-demo}):
     officeholders: wethouder.utrecht, raadslid.utrecht, burgemeester.zwolle,
                    statenlid.overijssel, eilandsraadslid.saba
     registrars:    meldpunt.utrecht, meldpunt.ijsselland
     support team:  ondersteuning
     administrator: beheer
-  Press Ctrl-C to stop the portal, the worker and beat.
+  Press Ctrl-C to stop the portal, the workers and beat.
 
 MSG
 "$PY" manage.py runserver 127.0.0.1:8000 &

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from incidents import fact_counts
 from incidents import services as incident_services
-from incidents.actions import overdue_q, untriaged_q
-from incidents.constants import SERIOUS_SEVERITIES, EventKind, FactKind
+from incidents.actions import overdue_q, serious_q, untriaged_q
+from incidents.constants import EventKind, FactKind
 from incidents.models import Escalation, Event, Incident
 from incidents.notify import desk_registrars, incident_link_for
 from portal.actions import Action
@@ -300,9 +300,7 @@ def support_case_act(
 
 
 def _untriaged_serious() -> QuerySet[Incident]:
-    return Incident.objects.filter(
-        untriaged_q(), reporter_severity__in=SERIOUS_SEVERITIES
-    ).select_related("assignee")
+    return Incident.objects.filter(untriaged_q(), serious_q()).select_related("assignee")
 
 
 def incident_remind(*, incident: Incident, kind: str, people: list[User]) -> None:

@@ -75,9 +75,15 @@ class CeleryWorker:
 
 
 def start_celery_worker(
-    *, env: dict[str, str], log_path: Path, pool: str = "solo", hostname: str = "test"
+    *,
+    env: dict[str, str],
+    log_path: Path,
+    pool: str = "solo",
+    hostname: str = "test",
+    queues: str = "celery",
 ) -> CeleryWorker:
-    """Start `celery -A portal worker` on the default queue in the project directory."""
+    """Start `celery -A portal worker` on `queues` (the default queue unless told; the mail
+    queue has workers of its own) in the project directory."""
     log_file = log_path.open("wb")
     try:
         process = subprocess.Popen(
@@ -90,7 +96,7 @@ def start_celery_worker(
                 "worker",
                 f"--pool={pool}",
                 "--concurrency=1",
-                "--queues=celery",
+                f"--queues={queues}",
                 "--loglevel=INFO",
                 f"--hostname={hostname}@%h",
                 # Gossip, mingle and heartbeats talk to other workers: there are none here.
@@ -147,6 +153,17 @@ def redis_url_for_this_process() -> str:
 def redis_celery_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:
     """A real Celery worker on Redis against the test database; the test process publishes
     to the same Redis while the fixture is active. Stopped (always) at teardown."""
+    yield from _redis_worker(tmp_path, queues="celery")
+
+
+@pytest.fixture
+def redis_mail_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:
+    """Like `redis_celery_worker`, but the worker consumes only the mail queue (as the mail
+    worker of docker-compose.yml and `make run` does). Set EMAIL_* in os.environ first."""
+    yield from _redis_worker(tmp_path, queues="mail")
+
+
+def _redis_worker(tmp_path: Path, *, queues: str) -> Iterator[CeleryWorker]:
     broker_url = redis_url_for_this_process()
     try:
         redis.Redis.from_url(broker_url, socket_connect_timeout=5).flushdb()
@@ -158,7 +175,9 @@ def redis_celery_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:
         "CELERY_BROKER_URL": broker_url,
         "DATABASE_URL": worker_database_url(),
     }
-    worker = start_celery_worker(env=env, log_path=tmp_path / "celery-worker.log")
+    worker = start_celery_worker(
+        env=env, log_path=tmp_path / f"celery-worker-{queues}.log", queues=queues
+    )
 
     # Point the test process's Celery app at the same Redis. The connection and producer pools
     # are built lazily from broker_url, so they are dropped here and after the test.

@@ -28,6 +28,14 @@ class DeskFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Meldpunt {n}")
     email = factory.Sequence(lambda n: f"meldpunt{n}@example.org")
+    # A working desk by default: its mailbox confirmed that somebody reads it
+    # (portal.reachability). Trait `unread`: nobody confirmed it, so without an active
+    # registrar the desk is unreachable.
+    mailbox_confirmed_email = factory.SelfAttribute("email")
+    mailbox_confirmed_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        unread = factory.Trait(mailbox_confirmed_email="", mailbox_confirmed_at=None)
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):

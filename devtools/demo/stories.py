@@ -55,7 +55,8 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from incidents import deadlines, services
-from incidents.constants import SERIOUS_SEVERITIES, EvidenceProcessing, MessageAudience
+from incidents.actions import is_serious
+from incidents.constants import EvidenceProcessing, MessageAudience
 from incidents.evidence import InspectedFile, evidence_inspect
 from incidents.evidence_processing import evidence_process
 from incidents.models import (
@@ -474,7 +475,7 @@ def seed() -> None:
         incident.refresh_from_db()
         due = deadlines.triage_due_at(
             submitted_at=incident.submitted_at,
-            serious=incident.reporter_severity in SERIOUS_SEVERITIES,
+            serious=is_serious(incident),
             time_zone=incident.organisation.time_zone,
         )
         Incident.objects.filter(pk=incident.pk).update(triage_due_at=due)

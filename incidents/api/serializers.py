@@ -217,7 +217,8 @@ class ChoiceListField(serializers.ListField):
 
 
 class IncidentCreateSerializer(ModelSerializer):
-    """A quick report (`quick: true`: types, occurred_on, occurred_at, summary) or a full one.
+    """A quick report (`quick: true`: types, occurred_on, occurred_at, summary, and optionally
+    unsafe_or_call, contact_phone, contact_preference) or a full one.
 
     The fields come from the model; the rules of the facts are `incidents.facts`, the same as
     for the web forms and the services.
@@ -252,10 +253,24 @@ class IncidentCreateSerializer(ModelSerializer):
             "support_wish": {"help_text": FULL_ONLY_REQUIRED},
         }
 
-    QUICK_FIELDS = ("types", "occurred_on", "occurred_at", "summary")
+    QUICK_FIELDS = (
+        "types",
+        "occurred_on",
+        "occurred_at",
+        "summary",
+        "unsafe_or_call",
+        "contact_phone",
+        "contact_preference",
+    )
 
     def validate_links(self, links):
         return facts.links_clean(links)
+
+    def validate_contact_phone(self, value):
+        try:
+            return facts.contact_phone_clean(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
 
     def validate(self, data):
         """The facts in the services' shape (`facts`, `identifiers`), checked by the facts rules."""

@@ -11,7 +11,7 @@ import csv
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -33,11 +33,13 @@ from incidents.forms_desk import (
     QueueFilterForm,
     ReopenForm,
     StaffMessageForm,
+    TakeBackForm,
     TakeForm,
     TriageForm,
 )
 from incidents.models import Incident
 from incidents.policies import incident_policy
+from portal.errors import DomainError
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
 from portal.selectors import organisations_served_by
@@ -100,8 +102,38 @@ def queue(request):
             "page_range": page.paginator.get_elided_page_range(page.number, on_ends=1),
             "filter_query": query.urlencode(),
             "filtered": any(value for key, value in filters.items() if key != "sort"),
+            "offered": selectors.incidents_offered_to(user=request.user),
         },
     )
+
+
+@desk_required
+@require_POST
+def take_back(request, reference):
+    """Take back an incident that another desk handled while this desk was unreachable."""
+    incident = next(
+        (i for i in selectors.incidents_offered_to(user=request.user) if i.reference == reference),
+        None,
+    )
+    if incident is None:
+        raise Http404
+    form = TakeBackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Vernieuw de pagina en probeer het opnieuw."))
+        return redirect("desk:queue")
+    try:
+        services.incident_take_back(
+            incident=incident, actor=request.user, version=form.cleaned_data["version"]
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("desk:queue")
+    messages.success(
+        request,
+        _("U hebt melding %(reference)s teruggenomen. De melding staat weer bij uw meldpunt.")
+        % {"reference": reference},
+    )
+    return redirect("desk:detail", reference=reference)
 
 
 @desk_required

@@ -6,9 +6,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents import selectors, services
+from incidents import selectors, services, sharing
 from incidents.constants import MessageAudience, Status
 from incidents.errors import IncidentError, TransitionNotAllowed
+from incidents.evidence import EvidenceRejected
 from incidents.forms import (
     CompleteReportForm,
     FollowUpForm,
@@ -20,16 +21,18 @@ from incidents.forms import (
 from incidents.policies import incident_policy
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
-from portal.selectors import desk_for_organisation, site_configuration_get
+from portal.reachability import route_for_organisation
+from portal.selectors import site_configuration_get
 from portal.services import access_log_record
 from portal.versioned import change_post
 
 officeholder_required = workspace_required(Workspace.REPORT)
 
 
-def _filing_context(request, form, template):
-    desk = desk_for_organisation(organisation=request.user.organisation)
-    return render(request, template, {"form": form, "desk": desk})
+def _filing_context(request, form, template, shared=None):
+    # The desk that will really look (portal.reachability); None when only the team can.
+    desk = route_for_organisation(organisation=request.user.organisation).desk
+    return render(request, template, {"form": form, "desk": desk, "shared_upload": shared})
 
 
 @officeholder_required
@@ -38,36 +41,44 @@ def incident_list(request):
     return render(request, "incidents/officeholder/list.html", {"incidents": incidents})
 
 
-def _file(request, form_class, template, *, quick: bool):
-    form = form_class(request.POST or None, request.FILES or None)
+def _file(request, form_class, template, *, quick: bool, shared=None):
+    """File a report. `shared`: a file shared to the portal (incidents/sharing.py), attached
+    only now, when the person sends the report, and checked again like an upload."""
+    kwargs = {"officeholder": request.user} if quick else {}
+    form = form_class(request.POST or None, request.FILES or None, **kwargs)
     if request.method == "POST" and form.is_valid():
-        if quick:
-            facts = {
-                k: form.cleaned_data[k] for k in ("types", "occurred_on", "occurred_at", "summary")
-            }
-            identifiers = []
-        else:
-            facts, identifiers = form.facts(), form.identifiers()
+        facts = form.facts()
+        identifiers = [] if quick else form.identifiers()
         try:
-            incident = services.incident_submit(
-                officeholder=request.user,
-                facts=facts,
-                identifiers=identifiers,
-                files=form.cleaned_data["evidence"],
-                quick=quick,
-                submission_token=form.cleaned_data["submission_token"],
-            )
-        except IncidentError as error:
-            form.add_error(None, error.message)
+            with sharing.shared_upload_files(shared) as shared_files:
+                incident = services.incident_submit(
+                    officeholder=request.user,
+                    facts=facts,
+                    identifiers=identifiers,
+                    files=[*form.cleaned_data["evidence"], *shared_files],
+                    quick=quick,
+                    submission_token=form.cleaned_data["submission_token"],
+                )
+        except (IncidentError, EvidenceRejected) as error:
+            form.add_error(None, str(getattr(error, "message", error)))
         else:
-            return redirect("incidents:confirmation", reference=incident.reference)
-    return _filing_context(request, form, template)
+            response = redirect("incidents:confirmation", reference=incident.reference)
+            if shared is not None:
+                sharing.shared_upload_remove(shared=shared)
+                response.delete_cookie(sharing.SHARE_COOKIE, path=sharing.SHARE_COOKIE_PATH)
+            return response
+    return _filing_context(request, form, template, shared)
 
 
 @officeholder_required
 @require_http_methods(["GET", "POST"])
 def quick_report(request):
-    return _file(request, QuickReportForm, "incidents/officeholder/quick.html", quick=True)
+    shared = sharing.shared_upload_for(
+        token=request.COOKIES.get(sharing.SHARE_COOKIE), user=request.user
+    )
+    return _file(
+        request, QuickReportForm, "incidents/officeholder/quick.html", quick=True, shared=shared
+    )
 
 
 @officeholder_required
@@ -82,7 +93,11 @@ def confirmation(request, reference):
     return render(
         request,
         "incidents/officeholder/confirmation.html",
-        {"incident": incident, "configuration": site_configuration_get()},
+        {
+            "incident": incident,
+            "steps": selectors.next_steps_for(incident=incident),
+            "configuration": site_configuration_get(),
+        },
     )
 
 

@@ -43,4 +43,93 @@
     channel.addEventListener("change", update);
     update();
   }
+  // Ask for a phone number only when the person wants to be called (quick report).
+  var phoneField = document.getElementById("div_id_contact_phone");
+  var unsafe = document.querySelectorAll("input[name=unsafe_or_call]");
+  if (phoneField && unsafe.length) {
+    var showPhone = function () {
+      var yes = document.querySelector("input[name=unsafe_or_call][value=ja]");
+      var input = phoneField.querySelector("input");
+      phoneField.hidden = !(yes && yes.checked) && !(input && input.value.trim() !== "");
+    };
+    Array.prototype.forEach.call(unsafe, function (radio) {
+      radio.addEventListener("change", showPhone);
+    });
+    showPhone();
+  }
+
+  // A form that was sent after the session had ended comes back filled in after logging in
+  // (portal/kept_forms.py puts what was typed in a JSON block on the page, once).
+  var keptBlock = document.getElementById("kept-form");
+  if (keptBlock) {
+    var kept = JSON.parse(keptBlock.textContent);
+    var target = Array.prototype.find.call(document.forms, function (form) {
+      return new URL(form.action, window.location.href).pathname === kept.action;
+    });
+    if (target) {
+      Array.prototype.forEach.call(target.elements, function (element) {
+        var name = element.name;
+        if (!name || element.type === "file" || name === "csrfmiddlewaretoken") {
+          return;
+        }
+        var values = kept.fields[name] || [];
+        if (element.type === "checkbox" || element.type === "radio") {
+          element.checked = values.indexOf(element.value) !== -1;
+        } else if (element.tagName === "SELECT") {
+          Array.prototype.forEach.call(element.options, function (option) {
+            option.selected = values.indexOf(option.value) !== -1;
+          });
+        } else if (element.tagName === "INPUT" || element.tagName === "TEXTAREA") {
+          var same = target.querySelectorAll('[name="' + CSS.escape(name) + '"]');
+          var index = Array.prototype.indexOf.call(same, element);
+          if (index < values.length) {
+            element.value = values[index];
+          }
+        } else {
+          return;
+        }
+        element.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+      var folded = target.closest("details");
+      if (folded) {
+        folded.open = true;
+      }
+    }
+  }
+
+  // Staff: a warning a few minutes before the session ends for being idle, with
+  // "Ingelogd blijven" (which starts the idle time again without leaving the page).
+  var idleWarning = document.getElementById("idle-warning");
+  if (idleWarning) {
+    var timeout = Number(idleWarning.dataset.timeout) * 1000;
+    var warnBefore = Number(idleWarning.dataset.warning) * 1000;
+    var lastActive = Date.now();
+    var keepForm = idleWarning.querySelector("form");
+    window.setInterval(function () {
+      if (idleWarning.hidden && Date.now() - lastActive >= timeout - warnBefore) {
+        idleWarning.hidden = false;
+        idleWarning.querySelector("button").focus();
+      }
+    }, 5000);
+    keepForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      window.fetch(keepForm.action, {
+        method: "POST",
+        body: new FormData(keepForm),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        redirect: "manual"
+      }).then(function (response) {
+        var json = (response.headers.get("Content-Type") || "").indexOf("application/json") !== -1;
+        if (!response.ok || !json) {
+          keepForm.submit();
+          return;
+        }
+        lastActive = Date.now();
+        idleWarning.hidden = true;
+      }).catch(function () {
+        keepForm.submit();
+      });
+    });
+  }
 })();

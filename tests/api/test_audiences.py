@@ -132,6 +132,8 @@ def test_every_value_the_api_gives_the_officeholder_is_on_their_page(client, fil
         "types": filled.type_labels(),
         "impacts": filled.impact_labels(),
         "affected_people": filled.affected_people_labels(),
+        # Shown as "Dader bekend" / "Dader onbekend", not as the form's answer.
+        "perpetrator_known": [filled.perpetrator_label()],
     }
     for field in FACT_FIELDS:
         value = data[field]

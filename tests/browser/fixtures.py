@@ -1,7 +1,9 @@
 """Browser-test fixtures shared by every issue: headless Chromium against the live server.
 
 - Every request that does not go to the test server is aborted (no CDN may be needed), and the
-  aborted request shows up as a console error, which fails the test.
+  aborted request shows up as a console error, which fails the test. Service workers are
+  blocked: a request a service worker answers never reaches that guard. Only the service
+  worker's own test (tests/browser/test_installable.py) allows them, in a context of its own.
 - Any JavaScript error or console error (a CSP violation included) fails the test.
 - `assert_accessible(page)` runs axe-core with the WCAG 2.1 A/AA rules at desktop width and at
   320 px, and fails on any violation.
@@ -46,7 +48,11 @@ def browser():
 def page(browser, live_server, transactional_db) -> Page:
     """A fresh browser tab (own cookies) on the live server, Dutch, desktop size."""
     context = browser.new_context(
-        base_url=live_server.url, locale="nl-NL", viewport=DESKTOP, accept_downloads=True
+        base_url=live_server.url,
+        locale="nl-NL",
+        viewport=DESKTOP,
+        accept_downloads=True,
+        service_workers="block",
     )
     context.set_default_timeout(10_000)
     problems: list[str] = []
@@ -69,10 +75,22 @@ def page(browser, live_server, transactional_db) -> Page:
         ),
     )
     page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.expected_console_errors = []
     yield page
     context.close()
+    problems = [
+        problem
+        for problem in problems
+        if not any(expected in problem for expected in page.expected_console_errors)
+    ]
     if problems:
         pytest.fail("The browser reported problems:\n" + "\n".join(problems))
+
+
+def expect_console_error(page: Page, text: str) -> None:
+    """Allow a console error containing `text` in this test: a refusal the test provokes on
+    purpose (Chromium logs every 4xx answer to a script's request as a console error)."""
+    page.expected_console_errors.append(text)
 
 
 _axe = Axe()
@@ -113,7 +131,7 @@ def login(page: Page, username: str, password: str) -> None:
     page.goto("/account/inloggen/")
     page.get_by_label("Gebruikersnaam").fill(username)
     page.get_by_label("Wachtwoord").fill(password)
-    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("button", name="Inloggen", exact=True).click()
     page.wait_for_load_state()
     if "/account/tweestapsverificatie/" in page.url and user is not None:
         device = TotpDevice.objects.get(user=user, confirmed=True)

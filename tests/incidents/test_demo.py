@@ -81,7 +81,7 @@ def test_some_are_overdue_and_each_desk_sees_its_own(seeded):
     """Untriaged reports past their stored deadline are overdue, for the regional desk too."""
     now = timezone.now()
     overdue = demo_incidents().filter(overdue_q(now=now))
-    assert overdue.count() >= 3
+    assert overdue.count() >= 2
     assert set(overdue.values_list("status", flat=True)) == {Status.SUBMITTED, Status.IN_TRIAGE}
     ijsselland = User.objects.get(username="meldpunt.ijsselland")
     assert selectors.incident_queue_for(user=ijsselland, filters={"overdue": True}).exists()
@@ -89,6 +89,19 @@ def test_some_are_overdue_and_each_desk_sees_its_own(seeded):
         i.organisation.name
         for i in selectors.incident_queue_for(user=ijsselland, filters={"status": "all"})
     } == {"Gemeente Zwolle", "Provincie Overijssel"}
+
+
+def test_every_demo_desk_is_reachable_and_the_saba_report_was_handled(seeded):
+    """The demo is true: every desk has somebody (Meldpunt Caribisch Nederland its own demo
+    registrar), and the island desk registered and closed the Saba report."""
+    from portal.reachability import desks_unreachable
+
+    assert desks_unreachable() == []
+    island = User.objects.get(username="meldpunt.caribischnederland")
+    saba = demo_incidents().filter(organisation__name="Openbaar lichaam Saba")
+    assert {incident.desk_id for incident in saba} == {island.desk_id}
+    haven = saba.get(status=Status.CLOSED)
+    assert haven.events.filter(actor=island).exists()
 
 
 def test_times_lie_in_the_past_and_in_story_order(seeded):
@@ -145,6 +158,17 @@ def test_two_officeholders_share_a_perpetrator_handle_and_are_matched(seeded):
         assert not any(
             "shared_perpetrator" in escalation.rules for escalation in incident.escalations.all()
         )
+
+
+def test_anonymous_accounts_are_unknown_perpetrators_with_their_account(seeded):
+    """A report about an anonymous account (demo incident 000011 among them) says "Dader
+    onbekend" and keeps the account: knowing a handle is not knowing who it is."""
+    wethouder = Incident.objects.get(submission_token=demo_token("utrecht-x-wethouder"))
+    assert wethouder.reference.endswith("-000011")
+    for key in ("zwolle-facebook", "utrecht-x-wethouder", "utrecht-x-raadslid", "zwolle-doxing"):
+        incident = Incident.objects.get(submission_token=demo_token(key))
+        assert incident.perpetrator_label() == "Dader onbekend", key
+        assert incident.identifiers.filter(kind=IdentifierKind.HANDLE).exists(), key
 
 
 def test_escalated_cases_in_every_support_state(seeded):

@@ -210,8 +210,8 @@ def test_confirmation_shows_112_and_the_configured_support_phone(client, officeh
     client.force_login(officeholder)
     text = _text(client.get(_url("incidents:confirmation", incident)))
     assert incident.reference in text
-    assert "Bij acuut gevaar: bel 112." in text
-    assert "070 - 123 45 67 (dag en nacht)" in text
+    assert 'Bij acuut gevaar: bel <a href="tel:112">112</a>.' in text
+    assert '<a href="tel:+31701234567" class="tel-link">+31 70 1234567</a> (dag en nacht)' in text
 
 
 def test_confirmation_shows_911_for_a_caribbean_organisation(client):
@@ -220,7 +220,7 @@ def test_confirmation_shows_911_for_a_caribbean_organisation(client):
     incident = _submitted(officeholder)
     client.force_login(officeholder)
     text = _text(client.get(_url("incidents:confirmation", incident)))
-    assert "Bij acuut gevaar: bel 911." in text
+    assert 'Bij acuut gevaar: bel <a href="tel:911">911</a>.' in text
     assert "bel 112" not in text
 
 

@@ -12,10 +12,14 @@ from uuid import uuid4
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
-from portal.models import WorkerHeartbeat
+from devtools.smtp_sink import SmtpSink
+from portal.models import Notification, WorkerHeartbeat
+from portal.services import queue_notification_email
 from portal.tasks import heartbeat
 from tests.celery_worker import start_celery_worker
+from tests.factories import UserFactory
 
 SUBPROCESS_TIMEOUT = 120
 
@@ -32,6 +36,44 @@ def test_task_runs_in_a_real_worker_on_redis(redis_celery_worker):
         lambda: WorkerHeartbeat.objects.filter(name=name).exists(),
         what=f"heartbeat row {name!r} written by the worker",
     )
+
+
+@pytest.fixture
+def smtp_sink(monkeypatch):
+    """A real SMTP server on a free loopback port; workers started after this send to it."""
+    with SmtpSink() as sink:
+        monkeypatch.setenv("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+        monkeypatch.setenv("EMAIL_HOST", "127.0.0.1")
+        monkeypatch.setenv("EMAIL_PORT", str(sink.port))
+        yield sink
+
+
+@pytest.mark.real_celery
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_on_only_the_mail_queue_sends_the_email_over_smtp(smtp_sink, request):
+    """The e-mail task, published as the portal does, goes to the mail queue; a worker that
+    consumes only that queue sends it over SMTP with the row's Message-ID and records it."""
+    recipient = UserFactory(registrar=True)
+    notification = Notification.objects.create(
+        recipient=recipient,
+        event_key="incident-event:1",
+        kind="incident_new",
+        reference="MWB-2026-000001",
+        link="/meldpunt/meldingen/MWB-2026-000001/",
+        created_at=timezone.now(),
+    )
+    worker = request.getfixturevalue("redis_mail_worker")
+
+    assert queue_notification_email(notification.pk)
+
+    worker.wait_for(
+        lambda: Notification.objects.filter(pk=notification.pk, emailed_at__isnull=False).exists(),
+        what="the notification recorded as e-mailed by the mail worker",
+    )
+    [mail] = smtp_sink.mails
+    assert mail.message_id == notification.message_id
+    assert mail.to == [recipient.email]
+    assert mail.subject == "Nieuwe melding MWB-2026-000001"
 
 
 def test_task_runs_in_a_real_worker_on_the_embedded_make_run_stack(tmp_path):
@@ -101,7 +143,7 @@ def heartbeat_exists(name: str, *, env: dict[str, str]) -> bool:
         "shell",
         "--no-imports",
         "-c",
-        "from portal.models import WorkerHeartbeat; "
+        "from portal.models import Notification, WorkerHeartbeat; "
         f"print(WorkerHeartbeat.objects.filter(name={name!r}).exists())",
         env=env,
     )

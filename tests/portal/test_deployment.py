@@ -65,8 +65,9 @@ def test_compose_file_is_valid(tmp_path):
 
 
 def test_compose_file_has_the_production_services_and_volumes(tmp_path):
-    """The stack is nginx, PostgreSQL, Redis (broker), a Redis for the cache, web, worker and
-    beat, with persistent volumes for the database and the private evidence files."""
+    """The stack is nginx, PostgreSQL, Redis (broker), a Redis for the cache, web, worker,
+    mail worker and beat, with persistent volumes for the database and the private evidence
+    files."""
     env = {
         "SECRET_KEY": DUMMY_SECRET_KEY,
         **DUMMY_ENCRYPTION_KEYS,
@@ -84,6 +85,7 @@ def test_compose_file_has_the_production_services_and_volumes(tmp_path):
         "cache",
         "web",
         "worker",
+        "mail-worker",
         "beat",
     }
     assert volumes.returncode == 0, volumes.stderr
@@ -102,12 +104,50 @@ def compose_config(tmp_path) -> dict:
     return yaml.safe_load(result.stdout)
 
 
+def test_the_workers_split_the_queues_so_mail_never_holds_escalation(tmp_path):
+    """The worker consumes only the default queue and the mail worker only the mail queue
+    (the queue CELERY_TASK_ROUTES sends e-mail to)."""
+    services = compose_config(tmp_path)["services"]
+
+    def queues(name: str) -> str:
+        [option] = [arg for arg in services[name]["command"] if arg.startswith("--queues=")]
+        return option.removeprefix("--queues=")
+
+    assert queues("worker") == settings.CELERY_TASK_DEFAULT_QUEUE
+    assert queues("mail-worker") == settings.MAIL_QUEUE
+    from portal.celery import app
+
+    for task in (
+        "portal.tasks.notification_email",
+        "portal.tasks.desk_mailbox_confirmations",
+        "portal.tasks.desk_mailbox_email",
+    ):
+        assert app.amqp.router.route({}, task)["queue"].name == "mail", task
+    assert app.amqp.router.route({}, "incidents.tasks.watch_desk_reachability")["queue"].name == (
+        "celery"
+    )
+    assert services["mail-worker"]["environment"]["EMAIL_TIMEOUT"] == "10"
+
+
+def test_make_run_starts_a_worker_per_queue():
+    """`make run` (scripts/run-dev.sh) starts one worker on the default queue and one on the
+    mail queue, so e-mail is sent in development too."""
+    script = (settings.BASE_DIR / "scripts" / "run-dev.sh").read_text()
+    workers = [
+        line for line in script.splitlines() if " worker " in line and "celery" in line.lower()
+    ]
+
+    assert sorted(
+        next(arg for arg in line.split() if arg.startswith("--queues=")) for line in workers
+    ) == ["--queues=celery", "--queues=mail"]
+
+
 def test_the_cache_is_not_the_brokers_redis(tmp_path):
     """The login and API counters live in a Redis of their own: a full or hung broker cannot
     take the login with it."""
     services = compose_config(tmp_path)["services"]
 
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "mail-worker", "beat"):
         environment = services[name]["environment"]
         cache_host = urlsplit(environment["CACHE_URL"]).hostname
         broker_host = urlsplit(environment["CELERY_BROKER_URL"]).hostname
@@ -124,7 +164,7 @@ def test_only_nginx_publishes_ports_and_the_portal_trusts_exactly_that_proxy(tmp
     publishing = {name for name, service in services.items() if service.get("ports")}
     assert publishing == {"nginx"}
     assert {str(port["target"]) for port in services["nginx"]["ports"]} == {"80", "443"}
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "mail-worker", "beat"):
         environment = services[name]["environment"]
         assert environment["TRUSTED_PROXY_COUNT"] == "1", name
         assert environment["TRUST_X_FORWARDED_PROTO"] == "true", name

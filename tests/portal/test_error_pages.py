@@ -22,7 +22,7 @@ from portal import error_pages as errors
 from portal.services import api_token_create
 from tests.api.conftest import token_client
 
-EMERGENCY_NOTICE = "Bij acuut gevaar: bel 112"
+EMERGENCY_NOTICE = 'Bij acuut gevaar: bel <a href="tel:112">112</a>'
 TOO_MUCH_TITLE = "Dit kon niet worden verwerkt"
 
 
@@ -190,3 +190,31 @@ def test_error_handlers_answer_json_under_the_api(handler, exception, status, co
 
 def test_the_500_handler_answers_json_under_the_api():
     _assert_api_error(errors.server_error(RequestFactory().get("/api/v1/")), 500, "server_error")
+
+
+@pytest.mark.django_db
+def test_a_form_without_a_valid_csrf_token_gets_the_portals_page(officeholder):
+    """A form that arrives without its CSRF token (cookies wiped, a very old tab) answers
+    with the portal's own page: nothing was sent, and how to send it again."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officeholder)
+
+    response = client.post(reverse("incidents:quick"), {"summary": "Bedreigd"})
+
+    page = _assert_portal_page(response, 403, "Dit formulier is verlopen")
+    assert "niet verstuurd" in page
+    assert "CSRF verification failed" not in page
+
+
+@pytest.mark.django_db
+def test_an_api_call_without_a_valid_csrf_token_answers_in_the_api_shape():
+    response = errors.csrf_failure(_bare_request("/api/v1/incidents/"), reason="no token")
+
+    _assert_api_error(response, 403, "csrf_failed")
+
+
+def test_postgresql_connections_give_up_after_the_connect_timeout():
+    """A database that does not answer fails within DATABASE_CONNECT_TIMEOUT seconds."""
+    from django.conf import settings
+
+    assert settings.DATABASES["default"]["OPTIONS"]["connect_timeout"] == 5

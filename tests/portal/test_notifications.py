@@ -300,16 +300,17 @@ def test_two_workers_sending_one_notification_at_once_send_one_email(registrar, 
 @pytest.mark.django_db(transaction=True)
 def test_a_slow_mail_server_does_not_lock_the_recipients_account(registrar, monkeypatch):
     """While a worker waits for the mail server, the recipient can still log in (their user
-    row is updated) and new rows can still point at them: only the notification is locked."""
+    row is updated), new rows can still point at them, and the notification itself can be
+    marked read: no row is locked while sending (the claim was committed before)."""
     notification = _notification_row(registrar)
     sending, release = threading.Event(), threading.Event()
 
-    def slow_send_mail(**kwargs):
+    def slow_send(message, *args, **kwargs):
         sending.set()
         assert release.wait(timeout=THREAD_TIMEOUT)
         return 1
 
-    monkeypatch.setattr(portal_services, "send_mail", slow_send_mail)
+    monkeypatch.setattr(portal_services.EmailMessage, "send", slow_send)
     results, errors = [], []
     thread = _in_thread(
         lambda: notification_email_send(notification_id=notification.pk), results, errors
@@ -321,9 +322,223 @@ def test_a_slow_mail_server_does_not_lock_the_recipients_account(registrar, monk
                 cursor.execute("SET LOCAL lock_timeout = '2s'")
             type(registrar).objects.filter(pk=registrar.pk).update(last_login=timezone.now())
             _notification_row(registrar, key="incident-event:4")
+            Notification.objects.filter(pk=notification.pk).update(read_at=timezone.now())
     finally:
         release.set()
         thread.join(timeout=THREAD_TIMEOUT)
 
     assert not errors
     assert results == [True]
+
+
+# --- Each e-mail once: claim before sending, record after, one Message-ID ------------------
+
+
+def _message_id(mail) -> str:
+    return mail.message()["Message-ID"]
+
+
+@pytest.mark.django_db
+def test_every_attempt_uses_the_rows_one_message_id(registrar, mailoutbox, monkeypatch, settings):
+    """A failed attempt and the retry that succeeds carry the same Message-ID, stored in the
+    row; another notification has another one."""
+    settings.EMAIL_RETRY_BASE = timedelta(0)
+    notification = _notification_row(registrar)
+    other = _notification_row(registrar, key="incident-event:9")
+    assert notification.message_id != other.message_id
+    assert notification.message_id.startswith("<") and notification.message_id.endswith(">")
+    sent_ids = []
+    real_send = portal_services.EmailMessage.send
+
+    def refuse_once(message, *args, **kwargs):
+        sent_ids.append(message.message()["Message-ID"])
+        if len(sent_ids) == 1:
+            raise ConnectionRefusedError("mail server down")
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(portal_services.EmailMessage, "send", refuse_once)
+
+    assert notification_email_send(notification_id=notification.pk) is False
+    notification.refresh_from_db()
+    assert notification.email_attempts == 1
+    assert notification.email_claimed_at is None
+    assert "ConnectionRefusedError" in notification.email_last_error
+    assert notification_email_send(notification_id=notification.pk) is True
+
+    assert sent_ids == [notification.message_id, notification.message_id]
+    [mail] = mailoutbox
+    assert _message_id(mail) == notification.message_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_commit_after_delivery_does_not_send_again(registrar, mailoutbox, monkeypatch):
+    """The mail server said OK but recording it failed (the database went away): the row
+    stays claimed, so the task run again (a redelivery, the sweeper) sends nothing."""
+    monkeypatch.setattr(portal_services, "EMAIL_RECORD_ATTEMPTS", 1)
+    monkeypatch.setattr(portal_services.time, "sleep", lambda seconds: None)
+    notification = _notification_row(registrar)
+
+    def database_gone(*args, **kwargs):
+        raise portal_services.DatabaseError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(portal_services, "_notification_email_sent", database_gone)
+    with pytest.raises(portal_services.DatabaseError):
+        notification_email_send(notification_id=notification.pk)
+    assert len(mailoutbox) == 1
+    monkeypatch.undo()
+
+    assert notification_email_send(notification_id=notification.pk) is False
+    assert notification_email.delay(notification.pk) is not None
+    assert portal_services.notifications_sweep() == 0
+    assert len(mailoutbox) == 1
+    notification.refresh_from_db()
+    assert notification.email_claimed_at is not None
+    assert notification.emailed_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_survives_a_short_database_outage(registrar, mailoutbox, monkeypatch):
+    """When the first try to record the sent e-mail fails (a PostgreSQL restart), the record
+    is tried again and succeeds: one e-mail, marked sent."""
+    monkeypatch.setattr(portal_services.time, "sleep", lambda seconds: None)
+    notification = _notification_row(registrar)
+    real_sent = portal_services._notification_email_sent
+    calls = []
+
+    def fail_first(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise portal_services.DatabaseError("the database system is starting up")
+        return real_sent(*args)
+
+    monkeypatch.setattr(portal_services, "_notification_email_sent", fail_first)
+
+    assert notification_email_send(notification_id=notification.pk) is True
+    assert len(calls) == 2
+    assert len(mailoutbox) == 1
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+    assert notification.email_claimed_at is None
+
+
+@pytest.mark.django_db
+def test_an_expired_claim_is_sent_again_with_the_same_message_id(registrar, mailoutbox, settings):
+    """A claim older than EMAIL_CLAIM_TIMEOUT belongs to an attempt that was stopped: the
+    e-mail may have left, so it is sent again with the same Message-ID (documented choice),
+    and the sweeper queues it."""
+    notification = _notification_row(registrar)
+    stale = timezone.now() - settings.EMAIL_CLAIM_TIMEOUT - timedelta(seconds=1)
+    Notification.objects.filter(pk=notification.pk).update(
+        email_claimed_at=stale, email_attempts=1, email_next_attempt_at=stale
+    )
+
+    assert portal_services.notifications_sweep() == 1
+
+    [mail] = mailoutbox
+    assert _message_id(mail) == notification.message_id
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+    assert notification.email_attempts == 2
+
+
+def _recorder(queued):
+    """A stand-in for publishing that records the ids and says the broker took them."""
+
+    def publish(notification_id):
+        queued.append(notification_id)
+        return True
+
+    return publish
+
+
+def _unsent(recipient, key, *, age, **fields):
+    notification = _notification_row(recipient, key=key)
+    Notification.objects.filter(pk=notification.pk).update(
+        created_at=timezone.now() - age, **fields
+    )
+    return notification
+
+
+@pytest.mark.django_db
+def test_the_sweep_queues_only_due_unclaimed_rows_oldest_first(
+    registrar, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The sweep queues unsent rows whose next attempt is due, oldest first, and nothing
+    that is sent, failed, being sent, waiting for its retry, or too new; what it queued is not
+    queued again by the next sweep."""
+    now = timezone.now()
+    old = timedelta(minutes=10)
+    oldest = _unsent(registrar, "a", age=timedelta(hours=2))
+    due_retry = _unsent(registrar, "b", age=old, email_next_attempt_at=now, email_attempts=1)
+    older = _unsent(registrar, "c", age=timedelta(hours=1))
+    _unsent(registrar, "sent", age=old, emailed_at=now)
+    _unsent(registrar, "failed", age=old, email_failed_at=now, email_attempts=10)
+    _unsent(registrar, "sending", age=old, email_claimed_at=now, email_attempts=1)
+    _unsent(registrar, "waiting", age=old, email_attempts=2, email_next_attempt_at=now + old)
+    _unsent(registrar, "new", age=timedelta(seconds=1))
+    queued = []
+    monkeypatch.setattr(portal_services, "queue_notification_email", _recorder(queued))
+
+    assert portal_services.notifications_sweep(now=now) == 3
+    assert queued == [oldest.pk, older.pk, due_retry.pk]
+    # A minute later the three still wait in the queue: not queued again.
+    queued.clear()
+    later = now + timedelta(minutes=1)
+    portal_services.notifications_sweep(now=later)
+    assert not {oldest.pk, older.pk, due_retry.pk} & set(queued)
+
+
+@pytest.mark.django_db
+def test_the_sweep_takes_the_oldest_when_there_is_more_than_its_limit(registrar, monkeypatch):
+    """With more unsent e-mails than one sweep takes, the oldest go first."""
+    rows = [
+        _unsent(registrar, f"k{age}", age=timedelta(minutes=age)) for age in (5, 50, 20, 90, 10)
+    ]
+    queued = []
+    monkeypatch.setattr(portal_services, "queue_notification_email", _recorder(queued))
+
+    assert portal_services.notifications_sweep(limit=2) == 2
+
+    by_age = {row.event_key: row.pk for row in rows}
+    assert queued == [by_age["k90"], by_age["k50"]]
+
+
+@pytest.mark.django_db
+def test_failed_attempts_back_off_and_stop_at_the_cap(registrar, settings, monkeypatch):
+    """Each failed attempt is counted and the next one waits twice as long (up to the
+    maximum); at EMAIL_MAX_ATTEMPTS the e-mail is marked failed and never queued again."""
+    settings.EMAIL_MAX_ATTEMPTS = 4
+    settings.EMAIL_RETRY_BASE = timedelta(seconds=60)
+    settings.EMAIL_RETRY_MAX_DELAY = 150
+    notification = _notification_row(registrar)
+
+    def hung(message, *args, **kwargs):
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(portal_services.EmailMessage, "send", hung)
+    delays = []
+    for _attempt in range(4):
+        before = timezone.now()
+        assert notification_email_send(notification_id=notification.pk) is False
+        notification.refresh_from_db()
+        delays.append(round((notification.email_next_attempt_at - before).total_seconds()))
+    assert delays == [60, 120, 150, 150]
+    assert notification.email_attempts == 4
+    assert notification.email_failed_at is not None
+    assert notification_email_send(notification_id=notification.pk) is False
+    notification.refresh_from_db()
+    assert notification.email_attempts == 4
+    assert portal_services.notifications_sweep(now=timezone.now() + timedelta(days=1)) == 0
+
+
+def test_the_email_task_goes_to_the_mail_queue_with_a_time_limit(settings):
+    """Only the e-mail task is routed to the mail queue, which the default worker does not
+    consume; its hard time limit is a little above EMAIL_TIMEOUT."""
+    from portal.celery import app
+
+    router = app.amqp.router
+    assert router.route({}, "portal.tasks.notification_email")["queue"].name == "mail"
+    for other in ("portal.tasks.outbox_deliver", "portal.tasks.sweep_pending"):
+        assert router.route({}, other)["queue"].name == "celery"
+    assert settings.EMAIL_TIMEOUT < notification_email.soft_time_limit
+    assert notification_email.time_limit <= settings.EMAIL_TIMEOUT + 15

@@ -50,6 +50,14 @@ def _migrate(target) -> None:
     executor.migrate(target)
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    """Whatever a test does, the next test finds the database fully migrated again: a test
+    that fails while on 0005's schema would otherwise break every test after it."""
+    yield
+    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
 def _tables() -> set[str]:
     return set(connection.introspection.table_names())
 
@@ -57,8 +65,10 @@ def _tables() -> set[str]:
 def test_existing_devices_are_moved_encrypted_and_hashed_and_the_old_tables_go():
     """With the old tables filled (as django-otp 1.7 left them), migrating forward gives the
     same working devices, no plaintext secret anywhere, and tokens with an expiry."""
-    _migrate([BEFORE])
+    # Made with today's models, before going back: later migrations add columns the
+    # factories fill (the desk's reachability fields), which 0005's tables do not have yet.
     user = UserFactory(registrar=True)
+    _migrate([BEFORE])
     created = timezone.now() - timedelta(days=100)
     made = timezone.now() - timedelta(days=3)
     with connection.cursor() as cursor:
@@ -118,8 +128,8 @@ def test_existing_devices_are_moved_encrypted_and_hashed_and_the_old_tables_go()
 
 def test_on_a_database_without_the_old_tables_the_migration_does_nothing():
     """A fresh installation never had django-otp's tables: migrating back and forth works."""
-    _migrate([BEFORE])
     user = UserFactory()
+    _migrate([BEFORE])
     _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     assert not TotpDevice.objects.filter(user=user).exists()
     assert "portal_totpdevice" in _tables()

@@ -57,6 +57,7 @@ ACCOUNTS = {
     ),
     "meldpunt.utrecht": (Role.REGISTRAR, "", None, "Meldpunt Utrecht"),
     "meldpunt.ijsselland": (Role.REGISTRAR, "", None, "Meldpunt IJsselland"),
+    "meldpunt.caribischnederland": (Role.REGISTRAR, "", None, "Meldpunt Caribisch Nederland"),
     "ondersteuning": (Role.SUPPORT, "", None, None),
     "beheer": (Role.ADMIN, "", None, None),
 }  # fmt: skip

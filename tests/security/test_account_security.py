@@ -226,7 +226,7 @@ def test_switching_two_factor_on_ends_other_sessions_revokes_tokens_and_tells_th
         "Uw API-sleutels zijn ingetrokken",
     ]
     for message in _security_mails(officeholder):
-        assert "http://127.0.0.1:8000/account/profiel/" in message.body
+        assert "http://localhost:8000/account/profiel/" in message.body
 
 
 def test_switching_two_factor_off_ends_other_sessions_and_revokes_tokens(officeholder, committed):
@@ -326,7 +326,7 @@ def test_the_security_notice_says_nothing_but_what_changed_and_links_to_the_prof
     assert message.subject == "A passkey was added to your account"
     assert "Was this you?" in message.body
     assert message.body.count("http") == 1
-    assert "http://127.0.0.1:8000/account/profiel/" in message.body
+    assert "http://localhost:8000/account/profiel/" in message.body
     notification = Notification.objects.get(recipient=officeholder)
     assert notification.link == PROFILE_URL
     client = Client()

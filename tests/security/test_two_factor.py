@@ -301,7 +301,7 @@ def test_first_login_setup_in_the_browser_is_accessible_and_needs_no_script(page
     page.goto(LOGIN_URL)
     page.get_by_label("Gebruikersnaam").fill(registrar.username)
     page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("button", name="Inloggen", exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Inloggen met een code instellen")
     expect(page.locator(".qr-code svg")).to_be_visible()

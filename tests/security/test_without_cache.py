@@ -6,6 +6,10 @@ lockout per username and IP (django-axes, database handler) still refuses a gues
 and the API still answers in JSON.
 """
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -33,6 +37,36 @@ def _redis_cache(url: str) -> dict:
             "OPTIONS": django_settings.REDIS_CACHE_OPTIONS,
         }
     }
+
+
+def test_a_redis_cache_url_gets_the_socket_timeouts():
+    """The CACHE_URL of the compose file (redis://cache:6379/0) gives Django's own Redis
+    backend with REDIS_CACHE_OPTIONS: without them a hung cache holds a login until the
+    gunicorn timeout (found by `make faults`). Checked in a fresh Python, as settings.py
+    builds CACHES when it loads (what django-environ names the backend decides)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json; from django.conf import settings; "
+            "print(json.dumps(settings.CACHES['default']))",
+        ],
+        cwd=django_settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "CACHE_URL": "redis://cache:6379/0",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    cache = json.loads(result.stdout)
+
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://cache:6379/0"
+    assert cache["OPTIONS"] == django_settings.REDIS_CACHE_OPTIONS
 
 
 @pytest.fixture

@@ -72,15 +72,16 @@ def workers(transactional_db, tmp_path, private_redis):
     celery_app.conf.broker_transport_options = django_settings.BROKER_REDIS_TRANSPORT_OPTIONS
     _reset_celery_pools()
 
-    def start(name: str, **extra_env: str) -> CeleryWorker:
+    def start(name: str, queues: str = "celery,mail", **extra_env: str) -> CeleryWorker:
         env = {
             **os.environ,
             "CELERY_BROKER_URL": private_redis.url,
             "DATABASE_URL": worker_database_url(),
             **extra_env,
         }
+        # Both queues: these tests count the e-mails too (production runs a mail worker).
         worker = start_celery_worker(
-            env=env, log_path=tmp_path / f"worker-{name}.log", hostname=name
+            env=env, log_path=tmp_path / f"worker-{name}.log", hostname=name, queues=queues
         )
         started.append(worker)
         return worker

@@ -343,7 +343,7 @@ def test_the_sweeper_leaves_young_work_alone(officeholder, registrar, settings):
         created_at=timezone.now(),
     )
 
-    assert sweep_pending() == {"outbox": 0, "notifications": 0}
+    assert sweep_pending() == {"outbox": 0, "notifications": 0, "kept_forms_removed": 0}
     assert not Escalation.objects.exists()
     assert set(OutboxEntry.objects.values_list("status", flat=True)) == {OutboxStatus.PENDING}
 
@@ -371,7 +371,7 @@ def test_the_sweeper_sends_notifications_not_yet_emailed(registrar, mailoutbox, 
         emailed_at=created_at,
     )
 
-    assert sweep_pending() == {"outbox": 0, "notifications": 1}
+    assert sweep_pending() == {"outbox": 0, "notifications": 1, "kept_forms_removed": 0}
 
     assert [mail.subject for mail in mailoutbox] == ["Nieuwe melding MWB-2026-000001"]
     unsent.refresh_from_db()

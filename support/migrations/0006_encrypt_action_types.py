@@ -10,7 +10,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('support', '0004_outbox_replaces_event_processing'),
+        ('support', '0005_rule_desk_unreachable'),
     ]
 
     operations = [

@@ -17,7 +17,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0008_evidence_processing'),
+        ('incidents', '0011_incident_unsafe_or_call_and_contact'),
         ('portal', '0008_outbox'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
