@@ -5,6 +5,12 @@ service that changes what an incident counts as moves the counts in the same tra
 `snapshot` before the change, `follow` after it (or `add` for something new, such as an
 escalation's rule codes or a support action). Only incidents with `facts_counted` take part:
 older rows are counted (once) by `manage.py encrypt_incident_facts`, which sets the flag.
+Support actions carry a flag of their own (`encrypt_support_facts` counts the older ones).
+
+The key is the incident's organisation, its own desk (`home_desk_id`: a move to another
+desk or a take-back never changes it) and the month it was filed. A withdrawn incident has
+no escalations or support actions (withdrawing is only possible before triage), so `forget`
+takes all of a deleted incident out.
 
 The counts are updated with one `INSERT ... ON CONFLICT DO UPDATE SET count = count + n`
 per change, rows in a fixed order, so two transactions never deadlock on them.
@@ -112,24 +118,6 @@ def add(incident: Incident, facts: Facts) -> None:
     """
     if incident.facts_counted:
         apply({key_of(incident): facts})
-
-
-def add_for(incident_id: int, facts: Facts) -> None:
-    """`add` for a caller that does not hold the incident: locks its row first (one query),
-    so the conversion command cannot count the same thing at the same time."""
-    incident = (
-        Incident.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("organisation")
-        .only(
-            "organisation__time_zone",
-            "desk_id",
-            "moved_from_desk_id",
-            "submitted_at",
-            "facts_counted",
-        )
-        .get(pk=incident_id)
-    )
-    add(incident, facts)
 
 
 def apply(changes: Mapping[Key, Facts]) -> None:

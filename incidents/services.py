@@ -1130,7 +1130,6 @@ def incident_facts_convert(
     *,
     after_pk: int = 0,
     limit: int = 1000,
-    also: Callable[[list[Incident]], None] | None = None,
 ) -> list[Incident]:
     """Encrypt and count one batch of incidents that are not counted yet (pk > `after_pk`,
     lowest first, at most `limit`); returns them (empty when nothing is left).
@@ -1138,8 +1137,8 @@ def incident_facts_convert(
     In one transaction, with the rows locked: every encrypted fact is written encrypted (a
     plain value from before the migration is read as it was), the keyed tokens are set, the
     rules of its escalations are encrypted, the facts and rule codes are added to the fact
-    counts and `facts_counted` is set. `also` runs inside the same transaction for the other
-    apps' facts of these incidents (the support team's action types). An interrupted run
+    counts and `facts_counted` is set. (The support team's action types have their own
+    conversion, `support.services.support_action_facts_convert`.) An interrupted run
     loses nothing and counts nothing twice: a batch is either done or not, and a done row is
     never picked again.
     """
@@ -1190,6 +1189,4 @@ def incident_facts_convert(
         )
         _rows_update(Escalation, ("rules",), [(e.pk, e.rules) for e in escalations])
         fact_counts.apply(changes)
-        if also is not None:
-            also(incidents)
     return incidents

@@ -82,6 +82,9 @@ class SupportAction(models.Model):
     service_type = EncryptedCharField(
         _("soort hulp"), max_length=30, choices=ServiceType.choices, reads_plaintext=True
     )
+    # Whether this action is in incidents.FactCount: True from the start for a new action;
+    # older ones are encrypted and counted by `manage.py encrypt_support_facts`.
+    facts_counted = models.BooleanField(default=False, editable=False)
     description = EncryptedTextField(_("omschrijving"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -186,10 +186,15 @@ def _add_action(case: SupportCase, actor: User, inputs: dict) -> dict:
         shared_with_desk=bool(inputs.get("shared_with_desk")),
         created_at=now,
         updated_at=now,
+        facts_counted=True,
     )
     # Counted under its incident, in the same transaction (incidents.fact_counts).
-    fact_counts.add_for(
-        case.incident_id, Counter({(FactKind.ACTION_TYPE.value, action.service_type): 1})
+    fact_counts.apply(
+        {
+            fact_counts.key_of(case.incident): Counter(
+                {(FactKind.ACTION_TYPE.value, action.service_type): 1}
+            )
+        }
     )
     inputs["_created"] = action
     return {
@@ -363,20 +368,34 @@ def escalation_watch(*, now=None) -> int:
     return len(late)
 
 
-def support_action_facts_convert(incidents: list[Incident]) -> None:
-    """The support team's part of `incident_facts_convert` (run inside its transaction, the
-    incidents locked): encrypt the service type of their support actions, and count them."""
-    by_pk = {incident.pk: incident for incident in incidents}
-    actions = list(
-        SupportAction.objects.filter(case__incident_id__in=list(by_pk))
-        .select_related("case")
-        .only("service_type", "case__incident_id")
-    )
-    if not actions:
-        return
-    changes = {}
-    for action in actions:
-        key = fact_counts.key_of(by_pk[action.case.incident_id])
-        changes.setdefault(key, Counter())[(FactKind.ACTION_TYPE.value, action.service_type)] += 1
-    SupportAction.objects.bulk_update(actions, ["service_type"], batch_size=500)
-    fact_counts.apply(changes)
+def support_action_facts_convert(*, after_pk: int = 0, limit: int = 1000) -> list[SupportAction]:
+    """Encrypt and count one batch of support actions made before their service type was
+    encrypted (pk > `after_pk`, lowest first, at most `limit`); returns them (empty when
+    nothing is left).
+
+    In one transaction, with the rows locked: the service type is written encrypted, added
+    to the fact counts under its incident (`incidents.fact_counts`) and `facts_counted` is
+    set. A batch is done or not; a done action is never picked again, so a second run or a
+    run after an interruption counts nothing twice.
+    """
+    with transaction.atomic():
+        actions = list(
+            SupportAction.objects.select_for_update(of=("self",), no_key=True)
+            .filter(facts_counted=False, pk__gt=after_pk)
+            .select_related("case__incident__organisation")
+            .order_by("pk")[:limit]
+        )
+        if not actions:
+            return []
+        changes: dict = {}
+        for action in actions:
+            key = fact_counts.key_of(action.case.incident)
+            changes.setdefault(key, Counter())[
+                (FactKind.ACTION_TYPE.value, action.service_type)
+            ] += 1
+            action.facts_counted = True
+        SupportAction.objects.bulk_update(
+            actions, ["service_type", "facts_counted"], batch_size=500
+        )
+        fact_counts.apply(changes)
+    return actions

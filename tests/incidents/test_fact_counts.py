@@ -23,18 +23,30 @@ from incidents.constants import (
     RiskFlag,
     Status,
 )
+from incidents.management.commands.encrypt_incident_facts import convert_all
 from incidents.models import FactCount, Incident
 from incidents.services import (
     incident_complete,
     incident_delete_withdrawn,
     incident_escalate,
     incident_submit,
+    incident_take_back,
+    reachability_watch,
 )
+from portal.models import SiteConfiguration
 from support.constants import ServiceType
-from support.management.commands.encrypt_incident_facts import convert_all
+from support.management.commands.encrypt_support_facts import convert_all as support_convert_all
 from support.models import SupportAction
 from tests.conftest import verified_login
-from tests.factories import IncidentFactory, UserFactory, act, case_act, case_open
+from tests.factories import (
+    DeskFactory,
+    IncidentFactory,
+    OrganisationFactory,
+    UserFactory,
+    act,
+    case_act,
+    case_open,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("escalation_rules_off")]
 
@@ -57,13 +69,13 @@ def _expected() -> Counter:
     """The counts computed again from every incident's own (decrypted) facts."""
     expected = Counter()
     for incident in Incident.objects.select_related("organisation"):
-        if not incident.facts_counted:
-            continue
         key = fact_counts.key_of(incident)
-        facts = fact_counts.incident_facts(incident)
-        for escalation in incident.escalations.all():
-            facts.update(fact_counts.rule_facts(escalation.rules))
-        for action in SupportAction.objects.filter(case__incident=incident):
+        facts = Counter()
+        if incident.facts_counted:
+            facts = fact_counts.incident_facts(incident)
+            for escalation in incident.escalations.all():
+                facts.update(fact_counts.rule_facts(escalation.rules))
+        for action in SupportAction.objects.filter(case__incident=incident, facts_counted=True):
             facts[(FactKind.ACTION_TYPE.value, action.service_type)] += 1
         for fact, count in facts.items():
             expected[(key, fact)] += count
@@ -196,3 +208,56 @@ def test_the_desk_overview_shows_this_months_types_from_the_counts(client, regis
         (IncidentType.THREAT, 2),
         (IncidentType.DOXING, 1),
     ]
+
+
+def test_a_report_moved_to_the_fallback_desk_and_taken_back_stays_counted_at_its_own_desk(
+    committed,
+):
+    """A report filed while its own desk is unread goes to the fallback desk, is offered back
+    and taken back: all that time it counts once, under its own desk."""
+    island = DeskFactory(name="Meldpunt Caribisch Nederland", unread=True)
+    fallback = DeskFactory(name="Meldpunt Utrecht", unread=True)
+    UserFactory(registrar=True, desk=fallback)
+    SiteConfiguration.objects.update_or_create(pk=1, defaults={"fallback_desk": fallback})
+    officeholder = UserFactory(organisation=OrganisationFactory(desk=island, caribbean=True))
+    incident = incident_submit(officeholder=officeholder, facts=_facts(), quick=False)
+    assert incident.desk == fallback
+    assert set(FactCount.objects.values_list("desk_id", flat=True)) == {island.pk}
+    assert _stored() == _expected()
+
+    registrar = UserFactory(registrar=True, desk=island)
+    with committed():
+        assert reachability_watch()["offered_back"] == 1
+    incident.refresh_from_db()
+    taken = incident_take_back(incident=incident, actor=registrar, version=incident.version)
+    assert taken.desk == island
+    assert set(FactCount.objects.values_list("desk_id", flat=True)) == {island.pk}
+    assert _count(FactKind.INCIDENT) == 1
+    assert _stored() == _expected()
+
+
+def test_support_actions_made_before_are_counted_once_by_their_command(officeholder, support_user):
+    """An action from before the counts (`facts_counted` False) is counted by
+    `encrypt_support_facts`, once; a new one is counted when it is added."""
+    incident = incident_submit(officeholder=officeholder, facts=_facts(), quick=False)
+    escalation = incident_escalate(incident=incident, rule_names=["critical"])
+    case = case_act(case_open(escalation), support_user, "acknowledge")
+    case_act(
+        case, support_user, "add_action", service_type=ServiceType.LEGAL_HELP, owner=support_user
+    )
+    old = SupportAction.objects.create(
+        case=case,
+        service_type=ServiceType.ADVICE,
+        owner=support_user,
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    assert not old.facts_counted
+    assert _count(FactKind.ACTION_TYPE, ServiceType.LEGAL_HELP) == 1
+    assert _count(FactKind.ACTION_TYPE, ServiceType.ADVICE) == 0
+
+    assert support_convert_all() == 1
+    assert support_convert_all() == 0
+    assert _count(FactKind.ACTION_TYPE, ServiceType.ADVICE) == 1
+    assert _count(FactKind.ACTION_TYPE, ServiceType.LEGAL_HELP) == 1
+    assert _stored() == _expected()

@@ -1,15 +1,12 @@
 """Encrypt the facts of incidents made before they were encrypted, and count them.
 
-Run once after migrating to incidents 0009 / support 0005 (it is safe to run at any time, and
-again). Each batch, in one transaction: the incidents' types, impacts, affected people, risk
-flags, advice and police details are written encrypted with their keyed tokens, their
-escalations' rule codes and their support actions' types are encrypted, and all of it is
-added to the fact counts (`incidents.FactCount`). The checkpoint is each incident's own
-`facts_counted` flag, set in the same transaction: an interrupted run (Ctrl-C, a crash, a
-deploy) continues where it stopped, and a second run finds nothing to do.
-
-It lives in the support app because it converts the support team's action types as well, and
-support is the app that may know both (incidents never imports support).
+Run once after migrating to incidents 0012 (it is safe to run at any time, and again), then
+`manage.py encrypt_support_facts` for the support team's action types. Each batch, in one
+transaction: the incidents' types, impacts, affected people, risk flags, advice and police
+details are written encrypted with their keyed tokens, their escalations' rule codes are
+encrypted, and all of it is added to the fact counts (`incidents.FactCount`). The checkpoint
+is each incident's own `facts_counted` flag, set in the same transaction: an interrupted run
+(Ctrl-C, a crash, a deploy) continues where it stopped, and a second run finds nothing to do.
 
 Until a row is converted, the portal still reads its plain values, but the queue's type and
 risk filters do not find it yet and it is not in the counts: run this straight after migrating.
@@ -21,16 +18,13 @@ from django.core.management.base import BaseCommand
 
 from incidents.models import Incident
 from incidents.services import incident_facts_convert
-from support.services import support_action_facts_convert
 
 
 def convert_all(*, batch_size: int = 1000, max_batches: int | None = None, report=None) -> int:
     """Convert every incident not counted yet, batch by batch; returns how many were done."""
     done, last_pk, batches = 0, 0, 0
     while max_batches is None or batches < max_batches:
-        incidents = incident_facts_convert(
-            after_pk=last_pk, limit=batch_size, also=support_action_facts_convert
-        )
+        incidents = incident_facts_convert(after_pk=last_pk, limit=batch_size)
         if not incidents:
             break
         done += len(incidents)
