@@ -269,3 +269,16 @@ FACT_FIELDS = (
     "contact_phone",
     "contact_preference",
 )
+
+
+class FactKind(models.TextChoices):
+    """What a row of the fact counts (`incidents.FactCount`) counts."""
+
+    INCIDENT = "incident", _("Meldingen")
+    TYPE = "type", _("Soort incident")
+    IMPACT = "impact", _("Gevolgen")
+    AFFECTED_PERSON = "affected_person", _("Ook geraakt")
+    RISK_FLAG = "risk_flag", _("Risico's")
+    POLICE_STATUS = "police_status", _("Politie")
+    RULE_CODE = "rule_code", _("Doorverwijsregel")
+    ACTION_TYPE = "action_type", _("Soort hulp")

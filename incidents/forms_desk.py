@@ -66,6 +66,9 @@ class QueueFilterForm(forms.Form):
     type = forms.ChoiceField(
         label=_("Soort incident"), choices=_any(_("Alle")) + IncidentType.choices, required=False
     )
+    risk_flag = forms.ChoiceField(
+        label=_("Risico"), choices=_any(_("Alle")) + RiskFlag.choices, required=False
+    )
     channel = forms.ChoiceField(
         label=_("Hoe het gebeurde"), choices=_any(_("Alle")) + Channel.choices, required=False
     )

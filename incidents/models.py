@@ -17,6 +17,7 @@ from incidents.constants import (
     EvidenceFailure,
     EvidenceKind,
     EvidenceProcessing,
+    FactKind,
     IdentifierKind,
     Impact,
     IncidentType,
@@ -33,10 +34,12 @@ from incidents.constants import (
     TriageSeverity,
 )
 from portal.crypto import (
+    EncryptedBooleanField,
     EncryptedCharField,
     EncryptedFileSystemStorage,
     EncryptedJSONField,
     EncryptedTextField,
+    FactTokensField,
 )
 
 
@@ -71,8 +74,12 @@ class ReferenceSequence(models.Model):
 class Incident(models.Model):
     """A report (melding) of aggression or intimidation against an officeholder.
 
-    Multi-valued facts (types, impacts, ...) are JSON lists of choice codes: small, always
-    read with the incident, and filterable on SQLite and PostgreSQL alike (see selectors).
+    Multi-valued facts (types, impacts, ...) are JSON lists of choice codes, always read with
+    the incident. The sensitive facts (types, impacts, affected people, risk flags, advice and
+    the police details) are encrypted; types and risk flags also keep one keyed token per
+    code (`type_tokens`, `risk_flag_tokens`), which is what the queue filters on. Counts of
+    facts come from `FactCount`, never from these columns (docs/architecture.md, "Facts at
+    rest").
     """
 
     reference = models.CharField(_("kenmerk"), max_length=20, unique=True)
@@ -128,7 +135,8 @@ class Incident(models.Model):
     submission_token = models.UUIDField(unique=True, null=True, editable=False)
 
     # What happened
-    types = models.JSONField(_("soort incident"), default=list)
+    types = EncryptedJSONField(_("soort incident"), default=list, reads_plaintext=True)
+    type_tokens = FactTokensField(source="types", fact_kind="type")
     occurred_on = models.DateField(_("datum"))
     occurred_at = models.TimeField(_("tijd"), null=True, blank=True)
     summary = EncryptedCharField(_("wat er gebeurde, in één zin"), max_length=300)
@@ -163,20 +171,22 @@ class Incident(models.Model):
     perpetrator_description = EncryptedTextField(_("beschrijving dader"), blank=True)
 
     # Consequences
-    impacts = models.JSONField(_("gevolgen"), default=list)
-    affected_people = models.JSONField(_("ook geraakt"), default=list)
+    impacts = EncryptedJSONField(_("gevolgen"), default=list, reads_plaintext=True)
+    affected_people = EncryptedJSONField(_("ook geraakt"), default=list, reads_plaintext=True)
 
     # Police and support
-    police_status = models.CharField(
-        _("politie"), max_length=20, choices=PoliceStatus.choices, blank=True
+    police_status = EncryptedCharField(
+        _("politie"), max_length=20, choices=PoliceStatus.choices, blank=True, reads_plaintext=True
     )
     police_report_number = EncryptedCharField(
         _("registratienummer aangifte"), max_length=50, blank=True
     )
-    police_used_work_address = models.BooleanField(
-        _("werkadres of adres advocaat gebruikt (domicilie)"), default=False
+    police_used_work_address = EncryptedBooleanField(
+        _("werkadres of adres advocaat gebruikt (domicilie)"), default=False, reads_plaintext=True
     )
-    police_vpt_requested = models.BooleanField(_("VPT-markering gevraagd"), default=False)
+    police_vpt_requested = EncryptedBooleanField(
+        _("VPT-markering gevraagd"), default=False, reads_plaintext=True
+    )
     police_outcome = EncryptedTextField(_("uitkomst bij de politie"), blank=True)
     support_wish = models.CharField(
         _("wat wilt u"), max_length=40, choices=SupportWish.choices, blank=True
@@ -194,8 +204,9 @@ class Incident(models.Model):
     triage_severity = models.CharField(
         _("ernst (meldpunt)"), max_length=10, choices=TriageSeverity.choices, blank=True
     )
-    risk_flags = models.JSONField(_("risico's"), default=list)
-    advice_given = models.JSONField(_("gegeven advies"), default=list)
+    risk_flags = EncryptedJSONField(_("risico's"), default=list, reads_plaintext=True)
+    risk_flag_tokens = FactTokensField(source="risk_flags", fact_kind="risk_flag")
+    advice_given = EncryptedJSONField(_("gegeven advies"), default=list, reads_plaintext=True)
     advice_note = EncryptedTextField(_("toelichting advies"), blank=True)
     triage_due_at = models.DateTimeField(_("beoordelen vóór"))
     triaged_at = models.DateTimeField(_("beoordeeld op"), null=True, blank=True)
@@ -214,6 +225,10 @@ class Incident(models.Model):
     closed_at = models.DateTimeField(_("afgesloten op"), null=True, blank=True)
     # Set by the retention service: free text, evidence and the officeholder are gone.
     anonymised_at = models.DateTimeField(_("geanonimiseerd op"), null=True, blank=True)
+    # True once this incident's facts are in FactCount (set by the services when filing, and
+    # by `manage.py encrypt_incident_facts` for rows made before): only then do later changes
+    # move the counts. Rows written around the services (bulk seeding) start False.
+    facts_counted = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("melding")
@@ -232,10 +247,26 @@ class Incident(models.Model):
                 fields=["desk", "status", "triage_severity", "triage_due_at", "assignee", "id"],
                 name="incident_desk_counts",
             ),
+            # What `encrypt_incident_facts` still has to do: empty once every row is counted.
+            models.Index(
+                fields=["id"], condition=Q(facts_counted=False), name="incident_uncounted"
+            ),
         ]
 
     def __str__(self):
         return self.reference
+
+    def save(self, *args, update_fields=None, **kwargs):
+        # The tokens follow their source list, also when only some fields are saved.
+        if update_fields is not None:
+            update_fields = set(update_fields)
+            for field in (
+                self._meta.get_field("type_tokens"),
+                self._meta.get_field("risk_flag_tokens"),
+            ):
+                if field.source in update_fields:
+                    update_fields.add(field.name)
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def get_absolute_url(self):
         return reverse("incidents:detail", kwargs={"reference": self.reference})
@@ -482,7 +513,9 @@ class Escalation(models.Model):
     escalated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
     )
-    rules = models.JSONField(_("regels"), default=list)
+    # The codes of the rules that escalated it (none when a person did): encrypted, since they
+    # say what happened ("physical violence"); nothing filters on them.
+    rules = EncryptedJSONField(_("regels"), default=list, reads_plaintext=True)
     reason = EncryptedTextField(_("reden"), blank=True)
     created_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -535,6 +568,46 @@ class PerpetratorMatch(models.Model):
 
     def other_than(self, incident_id: int) -> int:
         return self.second_id if self.first_id == incident_id else self.first_id
+
+
+class FactCount(models.Model):
+    """How many incidents of an organisation and desk, filed in one month, have one fact value.
+
+    The rollup that statistics read instead of the (encrypted) facts of each incident. The
+    services keep it exact in the same transaction as the change (`incidents.fact_counts`):
+
+    - `incident` (value ""), `type`, `impact`, `affected_person`, `risk_flag`, `police_status`:
+      incidents that stand, i.e. not withdrawn and not closed as a duplicate, with their
+      current facts; a list value counts once per incident.
+    - `rule_code`: escalations by each rule (an escalation by a person names no rule).
+    - `action_type`: support actions of each kind (kept by the support services).
+
+    `month` is the first day of the month the incident was filed in, in its organisation's
+    time zone. Counts never leave the portal per incident; a small count can still point at
+    one incident, so pages built on this table show small numbers with care.
+    """
+
+    organisation = models.ForeignKey(
+        "portal.Organisation", related_name="+", on_delete=models.CASCADE
+    )
+    desk = models.ForeignKey("portal.Desk", related_name="+", on_delete=models.CASCADE)
+    month = models.DateField()
+    kind = models.CharField(max_length=20, choices=FactKind.choices)
+    value = models.CharField(max_length=40, blank=True)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("telling")
+        verbose_name_plural = _("tellingen")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "desk", "month", "kind", "value"], name="fact_count_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["desk", "month", "kind"], name="fact_count_desk_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.kind} {self.value}: {self.count}"
 
 
 def shared_upload_name(instance, filename):

@@ -6,6 +6,7 @@ offer. Every event is recorded with its outbox entries in the same transaction
 (`portal.outbox`), which is how the rest of the portal hears what happened.
 """
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -13,12 +14,12 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import deadlines
+from incidents import deadlines, fact_counts
 from incidents.actions import SYSTEM, WITH_DESK, Action, action_get, is_serious
 from incidents.constants import (
     FACT_FIELDS,
@@ -57,7 +58,7 @@ from incidents.models import (
     private_storage,
 )
 from incidents.policies import incident_policy, message_policy
-from portal.crypto import identifier_hash
+from portal.crypto import fact_tokens, identifier_hash
 from portal.models import AccessLogEntry, Desk, Notification, User
 from portal.outbox import outbox_record
 from portal.policies import user_policy
@@ -250,8 +251,9 @@ def incident_submit(
 ) -> Incident:
     """Register a new incident for `officeholder` and route it to the desk of their organisation.
 
-    Guarantees: a reference, a stored triage deadline, a `submitted` event; the same
-    `submission_token` twice (a double click) returns the first incident instead of a second.
+    Guarantees: a reference, a stored triage deadline, a `submitted` event, its facts in the
+    fact counts; the same `submission_token` twice (a double click) returns the first incident
+    instead of a second.
     `filed_by` is a registrar filing on the officeholder's behalf ("filed by the desk").
     Yes to "Voelt u zich onveilig of wilt u gebeld worden?" (`unsafe_or_call`) makes it a
     serious report (4-hour deadline) and a wish for contact, never a reporter's severity; a
@@ -297,11 +299,13 @@ def incident_submit(
                 submission_token=submission_token,
                 submitted_at=now,
                 updated_at=now,
+                facts_counted=True,
                 moved_from_desk=route.home_desk if route.moved and route.desk else None,
                 **{field: facts[field] for field in FACT_FIELDS if field in facts},
             )
             incident.triage_due_at = _triage_due_at(incident)
             incident.save()
+            fact_counts.add(incident, fact_counts.incident_facts(incident))
             if incident.contact_phone and not by_desk and not officeholder.phone:
                 officeholder.phone = incident.contact_phone
                 officeholder.save(update_fields=["phone"])
@@ -341,7 +345,7 @@ def incident_complete(
     """Complete (or correct) the facts of an open incident; a quick report becomes a full one.
 
     Changed perpetrator identifiers are recorded as an event of their own, at most
-    IDENTIFIER_CHANGES_PER_DAY times per incident per day.
+    IDENTIFIER_CHANGES_PER_DAY times per incident per day. The fact counts follow the change.
     """
     identifiers = list(identifiers)
     _facts_check(facts)
@@ -354,6 +358,7 @@ def incident_complete(
             locked,
             _("Een afgesloten of ingetrokken melding kunt u niet meer aanvullen."),
         )
+        counted = fact_counts.snapshot(locked)
         changed = sorted(f for f in FACT_FIELDS if f in facts and getattr(locked, f) != facts[f])
         for field in FACT_FIELDS:
             if field in facts:
@@ -365,6 +370,7 @@ def incident_complete(
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
+        fact_counts.follow(locked, counted)
         _identifiers_replace(incident=locked, actor=actor, identifiers=identifiers)
         event_record(
             incident=locked,
@@ -585,6 +591,7 @@ def _escalate(incident: Incident, actor: User | None, inputs: dict) -> Callable:
                 reason=reason,
                 created_at=timezone.now(),
             )
+            fact_counts.add(incident, fact_counts.rule_facts(rules))
     except IntegrityError as error:
         # Only the one-open-escalation constraint means "already escalated" (a concurrent
         # escalation won); any other integrity error is a real fault and is raised.
@@ -717,7 +724,8 @@ def incident_act(
     makes the change, bumps the version and records the action's events (who, when, why).
     `actor` None is the escalation rules engine: only for actions the table allows it, and
     without a version. Internal actions (run by the support case's workflow, whose own version
-    was checked) take no version either.
+    was checked) take no version either. The fact counts follow the change (triage changes
+    the facts; withdrawing or closing as a duplicate takes the incident out of the counts).
     """
     step = action_get(action)
     inputs = dict(inputs)
@@ -746,6 +754,7 @@ def incident_act(
                 wrong_status = locked.status not in step.from_statuses
                 raise TransitionNotAllowed(step.refused if wrong_status else None)
         _needs_check(step, actor, inputs)
+        counted = fact_counts.snapshot(locked)
         effect = EFFECTS[action]
         after = effect(locked, actor, inputs) if effect is not None else None
         if step.to_status is not None:
@@ -755,6 +764,7 @@ def incident_act(
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()
+        fact_counts.follow(locked, counted)
     return locked
 
 
@@ -903,8 +913,16 @@ def incident_delete_withdrawn(*, incident: Incident, actor: User) -> None:
         if not incident_policy.allows(actor, "delete", locked):
             raise TransitionNotAllowed()
         files = _evidence_file_names(locked)
+        # Its duplicates stand on their own again from now on.
+        duplicates = list(locked.duplicates.select_related("organisation"))
+        before = {d.pk: fact_counts.snapshot(d) for d in duplicates}
+        counted = fact_counts.snapshot(locked)
         locked.duplicates.update(duplicate_of=None)
+        for duplicate in duplicates:
+            duplicate.duplicate_of = None
+            fact_counts.follow(duplicate, before[duplicate.pk])
         locked.delete()
+        fact_counts.forget(counted)
         _evidence_files_delete(files)
 
 
@@ -1070,3 +1088,105 @@ def reachability_watch(*, now=None) -> dict:
         "desks_reachable": len(desks["reachable"]),
         **incidents_reroute(now=now),
     }
+
+
+# --- Facts at rest: converting rows made before they were encrypted ------------------------------
+
+# The encrypted facts of an incident, written again (encrypted) by the conversion.
+ENCRYPTED_FACT_FIELDS = (
+    "types",
+    "impacts",
+    "affected_people",
+    "risk_flags",
+    "advice_given",
+    "police_status",
+    "police_used_work_address",
+    "police_vpt_requested",
+)
+
+
+def _rows_update(model, fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """UPDATE each (pk, *values) row of `model`, values prepared by the fields (encrypted)."""
+    if not rows:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608
+    params = [
+        [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(columns, values, strict=True)
+        ]
+        + [pk]
+        for pk, *values in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def incident_facts_convert(
+    *,
+    after_pk: int = 0,
+    limit: int = 1000,
+) -> list[Incident]:
+    """Encrypt and count one batch of incidents that are not counted yet (pk > `after_pk`,
+    lowest first, at most `limit`); returns them (empty when nothing is left).
+
+    In one transaction, with the rows locked: every encrypted fact is written encrypted (a
+    plain value from before the migration is read as it was), the keyed tokens are set, the
+    rules of its escalations are encrypted, the facts and rule codes are added to the fact
+    counts and `facts_counted` is set. (The support team's action types have their own
+    conversion, `support.services.support_action_facts_convert`.) An interrupted run
+    loses nothing and counts nothing twice: a batch is either done or not, and a done row is
+    never picked again.
+    """
+    with transaction.atomic():
+        incidents = list(
+            Incident.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("organisation")
+            .filter(facts_counted=False, pk__gt=after_pk)
+            .order_by("pk")
+            .only(
+                "organisation__time_zone",
+                "desk_id",
+                "moved_from_desk_id",
+                "status",
+                "duplicate_of_id",
+                "submitted_at",
+                *ENCRYPTED_FACT_FIELDS,
+            )[:limit]
+        )
+        if not incidents:
+            return []
+        changes: dict[Any, Any] = {}
+        rows = []
+        for incident in incidents:
+            incident.facts_counted = True
+            rows.append(
+                [
+                    incident.pk,
+                    *(getattr(incident, name) for name in ENCRYPTED_FACT_FIELDS),
+                    fact_tokens("type", incident.types),
+                    fact_tokens("risk_flag", incident.risk_flags),
+                    True,
+                ]
+            )
+            key = fact_counts.key_of(incident)
+            changes.setdefault(key, Counter()).update(fact_counts.incident_facts(incident))
+        by_pk = {incident.pk: incident for incident in incidents}
+        escalations = list(
+            Escalation.objects.filter(incident_id__in=list(by_pk)).only("incident_id", "rules")
+        )
+        for escalation in escalations:
+            key = fact_counts.key_of(by_pk[escalation.incident_id])
+            changes[key].update(fact_counts.rule_facts(escalation.rules))
+        _rows_update(
+            Incident,
+            (*ENCRYPTED_FACT_FIELDS, "type_tokens", "risk_flag_tokens", "facts_counted"),
+            rows,
+        )
+        _rows_update(Escalation, ("rules",), [(e.pk, e.rules) for e in escalations])
+        fact_counts.apply(changes)
+    return incidents

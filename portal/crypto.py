@@ -12,6 +12,10 @@ HMAC-SHA256). The keys come from the environment, never from the database:
   the key a database dump does not reveal (or let anyone guess-and-check) the identifier.
 - Backup codes of the second factor are stored as an HMAC under ``SECRET_KEY`` (with
   ``SECRET_KEY_FALLBACKS``, like sessions): only checked, never read back.
+- The facts the desk queue filters on (incident types, risk flags) are encrypted like the rest
+  and have one keyed token per value besides (``fact_token``), under a key derived from
+  ``IDENTIFIER_HASH_KEY``: equal codes give equal tokens, so the queue can filter, but how
+  often each token occurs still shows (see docs/architecture.md, "Facts at rest").
 
 An empty string stays empty: a blank optional field says nothing about an incident, and
 ``exclude(outcome="")`` keeps working. Anything else can only be matched after decrypting.
@@ -29,6 +33,7 @@ from functools import lru_cache
 from typing import BinaryIO
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django import forms
 from django.conf import settings
 from django.core.exceptions import FieldError
 from django.core.files.base import ContentFile, File
@@ -88,6 +93,41 @@ def identifier_hash(normalised: str) -> str:
     return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
 
 
+# The purpose label of the key that fact tokens are made with: a key of its own, derived from
+# IDENTIFIER_HASH_KEY, so a fact token never equals an identifier hash of the same text.
+FACT_TOKEN_PURPOSE = b"mwb.incident-fact-token.v1"
+# 128 bits of HMAC-SHA256, in hex: plenty to tell a few dozen codes apart, short in a row.
+FACT_TOKEN_LENGTH = 32
+
+
+@lru_cache(maxsize=4)
+def _fact_token_key(identifier_key: str) -> bytes:
+    return hmac.new(identifier_key.encode(), FACT_TOKEN_PURPOSE, hashlib.sha256).digest()
+
+
+def fact_token(kind: str, code: str) -> str:
+    """The keyed token of one fact value (`kind` "type", code "threat"): equal in, equal out.
+
+    The kind is part of the input: a code that is both a type and a risk flag
+    ("threat_to_family") gets two unrelated tokens.
+    """
+    key = _fact_token_key(settings.IDENTIFIER_HASH_KEY)
+    message = f"{kind}\x00{code}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:FACT_TOKEN_LENGTH]
+
+
+def fact_tokens(kind: str, codes: Iterable[str]) -> str:
+    """The stored form of the tokens of a list of codes: " t1 t2 " (sorted, each once), or ""
+    for none. The spaces around each token let `contains` match one whole token."""
+    tokens = sorted({fact_token(kind, code) for code in codes or ()})
+    return f" {' '.join(tokens)} " if tokens else ""
+
+
+def fact_token_lookup(kind: str, code: str) -> str:
+    """What `<tokens field>__contains` is given to find rows holding this code."""
+    return f" {fact_token(kind, code)} "
+
+
 BACKUP_CODE_SALT = "portal.BackupCode.code_hash"
 
 
@@ -145,12 +185,35 @@ class EncryptedExact(Exact):
         return super().get_prep_lookup()
 
 
+# Every Fernet token starts with these characters (version byte 0x80, then a timestamp whose
+# high bits are zero for thousands of years); no stored plaintext code or JSON does.
+FERNET_PREFIX = "gAAAAA"
+
+
+def is_fernet_token(value: str) -> bool:
+    return value.startswith(FERNET_PREFIX)
+
+
 class EncryptedTextField(models.TextField):
     """A text column that holds a Fernet token; Python code sees the plaintext.
 
     `max_length`, when given, is the length of the plaintext (checked by forms and
     validation); the column itself is unbounded text, since a token is longer.
+
+    `reads_plaintext=True` is for a column that was plain before and is converted by a batch
+    command after its migration: until a row is converted, its plain value (a code, or JSON)
+    still reads. Every write encrypts, so a row that is saved is converted.
     """
+
+    def __init__(self, *args, reads_plaintext: bool = False, **kwargs):
+        self.reads_plaintext = reads_plaintext
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.reads_plaintext:
+            kwargs["reads_plaintext"] = True
+        return name, path, args, kwargs
 
     def get_lookup(self, lookup_name):
         # Ciphertext cannot be searched: only emptiness can be asked about.
@@ -163,6 +226,8 @@ class EncryptedTextField(models.TextField):
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
+        if self.reads_plaintext and not is_fernet_token(value):
+            return self._decode(value)
         return self._decode(decrypt_text(value))
 
     def get_prep_value(self, value):
@@ -210,6 +275,52 @@ class EncryptedJSONField(EncryptedTextField):
 
     def formfield(self, **kwargs):
         return None
+
+
+class EncryptedBooleanField(EncryptedJSONField):
+    """A yes/no fact, encrypted: "no" is as unreadable as "yes" (JSON `false` is encrypted too)."""
+
+    def get_default(self):
+        return bool(super().get_default())
+
+    def _decode(self, value):
+        # bool(): a row not yet converted from SQLite's integer column reads "0" or "1".
+        return bool(json.loads(value))
+
+    def to_python(self, value):
+        return bool(value)
+
+    def formfield(self, **kwargs):
+        return forms.BooleanField(required=False, label=self.verbose_name, **kwargs)
+
+
+class FactTokensField(models.TextField):
+    """The keyed tokens (`fact_tokens`) of the codes in the list field `source`, kept in step.
+
+    Set from the source whenever the row is written (`pre_save`, also in `bulk_create`); the
+    model adds this field to `save(update_fields=...)` when the source is in them. Filter with
+    `<field>__contains=fact_token_lookup(kind, code)`.
+    """
+
+    def __init__(self, *args, source: str = "", fact_kind: str = "", **kwargs):
+        self.source, self.fact_kind = source, fact_kind
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.update(source=self.source, fact_kind=self.fact_kind)
+        for key, value in (("editable", False), ("blank", True), ("default", "")):
+            if kwargs.get(key, value) == value:
+                kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = fact_tokens(self.fact_kind, getattr(model_instance, self.source))
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 # Evidence files are encrypted in frames, so that a 200 MB video never sits in memory whole:

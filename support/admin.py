@@ -84,7 +84,8 @@ class SupportActionAdmin(ReadOnlyAdmin):
         "shared_with_desk",
         "updated_at",
     ]
-    list_filter = ["service_type", "status", "shared_with_desk"]
+    # Not by service type: it is encrypted (incidents.FactCount holds the counts per kind).
+    list_filter = ["status", "shared_with_desk"]
     list_select_related = ["case__incident", "owner"]
     fields = [
         "reference",

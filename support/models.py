@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.crypto import EncryptedTextField
+from portal.crypto import EncryptedCharField, EncryptedTextField
 from support.constants import ActionStatus, CaseStatus, RuleCode, ServiceType
 
 
@@ -77,7 +77,14 @@ class SupportAction(models.Model):
     """One step of the support plan: a service, an owner, a due date and a status."""
 
     case = models.ForeignKey(SupportCase, on_delete=models.CASCADE, related_name="actions")
-    service_type = models.CharField(_("soort hulp"), max_length=30, choices=ServiceType.choices)
+    # Encrypted: the kind of help says what happened ("trauma care"). Nothing filters on it;
+    # the counts per kind are in incidents.FactCount.
+    service_type = EncryptedCharField(
+        _("soort hulp"), max_length=30, choices=ServiceType.choices, reads_plaintext=True
+    )
+    # Whether this action is in incidents.FactCount: True from the start for a new action;
+    # older ones are encrypted and counted by `manage.py encrypt_support_facts`.
+    facts_counted = models.BooleanField(default=False, editable=False)
     description = EncryptedTextField(_("omschrijving"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -6,6 +6,7 @@ escalation event), and runs the case workflow (`support.actions`). Every service
 the ones a task or consumer calls are idempotent.
 """
 
+from collections import Counter
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -13,9 +14,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from incidents import fact_counts
 from incidents import services as incident_services
 from incidents.actions import overdue_q, serious_q, untriaged_q
-from incidents.constants import EventKind
+from incidents.constants import EventKind, FactKind
 from incidents.models import Escalation, Event, Incident
 from incidents.notify import desk_registrars, incident_link_for
 from portal.actions import Action
@@ -184,6 +186,15 @@ def _add_action(case: SupportCase, actor: User, inputs: dict) -> dict:
         shared_with_desk=bool(inputs.get("shared_with_desk")),
         created_at=now,
         updated_at=now,
+        facts_counted=True,
+    )
+    # Counted under its incident, in the same transaction (incidents.fact_counts).
+    fact_counts.apply(
+        {
+            fact_counts.key_of(case.incident): Counter(
+                {(FactKind.ACTION_TYPE.value, action.service_type): 1}
+            )
+        }
     )
     inputs["_created"] = action
     return {
@@ -355,3 +366,36 @@ def escalation_watch(*, now=None) -> int:
             key=f"escalation_unacknowledged:case-{case.pk}",
         )
     return len(late)
+
+
+def support_action_facts_convert(*, after_pk: int = 0, limit: int = 1000) -> list[SupportAction]:
+    """Encrypt and count one batch of support actions made before their service type was
+    encrypted (pk > `after_pk`, lowest first, at most `limit`); returns them (empty when
+    nothing is left).
+
+    In one transaction, with the rows locked: the service type is written encrypted, added
+    to the fact counts under its incident (`incidents.fact_counts`) and `facts_counted` is
+    set. A batch is done or not; a done action is never picked again, so a second run or a
+    run after an interruption counts nothing twice.
+    """
+    with transaction.atomic():
+        actions = list(
+            SupportAction.objects.select_for_update(of=("self",), no_key=True)
+            .filter(facts_counted=False, pk__gt=after_pk)
+            .select_related("case__incident__organisation")
+            .order_by("pk")[:limit]
+        )
+        if not actions:
+            return []
+        changes: dict = {}
+        for action in actions:
+            key = fact_counts.key_of(action.case.incident)
+            changes.setdefault(key, Counter())[
+                (FactKind.ACTION_TYPE.value, action.service_type)
+            ] += 1
+            action.facts_counted = True
+        SupportAction.objects.bulk_update(
+            actions, ["service_type", "facts_counted"], batch_size=500
+        )
+        fact_counts.apply(changes)
+    return actions

@@ -7,7 +7,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from incidents import selectors
-from incidents.constants import Channel, IncidentType, ReporterSeverity, Status, TriageSeverity
+from incidents.constants import (
+    Channel,
+    IncidentType,
+    ReporterSeverity,
+    RiskFlag,
+    Status,
+    TriageSeverity,
+)
 from incidents.selectors import STATUS_ALL, AssignedFilter, QueueSort
 
 # The web queue's default: submitted, in triage and escalated (the selector's "" status).
@@ -37,6 +44,7 @@ class IncidentFilter(django_filters.FilterSet):
     triage_severity = django_filters.ChoiceFilter(choices=TriageSeverity.choices, method="keep")
     reporter_severity = django_filters.ChoiceFilter(choices=ReporterSeverity.choices, method="keep")
     type = django_filters.ChoiceFilter(choices=IncidentType.choices, method="keep")
+    risk_flag = django_filters.ChoiceFilter(choices=RiskFlag.choices, method="keep")
     channel = django_filters.ChoiceFilter(choices=Channel.choices, method="keep")
     # A whole number that fits the database's id column: anything else is a 400, not a 500.
     organisation = django_filters.NumberFilter(method="keep", decimal_places=0, validators=ID_RANGE)

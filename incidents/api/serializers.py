@@ -25,6 +25,7 @@ from incidents.constants import (
 )
 from incidents.facts import date_check
 from incidents.models import Escalation, Evidence, Incident, Message, Note
+from portal.crypto import EncryptedBooleanField, EncryptedJSONField
 
 
 @extend_schema_field(
@@ -45,6 +46,17 @@ class LocalTimeField(serializers.TimeField):
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", ["%H:%M", "%H:%M:%S", "%H:%M:%S.%f"])
         super().__init__(**kwargs)
+
+
+# DRF's ModelSerializer, knowing the encrypted fact fields: a list stays a list, a yes/no a
+# boolean (the columns are encrypted text, which DRF would otherwise give as a string). A
+# comment, not a docstring: the schema would take a docstring as every subclass's description.
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        EncryptedJSONField: serializers.JSONField,
+        EncryptedBooleanField: serializers.BooleanField,
+    }
 
 
 VERSION_HELP = "Send it back with a change; a change against an older version answers 409."
@@ -106,7 +118,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
         )
 
 
-class EscalationSerializer(serializers.ModelSerializer):
+class EscalationSerializer(ModelSerializer):
     escalated_by = serializers.StringRelatedField(
         allow_null=True, help_text="The registrar who escalated; null when a rule did."
     )
@@ -116,7 +128,7 @@ class EscalationSerializer(serializers.ModelSerializer):
         fields = ["id", "escalated_by", "rules", "reason", "created_at", "closed_at"]
 
 
-class IncidentListSerializer(serializers.ModelSerializer):
+class IncidentListSerializer(ModelSerializer):
     """A row of the list as the officeholder sees it (their own incidents)."""
 
     version = serializers.IntegerField(read_only=True, help_text=VERSION_HELP)
@@ -204,7 +216,7 @@ class ChoiceListField(serializers.ListField):
         super().__init__(child=serializers.ChoiceField(choices=choices), **kwargs)
 
 
-class IncidentCreateSerializer(serializers.ModelSerializer):
+class IncidentCreateSerializer(ModelSerializer):
     """A quick report (`quick: true`: types, occurred_on, occurred_at, summary, and optionally
     unsafe_or_call, contact_phone, contact_preference) or a full one.
 

@@ -200,3 +200,31 @@ def test_bench_evidence_refuses_a_database_that_is_not_throwaway(db):
     """It writes a fake officeholder and incidents: only with --throwaway-database."""
     with pytest.raises(CommandError, match="throwaway"):
         call_command("bench_evidence", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("quick_accounts", "private_storage_in_tmp", "escalation_rules_off")
+def test_bench_fact_conversion_converts_every_seeded_incident_and_prints_the_rate():
+    """The conversion benchmark seeds plain rows, converts and counts all of them, and prints
+    rows/s with the time for 1,000,000; without --throwaway-database it refuses."""
+    with pytest.raises(CommandError, match="throwaway"):
+        call_command("bench_fact_conversion", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command(
+        "bench_fact_conversion",
+        "--throwaway-database",
+        "--incidents",
+        "40",
+        "--batch-size",
+        "7",
+        stdout=out,
+    )
+    output = out.getvalue()
+    assert "41 incidents to convert" in output, output
+    assert re.search(
+        r"converted 41 incidents in [\d.]+ s \(batches of 7\): [\d,]+ rows/s; "
+        r"1,000,000 incidents would take [\d.]+ min",
+        output,
+    ), output
+    assert not Incident.objects.filter(facts_counted=False).exists()
+    assert all(i.types == ["threat", "doxing"] for i in Incident.objects.all())

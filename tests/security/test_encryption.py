@@ -31,12 +31,15 @@ from django_otp.oath import TOTP
 
 from incidents import services
 from incidents.constants import (
+    AffectedPerson,
     Channel,
     IdentifierKind,
+    Impact,
     IncidentType,
     MessageAudience,
     PoliceStatus,
     ReporterSeverity,
+    RiskFlag,
     Status,
     SupportWish,
 )
@@ -107,6 +110,76 @@ def _redirected(response):
     assert response.status_code == 302, (response.status_code, response.content[:2000])
 
 
+# The incident facts that are encrypted, as columns of incidents_incident.
+ENCRYPTED_FACT_COLUMNS = (
+    "types",
+    "impacts",
+    "affected_people",
+    "risk_flags",
+    "advice_given",
+    "police_status",
+    "police_used_work_address",
+    "police_vpt_requested",
+)
+# Tables that may hold fact codes in the clear: the rollup (counts per organisation, desk and
+# month, never per incident) and the configuration of the escalation rules.
+CODES_ALLOWED_IN = {"public.incidents_factcount", "public.support_escalationrule"}
+
+
+def _dump_tables(dump: bytes) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """{table: (columns, rows)} of the COPY blocks of a plain pg_dump."""
+    tables, current = {}, None
+    for line in dump.decode().splitlines():
+        if current is None:
+            found = re.match(r"COPY (\S+) \((.*)\) FROM stdin;$", line)
+            if found:
+                current = found.group(1)
+                tables[current] = ([c.strip('"') for c in found.group(2).split(", ")], [])
+        elif line == "\\.":
+            current = None
+        else:
+            tables[current][1].append(line.split("\t"))
+    return tables
+
+
+def _assert_no_typed_fact_in(dump: bytes, incident) -> None:
+    """The incident's typed facts, its escalations' rule codes and its support actions' types
+    are ciphertext in the dump, and no table but the rollup and the rule configuration holds
+    one of its codes (a column value or a JSON list element)."""
+    tables = _dump_tables(dump)
+
+    def rows(table, **where):
+        columns, lines = tables[table]
+        found = [dict(zip(columns, line, strict=True)) for line in lines]
+        return [r for r in found if all(r[k] == str(v) for k, v in where.items())]
+
+    (row,) = rows("public.incidents_incident", id=incident.pk)
+    for column in ENCRYPTED_FACT_COLUMNS:
+        assert row[column].startswith("gAAAAA"), (column, row[column])
+    escalations = rows("public.incidents_escalation", incident_id=incident.pk)
+    assert escalations and all(e["rules"].startswith("gAAAAA") for e in escalations)
+    actions = rows("public.support_supportaction")
+    assert actions and all(a["service_type"].startswith("gAAAAA") for a in actions)
+    codes = {
+        IncidentType.THREAT,
+        Impact.INFLUENCED_DECISIONS,
+        AffectedPerson.OTHER_FAMILY,
+        RiskFlag.HOME_ADDRESS_KNOWN,
+        PoliceStatus.REPORTED,
+        ServiceType.LEGAL_HELP,
+    }
+    # The typed facts really are in the rollup (so the codes would show if stored plainly).
+    counted = {r["value"] for r in rows("public.incidents_factcount")}
+    assert codes <= counted, codes - counted
+    for table, (_columns, lines) in tables.items():
+        if table in CODES_ALLOWED_IN:
+            continue
+        for line in lines:
+            for value in line:
+                for code in codes:
+                    assert value != code and f'"{code}"' not in value, (table, code)
+
+
 @pytest.fixture
 def people(db):
     registrar = UserFactory(registrar=True)
@@ -151,7 +224,10 @@ def test_no_marker_in_a_database_dump_or_the_evidence_folder(
         "handles": f"@{marker}handle",
         "emails": f"{marker}@example.nl",
         "phones": "06 98765432",
+        "impacts": [Impact.INFLUENCED_DECISIONS],
+        "affected_people": [AffectedPerson.OTHER_FAMILY],
         "police_status": PoliceStatus.REPORTED,
+        "police_vpt_requested": "on",
         "police_report_number": f"{marker}-pv",
         "police_outcome": f"{marker} police outcome",
         "support_wish": SupportWish.CONTACT_WITH_DESK,
@@ -189,6 +265,7 @@ def test_no_marker_in_a_database_dump_or_the_evidence_folder(
             "triage-version": _v(incident),
             "triage-triage_severity": "medium",
             "triage-types": [IncidentType.THREAT],
+            "triage-risk_flags": [RiskFlag.HOME_ADDRESS_KNOWN],
             "triage-advice_given": ["aangifte"],
             "triage-advice_note": f"{marker} advice note",
         },
@@ -298,6 +375,7 @@ def test_no_marker_in_a_database_dump_or_the_evidence_folder(
         assert secret.lower().encode() not in dump.lower(), "a TOTP key is in the dump"
     for code in codes:
         assert code.encode() not in dump.lower(), "a backup code is in the dump"
+    _assert_no_typed_fact_in(dump, incident)
     stored_files = _files_under(private_storage_in_tmp)
     assert len(stored_files) == 1
     assert all(marker.lower().encode() not in data.lower() for data in stored_files)
