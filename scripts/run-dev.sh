@@ -37,7 +37,7 @@ cat <<MSG
   Demo accounts (password: ${DEMO_PASSWORD:-weerbaar-demo}):
     officeholders: wethouder.utrecht, raadslid.utrecht, burgemeester.zwolle,
                    statenlid.overijssel, eilandsraadslid.saba
-    registrars:    meldpunt.utrecht, meldpunt.ijsselland
+    registrars:    meldpunt.utrecht, meldpunt.ijsselland, meldpunt.caribischnederland
     support team:  ondersteuning
     administrator: beheer
   Press Ctrl-C to stop the portal, the workers and beat.
