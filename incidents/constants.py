@@ -1,4 +1,5 @@
-"""Choices of the incident domain (DESIGN.md taxonomy). Codes in English, labels in Dutch."""
+"""Choices of the incident domain: the taxonomy (docs/architecture.md, "Facts, scope and
+escalation"). Codes in English, labels in Dutch."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

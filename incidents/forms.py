@@ -222,7 +222,7 @@ def _lines(value: str) -> list[str]:
 
 
 class FullReportForm(SubmissionTokenMixin):
-    """Every fact of the DESIGN.md taxonomy, in five sections."""
+    """Every fact of the taxonomy (incidents/constants.py), in five sections."""
 
     # 1. What happened
     types = QuickReportForm.base_fields["types"]

@@ -1,9 +1,11 @@
-"""The escalation rules (DESIGN.md, "Escalation"). Each rule reads; none writes.
+"""The escalation rules (docs/architecture.md, "Facts, scope and escalation").
+
+Each rule reads; none writes.
 
 A rule gets the incident and its configuration row and answers with a RuleResult: whether it
 fires (escalates). The shared-perpetrator rule never fires: it answers with the incidents of
-other officeholders that share an identifier, which become a staff-only match (DESIGN: nothing
-speaks across officeholders).
+other officeholders that share an identifier, which become a staff-only match (nothing speaks
+across officeholders).
 """
 
 from dataclasses import dataclass, field

@@ -31,7 +31,7 @@ from support.errors import CaseInputRequired, CaseStale, CaseStepNotAllowed, Sup
 from support.models import EscalationRule, SupportAction, SupportCase
 from support.policies import case_policy
 
-# Events after which the escalation rules run (DESIGN.md: submit, follow-up, triage).
+# Events after which the escalation rules run (submit, follow-up, triage).
 RULE_TRIGGERS = frozenset(
     {
         EventKind.SUBMITTED,

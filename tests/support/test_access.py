@@ -1,6 +1,6 @@
 """Who sees what of the support domain: cases, actions, the workspace and the admin.
 
-Scoping (DESIGN.md): support sees escalated incidents only; other roles never see the
+Scoping (docs/architecture.md): support sees escalated incidents only; other roles never see the
 workspace (404, like a page that does not exist); the desk sees only the support actions
 marked as shared; the functional administrator sees no free text of cases.
 """

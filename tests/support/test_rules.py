@@ -108,7 +108,7 @@ SINGLE_INCIDENT_CASES = [
     ids=[f"{code}-{i}" for i, (code, _facts, _fires) in enumerate(SINGLE_INCIDENT_CASES)],
 )
 def test_single_incident_rules_fire_exactly_on_their_facts(code, facts, fires, default_rules):
-    """Rules 1-4 fire on the facts DESIGN.md names (physical violence or a weapon; family,
+    """Rules 1-4 fire on the facts the escalation rules name (physical violence or a weapon; family,
     home or doxing; a request for the team; critical severity or acute danger) and on
     nothing else; `rules_evaluate` agrees with the rule function."""
     incident = IncidentFactory(**{"types": [IncidentType.THREAT], **facts})
