@@ -116,7 +116,7 @@ bench:
 # server, races two registrars and submits forms twice, then prints one table (e-mails counted
 # at the SMTP server, the rest in the database). About 3 to 4 minutes, bounded at 20 (README).
 # Needs the Debian packages below; missing ones are named and installed with apt-get (as root).
-FAULT_PACKAGES := postgresql redis-server nginx libpq-dev openssl
+FAULT_PACKAGES := postgresql redis-server nginx libpq-dev
 FAULTS_REPORTS ?= 8
 faults: export DEBUG = false
 faults: export SECRET_KEY = faults-only-secret-key-that-is-long-enough-for-django-checks-0123456789

@@ -10,9 +10,7 @@ sending 1 byte a second reaches the upstream only once its request is complete. 
 nginx the tests fail and say why; they never skip.
 """
 
-import datetime
 import http.client
-import ipaddress
 import json
 import os
 import re
@@ -27,18 +25,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-from django.conf import settings
 from django.urls import reverse
 
+from devtools.nginx import NGINX_DIR, render_nginx_config
 from tests.redis_server import free_port
 from tests.security.test_access_matrix import _all_url_names
 
-NGINX_DIR = settings.BASE_DIR / "deploy" / "nginx"
-COMPOSE_UPSTREAM = "server web:8000;"
 START_TIMEOUT = 10
 MEGABYTE = 1024 * 1024
 
@@ -60,41 +52,6 @@ def nginx_binary() -> str:
     return binary
 
 
-def _self_signed_certificate(folder: Path) -> Path:
-    """certs/fullchain.pem and certs/privkey.pem for localhost and 127.0.0.1; returns the
-    certificate's path (the test client trusts exactly this certificate)."""
-    folder.mkdir(parents=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    (folder / "fullchain.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (folder / "privkey.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return folder / "fullchain.pem"
-
-
 @dataclass
 class RenderedConfig:
     prefix: Path
@@ -107,44 +64,10 @@ class RenderedConfig:
 def render_config(folder: Path, *, upstream: str) -> RenderedConfig:
     """deploy/nginx as the nginx image would load it, in `folder`, with loopback ports."""
     http_port, https_port = free_port(), free_port()
-    portal = (NGINX_DIR / "conf.d" / "portal.conf").read_text()
-    replacements = {
-        COMPOSE_UPSTREAM: f"server {upstream};",
-        "listen 80;": f"listen 127.0.0.1:{http_port};",
-        "listen [::]:80;": "",
-        "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
-        "listen [::]:443 ssl;": "",
-    }
-    for old, new in replacements.items():
-        assert old in portal, f"deploy/nginx/conf.d/portal.conf no longer has {old!r}"
-        portal = portal.replace(old, new)
-    (folder / "conf.d").mkdir(parents=True)
-    (folder / "conf.d" / "portal.conf").write_text(portal)
-    shutil.copytree(NGINX_DIR / "snippets", folder / "snippets")
-    certificate = _self_signed_certificate(folder / "certs")
-    temp = folder / "temp"
-    temp.mkdir()
-    # Like the image's /etc/nginx/nginx.conf, with this test's pid file, logs and temp folders.
-    user = "user root;" if os.geteuid() == 0 else ""
-    (folder / "nginx.conf").write_text(
-        f"""{user}
-worker_processes 1;
-pid {folder}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include conf.d/*.conf;
-}}
-"""
+    main = render_nginx_config(
+        folder, upstream=upstream, http_port=http_port, https_port=https_port
     )
-    return RenderedConfig(folder, folder / "nginx.conf", certificate, http_port, https_port)
+    return RenderedConfig(folder, main, folder / "certs" / "fullchain.pem", http_port, https_port)
 
 
 def _nginx_command(config: RenderedConfig, *args: str) -> list[str]:

@@ -52,6 +52,7 @@ from django.db import connection
 
 from devtools.management.commands.bench_desk import require_throwaway_database
 from devtools.management.commands.bench_evidence import _database_url
+from devtools.nginx import render_nginx_config
 
 PASSWORD = "weerbaar-demo"  # noqa: S105 (the demo accounts' password, in a throwaway database)
 OFFICEHOLDERS = ("wethouder.utrecht", "raadslid.utrecht")
@@ -235,18 +236,6 @@ def _wait(condition, *, what: str, timeout: float, every: float = 0.2) -> float:
     raise CommandError(f"No {what} after {timeout} s.")
 
 
-def _self_signed_certificate(folder: Path) -> None:
-    folder.mkdir(parents=True)
-    openssl = shutil.which("openssl") or "openssl"
-    subprocess.run(  # noqa: S603
-        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "1", "-subj", "/CN=localhost",
-         "-keyout", str(folder / "privkey.pem"), "-out", str(folder / "fullchain.pem")],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-
-
 def free_ports(count: int) -> list[int]:
     """`count` different free loopback ports (all held open while they are picked)."""
     probes = [socket.socket() for _ in range(count)]
@@ -261,46 +250,16 @@ def free_ports(count: int) -> list[int]:
 
 def nginx_config(folder: Path, *, upstream: str, http_port: int, https_port: int) -> Path:
     """deploy/nginx as the image loads it, with loopback ports, in `folder`."""
-    nginx_dir = settings.BASE_DIR / "deploy" / "nginx"
-    portal = (nginx_dir / "conf.d" / "portal.conf").read_text()
-    replacements = {
-        "server web:8000;": f"server {upstream};",
-        "listen 80;": f"listen 127.0.0.1:{http_port};",
-        "listen [::]:80;": "",
-        "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
-        "listen [::]:443 ssl;": "",
-    }
-    for old, new in replacements.items():
-        if old not in portal:
-            raise CommandError(f"deploy/nginx/conf.d/portal.conf no longer has {old!r}")
-        portal = portal.replace(old, new)
-    (folder / "conf.d").mkdir(parents=True)
-    (folder / "conf.d" / "portal.conf").write_text(portal)
-    shutil.copytree(nginx_dir / "snippets", folder / "snippets")
-    _self_signed_certificate(folder / "certs")
-    temp = folder / "temp"
-    temp.mkdir()
-    user = "user root;" if os.geteuid() == 0 else ""
-    main = folder / "nginx.conf"
-    main.write_text(
-        f"""{user}
-worker_processes 1;
-pid {folder}/nginx.pid;
-events {{ worker_connections 512; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include conf.d/*.conf;
-}}
-"""
-    )
-    return main
+    try:
+        return render_nginx_config(
+            folder,
+            upstream=upstream,
+            http_port=http_port,
+            https_port=https_port,
+            worker_connections=512,
+        )
+    except ValueError as error:
+        raise CommandError(str(error)) from error
 
 
 # --- A person with a browser -----------------------------------------------------------------
@@ -595,7 +554,7 @@ class Command(BaseCommand):
         for variable in ("TEST_SERVICES_DIR", "TEST_REDIS_PORT"):
             if variable not in os.environ:
                 raise CommandError(f"{variable} is missing: run through make faults.")
-        for program in ("nginx", "redis-server", "openssl"):
+        for program in ("nginx", "redis-server"):
             if shutil.which(program, path=f"{os.environ.get('PATH', '')}:/usr/sbin") is None:
                 raise CommandError(f"{program} is missing (make faults lists the packages).")
         # `make faults` stops the run with SIGTERM after 20 minutes: the servers stop too.
