@@ -12,6 +12,7 @@ from portal.models import (
     Desk,
     Organisation,
     OutboxEntry,
+    PersonChange,
     SiteConfiguration,
     TotpDevice,
     User,
@@ -119,6 +120,24 @@ class DeskAdmin(admin.ModelAdmin):
             services.desk_mailbox_confirmation_request(desk=obj)
 
 
+class PersonChangeInline(admin.TabularInline):
+    """The change record of one person (`portal.services.person_changes_record`), read-only."""
+
+    model = PersonChange
+    fk_name = "person"
+    fields = ["at", "actor", "field", "old_value", "new_value"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
     list_display = [
@@ -144,12 +163,16 @@ class PortalUserAdmin(UserAdmin):
                     "function",
                     "organisation",
                     "desk",
+                    "is_coordinator",
+                    "term_start",
+                    "term_end",
                     "gender",
                     "preferred_language",
                 ]
             },
         ),
     ]
+    inlines = [PersonChangeInline]
     add_fieldsets = [
         *UserAdmin.add_fieldsets,
         (
@@ -168,6 +191,11 @@ class PortalUserAdmin(UserAdmin):
             },
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        before = services.person_tracked_values(User.objects.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+        services.person_changes_record(actor=request.user, person=obj, before=before)
 
 
 @admin.register(SiteConfiguration)
@@ -239,10 +267,16 @@ class TotpDeviceAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         services.user_second_factor_reset(user=obj.user)
+        services.person_device_change_record(
+            actor=request.user, person=obj.user, what="authenticator-app verwijderd"
+        )
 
     def delete_queryset(self, request, queryset):
         for user in User.objects.filter(pk__in=queryset.values("user")):
             services.user_second_factor_reset(user=user)
+            services.person_device_change_record(
+                actor=request.user, person=user, what="authenticator-app verwijderd"
+            )
 
 
 @admin.register(WebAuthnCredential)
@@ -268,10 +302,16 @@ class PasskeyAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         services.passkey_remove(user=obj.user, passkey_id=obj.pk)
+        services.person_device_change_record(
+            actor=request.user, person=obj.user, what="passkey verwijderd"
+        )
 
     def delete_queryset(self, request, queryset):
         for passkey in queryset.select_related("user"):
             services.passkey_remove(user=passkey.user, passkey_id=passkey.pk)
+            services.person_device_change_record(
+                actor=request.user, person=passkey.user, what="passkey verwijderd"
+            )
 
 
 @admin.register(OutboxEntry)

@@ -162,6 +162,19 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Bijvoorbeeld: liever bellen, na 17.00 uur; of alleen per e-mail."),
     )
+    # A registrar who also manages the people of their own desk and of the organisations it
+    # serves (delegated administration): a flag, not a role.
+    is_coordinator = models.BooleanField(
+        _("coördinator"),
+        default=False,
+        help_text=_(
+            "Beheert de ambtsdragers van de organisaties van het meldpunt en de medewerkers "
+            "van het meldpunt zelf."
+        ),
+    )
+    # The term of office (officeholders): the account ends after term_end.
+    term_start = models.DateField(_("begin termijn"), null=True, blank=True)
+    term_end = models.DateField(_("einde termijn"), null=True, blank=True)
     # Changes whenever the way this person logs in changes (password, second factor): it is
     # part of the session hash, so every session made before the change ends.
     security_stamp = models.CharField(max_length=64, blank=True, default="", editable=False)
@@ -185,6 +198,18 @@ class User(AbstractUser):
                 violation_error_message=_(
                     "Alleen een ambtsdrager heeft een organisatie en een functie."
                 ),
+            ),
+            models.CheckConstraint(
+                name="only_registrar_is_coordinator",
+                condition=Q(role=Role.REGISTRAR) | Q(is_coordinator=False),
+                violation_error_message=_("Alleen een medewerker van een meldpunt is coördinator."),
+            ),
+            models.CheckConstraint(
+                name="term_ends_after_start",
+                condition=Q(term_start__isnull=True)
+                | Q(term_end__isnull=True)
+                | Q(term_end__gte=models.F("term_start")),
+                violation_error_message=_("Het einde van de termijn ligt na het begin."),
             ),
             models.CheckConstraint(
                 name="registrar_has_desk",
@@ -624,3 +649,41 @@ class KeptForm(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.page}"
+
+
+class PersonChange(models.Model):
+    """One change to a person's account: who made it, when, and the value before and after.
+
+    Written by `portal.services.person_changes_record` for every change to role, desk,
+    organisation, function, active, coordinator, term and devices. Values are codes and
+    names, never secrets. `actor` is empty for changes made by the portal itself (a term
+    that ended).
+    """
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("persoon"),
+        related_name="changes",
+        on_delete=models.CASCADE,
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("gewijzigd door"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    at = models.DateTimeField(_("moment"))
+    field = models.CharField(_("gegeven"), max_length=40)
+    old_value = models.CharField(_("was"), max_length=200, blank=True)
+    new_value = models.CharField(_("wordt"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("wijziging van een account")
+        verbose_name_plural = _("wijzigingen van accounts")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["person", "at"], name="person_change_history")]
+
+    def __str__(self):
+        return f"{self.person} {self.field}: {self.old_value} → {self.new_value}"

@@ -35,6 +35,7 @@ from portal.models import (
     Desk,
     KeptForm,
     Notification,
+    PersonChange,
     User,
     WorkerHeartbeat,
 )
@@ -743,3 +744,57 @@ def kept_forms_purge() -> int:
     """Remove every kept form older than KEPT_FORM_MINUTES. Returns how many."""
     deleted, _ = KeptForm.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
+
+
+# What `person_changes_record` compares: the facts that decide what a person may see and do.
+PERSON_TRACKED_FIELDS = (
+    "role",
+    "desk",
+    "organisation",
+    "function",
+    "is_active",
+    "is_coordinator",
+    "term_start",
+    "term_end",
+)
+
+
+def person_tracked_values(person: User) -> dict[str, str]:
+    """The tracked facts of a person as text (names for desk and organisation)."""
+    values = {}
+    for name in PERSON_TRACKED_FIELDS:
+        value = getattr(person, name)
+        values[name] = "" if value is None else str(value)
+    return values
+
+
+def person_changes_record(
+    *, actor: User | None, person: User, before: dict[str, str], now=None
+) -> list[PersonChange]:
+    """Record every tracked fact of `person` that differs from `before`, one row each.
+
+    `before` is `person_tracked_values` taken before the change ({} for a new account: then
+    every fact that is set is recorded). `actor` is None for the portal itself.
+    """
+    now = now or timezone.now()
+    after = person_tracked_values(person)
+    changes = [
+        PersonChange(
+            person=person,
+            actor=actor,
+            at=now,
+            field=name,
+            old_value=before.get(name, "")[:200],
+            new_value=value[:200],
+        )
+        for name, value in after.items()
+        if value != before.get(name, "") and (before or value not in ("", "False"))
+    ]
+    return PersonChange.objects.bulk_create(changes)
+
+
+def person_device_change_record(*, actor: User | None, person: User, what: str) -> PersonChange:
+    """Record a change to a person's second factor or passkeys (`what` names it, no secret)."""
+    return PersonChange.objects.create(
+        person=person, actor=actor, at=timezone.now(), field="devices", new_value=what[:200]
+    )
