@@ -397,9 +397,12 @@ def test_access_matrix(name, world):
     url = _url(world, name, params)
     api = name.startswith("api:")
     wrong = []
+    # One client per role for both methods (GET first, so a logout or a change by the POST
+    # cannot colour the GET): logging in is most of this test's time.
+    clients = {role: _client(world, role, api=api) for role in ROLES}
     for method in ("GET", "POST"):
         for role, expected in zip(ROLES, ROWS[(name, method)], strict=True):
-            client = _client(world, role, api=api)
+            client = clients[role]
             response = client.get(url) if method == "GET" else client.post(url, {})
             got = _outcome(response, expected)
             if got != expected:
