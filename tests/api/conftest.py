@@ -6,16 +6,19 @@ Utrecht officeholder (`owner`) has incidents in several statuses; the Zwolle off
 one, so that every cross-desk and cross-officeholder attempt uses a real reference.
 """
 
+import shutil
 from dataclasses import dataclass, field
 
 import pytest
+from django.db import transaction
+from django.utils.functional import empty
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from incidents import services as incident_services
 from incidents.constants import IncidentType
 from incidents.evidence import evidence_inspect
-from incidents.models import Evidence, Incident
+from incidents.models import Evidence, Incident, private_storage
 from portal.models import Notification, User
 from portal.services import api_token_create
 from support.constants import ServiceType
@@ -166,6 +169,44 @@ def world_build() -> World:
 @pytest.fixture
 def world(db) -> World:
     return world_build()
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One world for a whole module, for tests that only read it or change it through
+    requests: built once in a transaction that is rolled back after the module's last test.
+
+    Each test (`shared_world`) runs in a savepoint inside it, so what a test changes is gone
+    for the next one, exactly as with a world of its own. Its evidence files are written to a
+    private root of its own and copied into each test's.
+    """
+    from django.conf import settings
+
+    root = tmp_path_factory.mktemp("world-private")
+    previous_root = settings.PRIVATE_STORAGE_ROOT
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            settings.PRIVATE_STORAGE_ROOT = root
+            private_storage._wrapped = empty
+            try:
+                world = world_build()
+            finally:
+                settings.PRIVATE_STORAGE_ROOT = previous_root
+                private_storage._wrapped = empty
+            yield world, root
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def shared_world(module_world, db, private_storage_in_tmp) -> World:
+    """The module's world (see `module_world`), with its evidence files in this test's root."""
+    world, root = module_world
+    shutil.copytree(root, private_storage_in_tmp, dirs_exist_ok=True)
+    return world
 
 
 def token_client(key: str | None, **kwargs) -> APIClient:

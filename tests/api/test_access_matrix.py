@@ -33,6 +33,13 @@ from tests.api.conftest import ROLES
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def world(shared_world):
+    """One world for this module, each test in a savepoint of its own: these tests change it
+    only through requests (see `module_world` in tests/api/conftest.py)."""
+    return shared_world
+
+
 @dataclass(frozen=True)
 class Row:
     method: str

@@ -7,7 +7,13 @@ member of the Ondersteuningsteam and an admin, with real evidence, support cases
 
 import pytest
 
-from tests.api.conftest import World, token_client, world_build
+from tests.api.conftest import (  # noqa: F401 (fixtures used by the matrix)
+    World,
+    module_world,
+    shared_world,
+    token_client,
+    world_build,
+)
 from tests.conftest import verified_login
 
 

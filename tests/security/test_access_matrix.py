@@ -30,6 +30,14 @@ from tests.security.conftest import log_in
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def world(shared_world):
+    """One world for this module, each test in a savepoint of its own: these tests change it
+    only through requests (see `module_world` in tests/api/conftest.py)."""
+    return shared_world
+
+
 ROLES = (
     "anonymous",
     "owner",  # the officeholder who filed the incidents
