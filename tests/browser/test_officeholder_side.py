@@ -169,3 +169,33 @@ def test_keyboard_only_quick_report(phone, officeholder, escalation_rules_off):
     assert incident.types == ["threat"]
     assert incident.unsafe_or_call is True
     assert incident.contact_phone == "+5994161234"
+
+
+def test_full_report_errors_are_listed_linked_and_focused_and_enter_in_a_list_sends_nothing(
+    phone, officeholder
+):
+    """Enter on a checkbox does not send the half-empty full report. Sent with a gap, the
+    page opens with the focus on "Er ging iets mis", which lists each problem as a link; a
+    link moves the focus to its question, and the error also stays next to the question."""
+    login(phone, officeholder.username, TEST_PASSWORD)
+    phone.goto("/meldingen/nieuw/")
+    threat = phone.get_by_label("Bedreiging", exact=True)
+    threat.focus()
+    phone.keyboard.press("Space")
+    phone.keyboard.press("Enter")
+    expect(phone.locator("[data-error-summary]")).to_have_count(0)
+    expect(threat).to_be_checked()
+    assert phone.url.endswith("/meldingen/nieuw/")
+
+    phone.get_by_role("button", name="Melding versturen").click()
+    summary = phone.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text("Er ging iets mis")
+    link = summary.get_by_role("link", name=re.compile(r"^Wat gebeurde er, in één zin\?"))
+    expect(link).to_have_attribute("href", "#id_summary")
+    expect(threat).to_be_checked()
+    assert_accessible(phone)
+    link.click()
+    expect(phone.locator("#id_summary")).to_be_focused()
+    expect(phone.locator("#div_id_summary .invalid-feedback")).to_be_visible()
+    assert not Incident.objects.filter(officeholder=officeholder).exists()
