@@ -279,11 +279,17 @@ def _notification_email_failed(notification: Notification, claimed_at, error) ->
         )
 
 
-def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
-    """Mark one (or all) of the user's notifications read. Returns how many changed."""
+def notification_mark_read(
+    *, user: User, notification_id: int | None = None, reference: str | None = None
+) -> int:
+    """Mark one, those about one incident (`reference`: opening its page), or all of the
+    user's unread notifications read. Returns how many changed (one UPDATE; none when
+    nothing is unread)."""
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
+    if reference is not None:
+        unread = unread.filter(reference=reference)
     return unread.update(read_at=timezone.now())
 
 

@@ -22,7 +22,7 @@ from incidents.policies import incident_policy
 from portal.error_summary import page_error_summary
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
-from portal.services import access_log_record
+from portal.services import access_log_record, notification_mark_read
 from portal.versioned import change_post
 from support import selectors, services
 from support.constants import CaseStatus
@@ -164,6 +164,7 @@ def case_detail(request, reference):
         incident=detail.incident,
         what="case page",
     )
+    notification_mark_read(user=request.user, reference=detail.incident.reference)
     return _case_page(request, detail)
 
 

@@ -44,7 +44,7 @@ from portal.errors import DomainError
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
 from portal.selectors import organisations_served_by
-from portal.services import access_log_record
+from portal.services import access_log_record, notification_mark_read
 from portal.versioned import change_post
 
 desk_required = workspace_required(Workspace.DESK)
@@ -370,6 +370,7 @@ def detail(request, reference):
     access_log_record(
         request=request, action=AccessAction.VIEW_INCIDENT, incident=incident, what="detail page"
     )
+    notification_mark_read(user=request.user, reference=incident.reference)
     return _detail_page(request, incident)
 
 

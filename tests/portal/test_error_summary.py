@@ -42,7 +42,7 @@ def test_full_report_lists_each_problem_once_linked_to_its_field(client, officeh
         assert f'id="{target}"' in html, target
     assert "Wat gebeurde er? " in dict(links)["id_types_0"]
     assert html.count("invalid-feedback") >= len(targets)
-    assert 'tabindex="-1" data-error-summary' in html
+    assert 'role="alert" tabindex="-1" data-error-summary' in html
 
 
 def test_a_valid_or_unbound_form_has_no_problems():
