@@ -14,8 +14,6 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     IntegerField,
-    Max,
-    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -59,7 +57,7 @@ from incidents.policies import (
 )
 from portal.constants import Role
 from portal.crypto import fact_token_lookup
-from portal.models import AccessLogEntry, Desk, Organisation, User
+from portal.models import Desk, Organisation, TeamReadDay, User
 from portal.policies import team_label, user_policy
 from portal.reachability import desk_is_reachable, route_for_desk
 from portal.selectors import organisations_served_by
@@ -579,36 +577,33 @@ def escalations_for(*, incident: Incident) -> list[Escalation]:
 
 @dataclass(frozen=True)
 class AccessHistoryRow:
-    """Which team looked at an incident and when: a desk or the Ondersteuningsteam, no person."""
+    """One team that looked at an incident on one day: a desk or the Ondersteuningsteam, no
+    person, and not how often (a reload is not a second look)."""
 
-    role: str
     team: str
+    day: date
     first_at: datetime
     last_at: datetime
-    times: int
 
 
 def access_history_for(*, incident: Incident) -> list[AccessHistoryRow]:
-    """The staff teams that read this incident (portal's access log), most recent first.
+    """The staff teams that read this incident, one line per team per day, most recent first.
 
-    Only the desk and support roles are listed, by the desk's name or as the team; never the
-    person, and never the officeholder's own visits. One aggregate query.
+    Read from `portal.TeamReadDay` (kept by `access_log_record`): the desk by its name, the
+    Ondersteuningsteam as the team; never the person, never the officeholder's own visits.
+    One query.
     """
     rows = (
-        AccessLogEntry.objects.filter(
-            reference=incident.reference, role__in=[Role.REGISTRAR, Role.SUPPORT]
-        )
-        .values("role", "desk__name")
-        .annotate(first_at=Min("at"), last_at=Max("at"), times=Count("pk"))
-        .order_by("-last_at")
+        TeamReadDay.objects.filter(reference=incident.reference)
+        .select_related("desk")
+        .order_by("-day", "-last_at")
     )
     return [
         AccessHistoryRow(
-            role=row["role"],
-            team=row["desk__name"] or str(Role(row["role"]).label),
-            first_at=row["first_at"],
-            last_at=row["last_at"],
-            times=row["times"],
+            team=row.desk.name if row.desk else str(Role(row.role).label),
+            day=row.day,
+            first_at=row.first_at,
+            last_at=row.last_at,
         )
         for row in rows
     ]

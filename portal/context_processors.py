@@ -9,9 +9,14 @@ from portal.selectors import notification_unread_count
 
 def portal(request):
     """What the base layout needs on every page: the emergency number and the menu."""
+    owner = {
+        "portal_owner_name": settings.PORTAL_OWNER_NAME,
+        "portal_owner_logo": settings.PORTAL_OWNER_LOGO,
+    }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         context = {
+            **owner,
             "emergency_number": user.emergency_number,
             # What the menu offers: the workspaces the policy opens for this person.
             "workspaces": workspaces_for(user),
@@ -24,4 +29,4 @@ def portal(request):
             context["idle_warning_seconds"] = int(settings.STAFF_IDLE_WARNING.total_seconds())
             context["idle_warning_minutes"] = context["idle_warning_seconds"] // 60
         return context
-    return {"emergency_number": EmergencyNumber.NETHERLANDS}
+    return {**owner, "emergency_number": EmergencyNumber.NETHERLANDS}

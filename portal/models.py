@@ -451,6 +451,56 @@ class AccessLogEntry(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.reference}"
 
 
+class TeamReadDay(models.Model):
+    """One staff team read an incident on one day: what "wie heeft ingezien" shows.
+
+    The officeholder sees which team (a desk by name, or the Ondersteuningsteam) looked, per
+    day, never which person or how often a page was reloaded. The access log keeps every
+    single read for the administrator; this row is kept beside it by `access_log_record`, one
+    per (reference, team, day) under a unique constraint, written with one
+    `INSERT ... ON CONFLICT DO UPDATE`, so two registrars opening the incident at the same
+    moment still make one row. `team` is "desk:<id>" or "support"; `day` is the Dutch
+    calendar day.
+    """
+
+    reference = models.CharField(_("kenmerk"), max_length=40)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisatie"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    team = models.CharField(_("team"), max_length=40)
+    role = models.CharField(_("rol"), max_length=20, choices=Role.choices)
+    desk = models.ForeignKey(
+        Desk,
+        verbose_name=_("meld- en steunpunt"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    day = models.DateField(_("dag"))
+    first_at = models.DateTimeField(_("eerst ingezien"))
+    last_at = models.DateTimeField(_("laatst ingezien"))
+    times = models.PositiveIntegerField(_("aantal keer"), default=1)
+
+    class Meta:
+        verbose_name = _("inzage per team en dag")
+        verbose_name_plural = _("inzage per team en dag")
+        ordering = ["-day", "-last_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference", "team", "day"], name="team_read_once_per_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.team} {self.reference}"
+
+
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Wacht op verwerking")
     DONE = "done", _("Verwerkt")

@@ -339,3 +339,14 @@ def team_label(*, role: str, desk=None) -> str:
         return str(desk)
     labels = {Role.SUPPORT: _("Ondersteuningsteam"), Role.OFFICEHOLDER: _("ambtsdrager")}
     return str(labels.get(role, ""))
+
+
+def reading_team(*, role: str, desk_id: int | None) -> str:
+    """The team a read of an incident counts for in "wie heeft ingezien": "desk:<id>" for a
+    registrar, "support" for the Ondersteuningsteam; empty for everyone else (the officeholder
+    themselves, an administrator), whose reads that list never shows."""
+    if role == Role.REGISTRAR and desk_id:
+        return f"desk:{desk_id}"
+    if role == Role.SUPPORT:
+        return "support"
+    return ""

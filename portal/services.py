@@ -36,12 +36,13 @@ from portal.models import (
     KeptForm,
     Notification,
     PersonChange,
+    TeamReadDay,
     User,
     WorkerHeartbeat,
 )
 from portal.notifications import notification_body, notification_subject
 from portal.phones import phone_clean
-from portal.policies import administrators
+from portal.policies import administrators, reading_team
 from portal.publishing import task_publish
 from portal.reachability import (
     DESK_MAILBOX_CONFIRMATION_VALID,
@@ -279,11 +280,17 @@ def _notification_email_failed(notification: Notification, claimed_at, error) ->
         )
 
 
-def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
-    """Mark one (or all) of the user's notifications read. Returns how many changed."""
+def notification_mark_read(
+    *, user: User, notification_id: int | None = None, reference: str | None = None
+) -> int:
+    """Mark one, those about one incident (`reference`: opening its page), or all of the
+    user's unread notifications read. Returns how many changed (one UPDATE; none when
+    nothing is unread)."""
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
+    if reference is not None:
+        unread = unread.filter(reference=reference)
     return unread.update(read_at=timezone.now())
 
 
@@ -477,7 +484,7 @@ def access_log_record(
     that fails leaves no row, and an entry never outlives a rolled-back change.
     """
     user = request.user if request.user.is_authenticated else None
-    return AccessLogEntry.objects.create(
+    entry = AccessLogEntry.objects.create(
         actor=user,
         role=getattr(user, "role", ""),
         desk_id=getattr(user, "desk_id", None),
@@ -488,6 +495,46 @@ def access_log_record(
         organisation_id=getattr(incident, "organisation_id", None),
         what=what[:200],
     )
+    team = reading_team(role=entry.role, desk_id=entry.desk_id)
+    if entry.reference and team:
+        team_read_record(
+            reference=entry.reference,
+            organisation_id=entry.organisation_id,
+            team=team,
+            role=entry.role,
+            desk_id=entry.desk_id if team.startswith("desk:") else None,
+            at=entry.at,
+        )
+    return entry
+
+
+def team_read_record(
+    *, reference: str, organisation_id: int | None, team: str, role: str, desk_id, at
+) -> None:
+    """Count one read of `reference` by a team (a desk, or the Ondersteuningsteam) on the
+    Dutch calendar day of `at`: the first read of the day adds the row, later ones only move
+    `last_at` and `times`. One statement under the unique (reference, team, day), so reads at
+    the same moment in two transactions still leave exactly one row (no lost update)."""
+    table = TeamReadDay._meta.db_table
+    day = timezone.localdate(at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608
+            "(reference, organisation_id, team, role, desk_id, day, first_at, last_at, times) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1) "
+            "ON CONFLICT (reference, team, day) DO UPDATE SET "
+            f"last_at = EXCLUDED.last_at, times = {table}.times + 1",
+            [
+                reference,
+                organisation_id,
+                team,
+                role,
+                desk_id,
+                connection.ops.adapt_datefield_value(day),
+                connection.ops.adapt_datetimefield_value(at),
+                connection.ops.adapt_datetimefield_value(at),
+            ],
+        )
 
 
 # --- Reachability of the desks (portal.reachability has the rule) -------------------------------

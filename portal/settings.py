@@ -54,6 +54,23 @@ IDENTIFIER_HASH_KEY = env("IDENTIFIER_HASH_KEY", default=DEVELOPMENT_IDENTIFIER_
 # Closed incidents are anonymised this many months after closing (incidents.tasks).
 RETENTION_MONTHS = env.int("RETENTION_MONTHS", default=24)
 
+# Who is responsible for the data (the privacy statement names them) and who runs the portal
+# (the header shows the owner's name and, when set, a logo: a path under static/).
+PRIVACY_CONTROLLER_NAME = env(
+    "PRIVACY_CONTROLLER_NAME", default="Ministerie van Binnenlandse Zaken en Koninkrijksrelaties"
+)
+PRIVACY_CONTROLLER_CONTACT = env(
+    "PRIVACY_CONTROLLER_CONTACT", default="privacy@meldpunt-weerbaar-bestuur.example.nl"
+)
+PRIVACY_OFFICER_NAME = env(
+    "PRIVACY_OFFICER_NAME", default="De functionaris voor gegevensbescherming van het ministerie"
+)
+PRIVACY_OFFICER_CONTACT = env(
+    "PRIVACY_OFFICER_CONTACT", default="fg@meldpunt-weerbaar-bestuur.example.nl"
+)
+PORTAL_OWNER_NAME = env("PORTAL_OWNER_NAME", default="")
+PORTAL_OWNER_LOGO = env("PORTAL_OWNER_LOGO", default="")
+
 INSTALLED_APPS = [
     "portal",
     "incidents",

@@ -67,15 +67,3 @@ def change_post(
             messages.success(request, success(outcome) if callable(success) else success)
             return redirect(redirect_to)
     return page(form)
-
-
-def form_errors(forms_: Any) -> list[str]:
-    """Every error of the given forms as one list of lines ("Label: problem")."""
-    errors = []
-    for form in forms_:
-        errors += [str(error) for error in form.non_field_errors()]
-        for name, field_errors in form.errors.items():
-            if name != "__all__":
-                label = form.fields[name].label if name in form.fields else None
-                errors += [f"{label}: {error}" if label else str(error) for error in field_errors]
-    return errors

@@ -121,7 +121,18 @@ def offline(request):
 
 @require_GET
 def privacy(request):
-    return render(request, "portal/privacy.html")
+    """The privacy statement: who is responsible, how long, your rights (from the settings)."""
+    return render(
+        request,
+        "portal/privacy.html",
+        {
+            "controller_name": settings.PRIVACY_CONTROLLER_NAME,
+            "controller_contact": settings.PRIVACY_CONTROLLER_CONTACT,
+            "officer_name": settings.PRIVACY_OFFICER_NAME,
+            "officer_contact": settings.PRIVACY_OFFICER_CONTACT,
+            "retention_months": settings.RETENTION_MONTHS,
+        },
+    )
 
 
 @require_GET

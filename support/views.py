@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET, require_POST
 from incidents import services as incident_services
 from incidents.constants import MessageAudience
 from incidents.policies import incident_policy
+from portal.error_summary import page_error_summary
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
-from portal.services import access_log_record
-from portal.versioned import change_post, form_errors
+from portal.services import access_log_record, notification_mark_read
+from portal.versioned import change_post
 from support import selectors, services
 from support.constants import CaseStatus
 from support.forms import (
@@ -138,7 +139,7 @@ def _case_page(request, detail: CaseDetail, *, bound: dict[str, Any] | None = No
         "may_message": incident_policy.allows(user, "message_officeholder", incident),
         "may_message_staff": incident_policy.allows(user, "message_staff", incident),
         "may_write_note": incident_policy.allows(user, "write_note", incident),
-        "form_errors": form_errors(bound.values()),
+        "form_errors": page_error_summary(bound.values()),
         "acknowledge_form": forms["acknowledge"],
         "start_form": forms["start"],
         "assign_form": forms["assign_handler"],
@@ -163,6 +164,7 @@ def case_detail(request, reference):
         incident=detail.incident,
         what="case page",
     )
+    notification_mark_read(user=request.user, reference=detail.incident.reference)
     return _case_page(request, detail)
 
 

@@ -39,12 +39,13 @@ from incidents.forms_desk import (
 )
 from incidents.models import Incident
 from incidents.policies import incident_policy
+from portal.error_summary import page_error_summary
 from portal.errors import DomainError
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
 from portal.selectors import organisations_served_by
-from portal.services import access_log_record
-from portal.versioned import change_post, form_errors
+from portal.services import access_log_record, notification_mark_read
+from portal.versioned import change_post
 
 desk_required = workspace_required(Workspace.DESK)
 
@@ -353,7 +354,7 @@ def _detail_page(request, incident: Incident, *, bound: dict | None = None):
         "may_write_note": incident_policy.allows(user, "write_note", incident),
         "may_message": incident_policy.allows(user, "message_officeholder", incident),
         "may_message_staff": incident_policy.allows(user, "message_staff", incident),
-        "form_errors": form_errors(bound.values()),
+        "form_errors": page_error_summary(bound.values()),
         "action_forms": action_forms,
         **other_forms,
     }
@@ -369,6 +370,7 @@ def detail(request, reference):
     access_log_record(
         request=request, action=AccessAction.VIEW_INCIDENT, incident=incident, what="detail page"
     )
+    notification_mark_read(user=request.user, reference=incident.reference)
     return _detail_page(request, incident)
 
 

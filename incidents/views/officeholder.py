@@ -23,7 +23,7 @@ from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
 from portal.reachability import route_for_organisation
 from portal.selectors import site_configuration_get
-from portal.services import access_log_record
+from portal.services import access_log_record, notification_mark_read
 from portal.versioned import change_post
 
 officeholder_required = workspace_required(Workspace.REPORT)
@@ -107,6 +107,7 @@ def detail(request, reference):
     access_log_record(
         request=request, action=AccessAction.VIEW_INCIDENT, incident=incident, what="detail page"
     )
+    notification_mark_read(user=request.user, reference=incident.reference)
     return _detail_page(request, incident)
 
 

@@ -18,6 +18,43 @@
     });
   });
 
+  // The error summary at the top of a form (templates/portal/partials/error_summary.html):
+  // focused when the page loads, so a screen reader reads it first; each link moves the focus
+  // to its question and shows the question's label (a fragment link alone scrolls, not focuses).
+  var summaries = document.querySelectorAll("[data-error-summary]");
+  if (summaries.length) {
+    summaries[0].focus();
+    Array.prototype.forEach.call(summaries, function (summary) {
+      summary.addEventListener("click", function (event) {
+        var link = event.target.closest("a[href^='#']");
+        if (!link) {
+          return;
+        }
+        var input = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+        if (!input) {
+          return;
+        }
+        event.preventDefault();
+        var folded = input.closest("details");
+        if (folded) {
+          folded.open = true;
+        }
+        var question = input.closest("fieldset") || input.closest("[id^='div_id_']") || input;
+        question.scrollIntoView();
+        input.focus({ preventScroll: true });
+      });
+    });
+  }
+
+  // Enter in a checkbox or radio list does not send a half-empty form (in a text field it
+  // still does, as people expect).
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Enter" && target.matches && target.matches("input[type=checkbox], input[type=radio]")) {
+      event.preventDefault();
+    }
+  });
+
   // Print buttons (the summary for the police).
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.hidden = false;

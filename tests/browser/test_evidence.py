@@ -113,8 +113,9 @@ def test_a_phone_video_and_a_voice_message_are_added_to_a_quick_report(
     expect(page.get_by_role("heading", level=1)).to_have_text("Uw melding is ontvangen")
     page.get_by_role("link", name="Naar mijn melding").click()
 
+    page.get_by_text("Iets toevoegen", exact=True).click()
     page.get_by_label("Nieuwe bestanden (mag leeg)").set_input_files(str(voice))
-    page.get_by_role("button", name="Toevoegen").click()
+    page.get_by_role("button", name="Toevoegen", exact=True).click()
     evidence_list = page.locator(".evidence-list")
     expect(evidence_list).to_contain_text("VID_20260314.mp4")
     expect(evidence_list).to_contain_text("spraakbericht.m4a")

@@ -169,3 +169,116 @@ def test_keyboard_only_quick_report(phone, officeholder, escalation_rules_off):
     assert incident.types == ["threat"]
     assert incident.unsafe_or_call is True
     assert incident.contact_phone == "+5994161234"
+
+
+def test_full_report_errors_are_listed_linked_and_focused_and_enter_in_a_list_sends_nothing(
+    phone, officeholder
+):
+    """Enter on a checkbox does not send the half-empty full report. Sent with a gap, the
+    page opens with the focus on "Er ging iets mis", which lists each problem as a link; a
+    link moves the focus to its question, and the error also stays next to the question."""
+    login(phone, officeholder.username, TEST_PASSWORD)
+    phone.goto("/meldingen/nieuw/")
+    threat = phone.get_by_label("Bedreiging", exact=True)
+    threat.focus()
+    phone.keyboard.press("Space")
+    phone.keyboard.press("Enter")
+    expect(phone.locator("[data-error-summary]")).to_have_count(0)
+    expect(threat).to_be_checked()
+    assert phone.url.endswith("/meldingen/nieuw/")
+
+    phone.get_by_role("button", name="Melding versturen").click()
+    summary = phone.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text("Er ging iets mis")
+    link = summary.get_by_role("link", name=re.compile(r"^Wat gebeurde er, in één zin\?"))
+    expect(link).to_have_attribute("href", "#id_summary")
+    expect(threat).to_be_checked()
+    assert_accessible(phone)
+    link.click()
+    expect(phone.locator("#id_summary")).to_be_focused()
+    expect(phone.locator("#div_id_summary .invalid-feedback")).to_be_visible()
+    assert not Incident.objects.filter(officeholder=officeholder).exists()
+
+
+DESK_MESSAGE = (
+    "Wij bellen u morgen. Kijkt u alvast naar "
+    "https://www.voorbeeld.nl/een/heel/lange/link/die/op/een/klein/scherm/niet/past/als/hij/niet/afbreekt"
+)
+
+
+def test_incident_page_on_a_phone_one_way_to_add_each_message_once_and_fits_320(
+    phone, officeholder, registrar, escalation_rules_off
+):
+    """The incident page at 375 px: one "Iets toevoegen", the desk's message shown once (the
+    timeline links to it), fingerprints folded away, the desk listed once for today although it
+    looked twice, nothing wider than 320 px, and opening the page clears its notifications.
+    Sending an empty message opens the summary on the problem; a real one shows once."""
+    from incidents import services
+    from incidents.constants import IncidentType, MessageAudience
+    from incidents.evidence import evidence_inspect
+    from portal.models import Notification
+    from portal.services import team_read_record
+
+    incident = services.incident_submit(
+        officeholder=officeholder,
+        facts={
+            "types": [IncidentType.THREAT],
+            "occurred_on": timezone.localdate(),
+            "summary": SUMMARY,
+        },
+        quick=True,
+    )
+    services.incident_follow_up_add(
+        incident=incident,
+        actor=officeholder,
+        text="Het bericht dat hij stuurde.",
+        files=[evidence_inspect(name="bericht.txt", data=b"Ik weet waar je woont.")],
+    )
+    services.message_send(
+        incident=incident,
+        actor=registrar,
+        audience=MessageAudience.OFFICEHOLDER_THREAD,
+        body=DESK_MESSAGE,
+    )
+    for _ in range(2):
+        team_read_record(
+            reference=incident.reference,
+            organisation_id=incident.organisation_id,
+            team=f"desk:{registrar.desk_id}",
+            role=registrar.role,
+            desk_id=registrar.desk_id,
+            at=timezone.now(),
+        )
+    unread = Notification.objects.filter(
+        recipient=officeholder, reference=incident.reference, read_at__isnull=True
+    )
+    assert unread.exists()
+
+    login(phone, officeholder.username, TEST_PASSWORD)
+    phone.goto(incident.get_absolute_url())
+    main = phone.get_by_role("main")
+    add = main.get_by_text("Iets toevoegen", exact=True)
+    expect(add).to_have_count(1)
+    expect(main.get_by_text(DESK_MESSAGE)).to_have_count(1)
+    expect(phone.locator(".timeline").get_by_role("link", name="Lees het bericht")).to_have_count(1)
+    expect(phone.locator("code.fingerprint")).to_be_hidden()
+    history = phone.locator(".access-history-list li")
+    expect(history).to_have_count(1)
+    expect(history).to_contain_text(registrar.desk.name)
+    assert not unread.exists()
+    assert_accessible(phone)
+
+    add.click()
+    phone.get_by_role("button", name="Bericht versturen").click()
+    summary = phone.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link").click()
+    expect(phone.get_by_label("Uw bericht")).to_be_focused()
+    phone.get_by_label("Uw bericht").fill("Dank u, ik ben thuis.")
+    phone.get_by_role("button", name="Bericht versturen").click()
+    expect(phone.get_by_role("status")).to_contain_text("Uw bericht is verstuurd.")
+    expect(main.get_by_text("Dank u, ik ben thuis.")).to_have_count(1)
+    expect(main.get_by_text(DESK_MESSAGE)).to_have_count(1)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_375["width"]
+    assert_accessible(phone)

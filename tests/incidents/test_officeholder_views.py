@@ -452,7 +452,7 @@ def test_withdraw_is_allowed_while_submitted(client, officeholder):
     text = _text(response)
     assert "Uw melding is ingetrokken." in text
     assert "Het is opgelost." in text
-    assert "Nieuwe informatie toevoegen" not in text
+    assert "Meer informatie of een bestand" not in text
 
 
 def test_withdraw_is_refused_once_the_desk_took_the_incident(client, officeholder):

@@ -542,3 +542,33 @@ def test_the_email_task_goes_to_the_mail_queue_with_a_time_limit(settings):
         assert router.route({}, other)["queue"].name == "celery"
     assert settings.EMAIL_TIMEOUT < notification_email.soft_time_limit
     assert notification_email.time_limit <= settings.EMAIL_TIMEOUT + 15
+
+
+@pytest.mark.django_db
+def test_opening_an_incident_marks_its_notifications_read_and_no_others(client, officeholder):
+    """The officeholder opens incident A: A's notifications are read, B's stay unread, and
+    nobody else's change."""
+    first, second = IncidentFactory(officeholder=officeholder), IncidentFactory()
+    second.officeholder = officeholder
+    second.save()
+    other = UserFactory(organisation=officeholder.organisation)
+    for recipient, incident, key in (
+        (officeholder, first, "a1"),
+        (officeholder, first, "a2"),
+        (officeholder, second, "b1"),
+        (other, first, "c1"),
+    ):
+        Notification.objects.create(
+            recipient=recipient,
+            event_key=key,
+            kind="message",
+            reference=incident.reference,
+            link=incident.get_absolute_url(),
+            created_at=timezone.now(),
+        )
+    client.force_login(officeholder)
+    assert client.get(first.get_absolute_url()).status_code == 200
+    unread = set(
+        Notification.objects.filter(read_at__isnull=True).values_list("event_key", flat=True)
+    )
+    assert unread == {"b1", "c1"}
