@@ -48,6 +48,8 @@ test: export FIELD_ENCRYPTION_KEYS = dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA
 test: export IDENTIFIER_HASH_KEY = test-only-identifier-hash-key-0123456789
 # The demo data and the benchmarks (devtools) are tested too; production never loads them.
 test: export DEVELOPMENT_TOOLS = true
+# The test stacks live on loopback (http base URL, a local SMTP server): portal/checks.py.
+test: export LOOPBACK_TEST_STACK = true
 test: lint translations ffmpeg
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
@@ -91,6 +93,7 @@ bench: export SECRET_KEY = bench-only-secret-key-that-is-long-enough-for-django-
 bench: export FIELD_ENCRYPTION_KEYS = YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=
 bench: export IDENTIFIER_HASH_KEY = bench-only-identifier-hash-key-0123456789
 bench: export DEVELOPMENT_TOOLS = true
+bench: export LOOPBACK_TEST_STACK = true
 bench:
 	@need=""; for pkg in postgresql redis-server libpq-dev ffmpeg; do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
@@ -123,6 +126,7 @@ faults: export SECRET_KEY = faults-only-secret-key-that-is-long-enough-for-djang
 faults: export FIELD_ENCRYPTION_KEYS = ZmF1bHRzLW9ubHktZmllbGQtZW5jcnlwdGlvbi1rZXk=
 faults: export IDENTIFIER_HASH_KEY = faults-only-identifier-hash-key-0123456789
 faults: export DEVELOPMENT_TOOLS = true
+faults: export LOOPBACK_TEST_STACK = true
 faults:
 	@need=""; for pkg in $(FAULT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
