@@ -46,6 +46,26 @@ def utc_timestamp(created: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def route_of(request) -> str:
+    """The URL pattern that answered (e.g. "/meldingen/<str:reference>/"); "-" when none
+    did: a path that matched nothing may hold anything someone typed."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "-"
+    return "/" + match.route
+
+
+def _message(record: logging.LogRecord) -> str:
+    """The record's message; Django's request loggers ("Not Found: /path") name the URL
+    pattern instead of the path."""
+    request = getattr(record, "request", None)
+    if request is not None and isinstance(record.args, tuple) and record.args:
+        paths = {getattr(request, "path", None), getattr(request, "path_info", None)}
+        args = tuple(route_of(request) if arg in paths else arg for arg in record.args)
+        return str(record.msg) % args
+    return record.getMessage()
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record, on one line (newlines in messages are escaped)."""
 
@@ -54,7 +74,7 @@ class JsonFormatter(logging.Formatter):
             "time": utc_timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _message(record),
         }
         request_id = request_id_var.get()
         if request_id:

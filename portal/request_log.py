@@ -6,7 +6,8 @@ most 64 characters); otherwise a new one. It is returned in the X-Request-ID hea
 carried by every log line of the request (portal.log_format), and nginx logs the same id.
 
 The access line (logger `portal.access`) has the method, the URL pattern (never the path
-with its references, and never the query string: the desk's search `?q=` holds names), the
+with its references, "-" for a path that matched nothing, and never the query string: the
+desk's search `?q=` holds names), the
 status, the duration, the response size and the client address as TRUSTED_PROXY_COUNT
 allows (portal.login_protection.client_ip). Requests for static files are not logged.
 """
@@ -18,7 +19,7 @@ import uuid
 
 from django.conf import settings
 
-from portal.log_format import request_id_var, safe_path
+from portal.log_format import request_id_var, route_of
 from portal.login_protection import client_ip
 from portal.metrics import REQUEST_DURATION
 
@@ -33,14 +34,6 @@ def request_id_for(request) -> str:
     if _VALID_REQUEST_ID.match(sent):
         return sent
     return uuid.uuid4().hex
-
-
-def route_of(request) -> str:
-    """The URL pattern that answered (e.g. "meldingen/<str:reference>/"); "-" when none did."""
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        return "-"
-    return "/" + match.route
 
 
 def view_name_of(request) -> str:
@@ -76,7 +69,7 @@ class RequestLogMiddleware:
             "request",
             extra={
                 "method": request.method,
-                "route": route_of(request) if view != "-" else safe_path(request.path_info),
+                "route": route_of(request),
                 "view": view,
                 "status": response.status_code,
                 "duration_ms": round(duration * 1000, 1),
