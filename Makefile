@@ -4,15 +4,36 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= weerbaar-demo
 
-.PHONY: install run test lint messages translations openapi bench faults clean ffmpeg
+.PHONY: install run test lint messages translations openapi bench faults clean ffmpeg lock sbom
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the versions and files of the lock (every file checked against its sha256), then
+# the project itself without dependencies. The image installs requirements/base.lock the same
+# way (Dockerfile). After changing dependencies in pyproject.toml: `make lock`.
+$(VENV)/.installed: pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+# Re-resolve the hashed lock files from pyproject.toml (for Python 3.11 on Linux, as the
+# image and CI run): base.lock for the image, dev.lock (with the dev extra) for make install.
+# A test (tests/test_supply_chain.py) fails while a dependency of pyproject.toml is missing.
+LOCK_OPTIONS := --python-version 3.11 --generate-hashes --no-header --quiet \
+	--index-url https://pypi.org/simple
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements/base.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev $(LOCK_OPTIONS) -o requirements/dev.lock
+
+# A CycloneDX SBOM (JSON) of what the image installs: the packages of requirements/base.lock.
+SBOM ?= var/sbom.cdx.json
+sbom: install
+	mkdir -p $(dir $(SBOM))
+	$(VENV)/bin/cyclonedx-py requirements requirements/base.lock --output-format JSON \
+	  --output-reproducible --output-file $(SBOM)
+	@echo "SBOM written to $(SBOM)"
 
 translations: install
 	$(PY) manage.py compile_translations
