@@ -77,3 +77,35 @@ def test_the_version_has_one_source_and_a_changelog_entry():
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "portal.__version__"}
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert f"## [{portal.__version__}]" in changelog
+
+
+def test_make_sboms_command_writes_a_cyclonedx_sbom_of_the_base_lock(tmp_path):
+    """What `make sbom` runs: every locked package is a component, with its version."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    makefile = (ROOT / "Makefile").read_text()
+    assert "cyclonedx-py requirements requirements/base.lock --output-format JSON" in makefile
+    output = tmp_path / "sbom.cdx.json"
+    result = subprocess.run(  # noqa: S603
+        [
+            str(Path(sys.executable).with_name("cyclonedx-py")),
+            "requirements",
+            str(ROOT / "requirements" / "base.lock"),
+            "--output-format",
+            "JSON",
+            "--output-file",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+    sbom = json.loads(output.read_text())
+    assert sbom["bomFormat"] == "CycloneDX"
+    components = {canonicalize_name(c["name"]): c["version"] for c in sbom["components"]}
+    assert {name: str(version) for name, (version, _) in locked("base").items()} == components
