@@ -5,6 +5,7 @@ Everything that differs between a laptop and production is read from the environ
 SQLite under var/ and kombu's filesystem broker under var/broker.
 """
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -614,5 +615,9 @@ LOGGING = {
         # ADMINS (portal.error_reports: no variables, no form data).
         "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
         "portal.access": {"level": env("ACCESS_LOG_LEVEL", default="INFO")},
+        # Python's warnings (Django captures them) as JSON lines too, not raw text.
+        "py.warnings": {"handlers": [], "propagate": True},
     },
 }
+# Python's warnings go through logging (the py.warnings logger above), so they are JSON too.
+logging.captureWarnings(True)
