@@ -1,6 +1,11 @@
 # Production image of Meldpunt Weerbaar Bestuur: one image for web (gunicorn), worker and beat.
 # See docker-compose.yml and README, "Production deployment".
 
+# Base images: pin them by digest when you build a release (FROM python:3.11-slim@sha256:...);
+# Dependabot (.github/dependabot.yml) then proposes each new digest. They are not pinned in
+# this file because the digests could not be looked up where it was written (no access to a
+# container registry), and a made-up digest would not build.
+
 # --- Build stage: compilers and libpq headers stay out of the final image --------------------
 FROM python:3.11-slim AS build
 
@@ -15,11 +20,15 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
+# Exactly the locked versions, each file checked against its hash; then the project without
+# dependencies (README, "Supply chain").
+COPY requirements/base.lock ./requirements/
+RUN pip install --require-hashes -r requirements/base.lock
 COPY pyproject.toml README.md ./
 COPY portal ./portal
 COPY incidents ./incidents
 COPY support ./support
-RUN pip install .
+RUN pip install --no-deps .
 
 # --- Runtime stage ---------------------------------------------------------------------------
 FROM python:3.11-slim
@@ -62,4 +71,6 @@ EXPOSE 8000
 # The number of gunicorn processes comes from WEB_CONCURRENCY (gunicorn reads it itself).
 # Whether X-Forwarded-Proto is believed is Django's decision (TRUST_X_FORWARDED_PROTO), so
 # gunicorn keeps its default of trusting no forwarding headers from other hosts.
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# gunicorn.conf.py (in /app) sets the JSON logs and the access log without query strings.
+# Migrations are not run here: the compose service `migrate` runs them once per release.
+CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000"]

@@ -4,15 +4,36 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= weerbaar-demo
 
-.PHONY: install run test lint messages translations openapi bench faults clean ffmpeg
+.PHONY: install run test lint messages translations openapi bench faults clean ffmpeg lock sbom
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the versions and files of the lock (every file checked against its sha256), then
+# the project itself without dependencies. The image installs requirements/base.lock the same
+# way (Dockerfile). After changing dependencies in pyproject.toml: `make lock`.
+$(VENV)/.installed: pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
+
+# Re-resolve the hashed lock files from pyproject.toml (for Python 3.11 on Linux, as the
+# image and CI run): base.lock for the image, dev.lock (with the dev extra) for make install.
+# A test (tests/test_supply_chain.py) fails while a dependency of pyproject.toml is missing.
+LOCK_OPTIONS := --python-version 3.11 --generate-hashes --no-header --quiet \
+	--index-url https://pypi.org/simple
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements/base.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev $(LOCK_OPTIONS) -o requirements/dev.lock
+
+# A CycloneDX SBOM (JSON) of what the image installs: the packages of requirements/base.lock.
+SBOM ?= var/sbom.cdx.json
+sbom: install
+	mkdir -p $(dir $(SBOM))
+	$(VENV)/bin/cyclonedx-py requirements requirements/base.lock --output-format JSON \
+	  --output-reproducible --output-file $(SBOM)
+	@echo "SBOM written to $(SBOM)"
 
 translations: install
 	$(PY) manage.py compile_translations
@@ -48,6 +69,8 @@ test: export FIELD_ENCRYPTION_KEYS = dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA
 test: export IDENTIFIER_HASH_KEY = test-only-identifier-hash-key-0123456789
 # The demo data and the benchmarks (devtools) are tested too; production never loads them.
 test: export DEVELOPMENT_TOOLS = true
+# The test stacks live on loopback (http base URL, a local SMTP server): portal/checks.py.
+test: export LOOPBACK_TEST_STACK = true
 test: lint translations ffmpeg
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
@@ -91,6 +114,7 @@ bench: export SECRET_KEY = bench-only-secret-key-that-is-long-enough-for-django-
 bench: export FIELD_ENCRYPTION_KEYS = YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=
 bench: export IDENTIFIER_HASH_KEY = bench-only-identifier-hash-key-0123456789
 bench: export DEVELOPMENT_TOOLS = true
+bench: export LOOPBACK_TEST_STACK = true
 bench:
 	@need=""; for pkg in postgresql redis-server libpq-dev ffmpeg; do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
@@ -123,6 +147,7 @@ faults: export SECRET_KEY = faults-only-secret-key-that-is-long-enough-for-djang
 faults: export FIELD_ENCRYPTION_KEYS = ZmF1bHRzLW9ubHktZmllbGQtZW5jcnlwdGlvbi1rZXk=
 faults: export IDENTIFIER_HASH_KEY = faults-only-identifier-hash-key-0123456789
 faults: export DEVELOPMENT_TOOLS = true
+faults: export LOOPBACK_TEST_STACK = true
 faults:
 	@need=""; for pkg in $(FAULT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \

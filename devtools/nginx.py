@@ -56,8 +56,9 @@ def render_nginx_config(
     folder: Path, *, upstream: str, http_port: int, https_port: int, worker_connections: int = 256
 ) -> Path:
     """deploy/nginx in `folder` with loopback ports, a self-signed certificate (certs/) and a
-    main nginx.conf like the image's, with this folder's pid file and temp folders. Returns the
-    main file. Raises ValueError when portal.conf no longer has a line this relies on."""
+    main nginx.conf like the image's, with this folder's pid file and temp folders, the
+    maintenance page and the access log in `folder/access.log`. Returns the main file.
+    Raises ValueError when portal.conf no longer has a line this relies on."""
     portal = (NGINX_DIR / "conf.d" / "portal.conf").read_text()
     replacements = {
         COMPOSE_UPSTREAM: f"server {upstream};",
@@ -65,6 +66,8 @@ def render_nginx_config(
         "listen [::]:80;": "",
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
         "listen [::]:443 ssl;": "",
+        # The access log in this folder (access.log), where the tests can read it.
+        "access_log /dev/stdout portal_json;": f"access_log {folder}/access.log portal_json;",
     }
     for old, new in replacements.items():
         if old not in portal:
@@ -73,6 +76,7 @@ def render_nginx_config(
     (folder / "conf.d").mkdir(parents=True)
     (folder / "conf.d" / "portal.conf").write_text(portal)
     shutil.copytree(NGINX_DIR / "snippets", folder / "snippets")
+    shutil.copytree(NGINX_DIR / "maintenance", folder / "maintenance")
     self_signed_certificate(folder / "certs")
     temp = folder / "temp"
     temp.mkdir()

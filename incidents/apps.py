@@ -18,3 +18,27 @@ class IncidentsConfig(AppConfig):
             handler=notify.incident_event_notify,
             kinds=notify.NOTIFYING_KINDS,
         )
+
+        # /metrics: the serious report that waits longest for the desk's triage (the
+        # escalation chain: reminders, then auto-escalation at 4 hours).
+        from portal.metrics import gauge_register
+
+        gauge_register(
+            "portal_untriaged_serious_oldest_age_seconds",
+            "Age of the oldest serious report not yet triaged by its desk (0: none).",
+            oldest_untriaged_serious_age,
+        )
+
+
+def oldest_untriaged_serious_age() -> float:
+    from incidents.actions import serious_q, untriaged_q
+    from incidents.models import Incident
+    from portal.metrics import age_seconds
+
+    oldest = (
+        Incident.objects.filter(untriaged_q(), serious_q())
+        .order_by("submitted_at")
+        .values_list("submitted_at", flat=True)
+        .first()
+    )
+    return age_seconds(oldest)

@@ -4,7 +4,6 @@ Pages meant for another role answer 404, exactly like a page that does not exist
 the portal never tells an outsider what exists.
 """
 
-import hmac
 from datetime import datetime, timedelta
 from functools import wraps
 
@@ -40,17 +39,6 @@ def role_required(*roles: Role):
 def user_may_use_admin_site(user) -> bool:
     """Only functional administrators manage configuration and people in the Django admin."""
     return user_has_role(user, Role.ADMIN) and user.is_staff
-
-
-def health_detail_allowed(request) -> bool:
-    """Who sees each health check's figures (not only up or down): an administrator whose
-    session entered the second factor, or a monitor that sends HEALTH_TOKEN (when one is
-    configured) in the X-Health-Token header."""
-    token = settings.HEALTH_TOKEN
-    sent = request.headers.get("X-Health-Token", "")
-    if token and sent and hmac.compare_digest(sent.encode(), token.encode()):
-        return True
-    return user_has_role(request.user, Role.ADMIN) and session_is_verified(request.user)
 
 
 # --- Second factor ----------------------------------------------------------------------------

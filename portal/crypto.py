@@ -27,6 +27,7 @@ import hmac
 import io
 import json
 import os
+import re
 import struct
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -505,20 +506,46 @@ def _columns_transform(connection, table: str, columns: list[str], transform) ->
                 )
 
 
+def _is_encrypted(value: str) -> bool:
+    """A token that a configured key decrypts (so not plaintext)."""
+    try:
+        fernet().decrypt(value.encode("ascii"))
+    except (InvalidToken, UnicodeEncodeError):
+        return False
+    return True
+
+
+def _encrypt_unless_encrypted(value: str) -> str:
+    return value if _is_encrypted(value) else encrypt_text(value)
+
+
+def _decrypt_if_encrypted(value: str) -> str:
+    return decrypt_text(value) if _is_encrypted(value) else value
+
+
+_IDENTIFIER_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def _hash_unless_hashed(value: str) -> str:
+    return value if _IDENTIFIER_HASH.fullmatch(value) else identifier_hash(value)
+
+
 def plaintext_columns_encrypt(connection, table: str, columns: list[str]) -> None:
     """Encrypt the existing plaintext of these columns in place (for data migrations).
 
     Works on raw values, since the encrypted fields of the historical models would try to
-    decrypt what is still plaintext.
+    decrypt what is still plaintext. Safe to run twice: a value that a configured key
+    already decrypts is left as it is.
     """
-    _columns_transform(connection, table, columns, encrypt_text)
+    _columns_transform(connection, table, columns, _encrypt_unless_encrypted)
 
 
 def plaintext_columns_decrypt(connection, table: str, columns: list[str]) -> None:
-    """The reverse of `plaintext_columns_encrypt` (to migrate backwards)."""
-    _columns_transform(connection, table, columns, decrypt_text)
+    """The reverse of `plaintext_columns_encrypt` (to migrate backwards); plaintext stays."""
+    _columns_transform(connection, table, columns, _decrypt_if_encrypted)
 
 
 def plaintext_columns_hash(connection, table: str, columns: list[str]) -> None:
-    """Replace plain normalised identifiers by their keyed hash (one way only)."""
-    _columns_transform(connection, table, columns, identifier_hash)
+    """Replace plain normalised identifiers by their keyed hash (one way only). Safe to run
+    twice: a value that already is a hash (64 hex digits) is left as it is."""
+    _columns_transform(connection, table, columns, _hash_unless_hashed)

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponseNotFound
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -49,10 +50,10 @@ class UserTimezoneMiddleware:
 
 # URL names a person may open before their second factor is entered: logging in and out,
 # the code step itself (with a passkey too: portal/urls_passkeys.py; adding a passkey is not
-# open), the public pages, the offline page and the health check for monitoring.
+# open), the public pages and the offline page. The probes and /metrics never get here
+# (ProbeMiddleware answers them first).
 SECOND_FACTOR_OPEN_URL_NAMES = frozenset(
     {
-        "health",
         "login",
         "logout",
         "two_factor_verify",
@@ -133,3 +134,39 @@ class StaffIdleTimeoutMiddleware:
             elif last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
                 request.session[LAST_SEEN_SESSION_KEY] = now
         return self.get_response(request)
+
+
+# Paths answered before any other middleware (portal.views_ops). Exact paths, no slash added.
+PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+class ProbeMiddleware:
+    """Answer /healthz, /readyz and /metrics before anything else runs.
+
+    First in MIDDLEWARE: the https redirect (SECURE_SSL_REDIRECT), the host check
+    (ALLOWED_HOSTS, which CommonMiddleware and CSRF apply), the session and the second factor
+    never see these requests, so a platform probe over plain http with any Host header gets
+    its answer. The views read no session and no user; they show no personal data (the
+    metrics need a token).
+    """
+
+    def __init__(self, get_response):
+        from portal import views_ops
+
+        self.get_response = get_response
+        self.views = dict(
+            zip(PROBE_PATHS, (views_ops.healthz, views_ops.readyz, views_ops.metrics), strict=True)
+        )
+
+    def __call__(self, request):
+        view = self.views.get(request.path_info)
+        if view is None:
+            return self.get_response(request)
+        try:
+            response = view(request)
+        except Http404:
+            response = HttpResponseNotFound(content_type="text/plain; charset=utf-8")
+        # A 503 of /readyz is the probe's answer, not an error of the portal: Django would
+        # log it at ERROR (and e-mail ADMINS) every few seconds while a dependency is down.
+        response._has_been_logged = True
+        return response

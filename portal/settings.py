@@ -5,6 +5,7 @@ Everything that differs between a laptop and production is read from the environ
 SQLite under var/ and kombu's filesystem broker under var/broker.
 """
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -105,6 +106,12 @@ if DEVELOPMENT_TOOLS:
     INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
+    # First: /healthz, /readyz and /metrics are answered before the https redirect, the host
+    # check and the login (portal/views_ops.py).
+    "portal.middleware.ProbeMiddleware",
+    # A request id for every request, its JSON access log line (path without the query
+    # string) and its latency for /metrics (portal/request_log.py).
+    "portal.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything else, so it sees the user that a session or an API token set.
     "portal.middleware.NoStoreForAuthenticatedMiddleware",
@@ -253,6 +260,11 @@ EVIDENCE_PROCESSING_MAX_ATTEMPTS = env.int("EVIDENCE_PROCESSING_MAX_ATTEMPTS", d
 EVIDENCE_FFMPEG_MEMORY_BYTES = env.int("EVIDENCE_FFMPEG_MEMORY_MB", default=1024) * MB
 EVIDENCE_IMAGE_MAX_PIXELS = 60_000_000
 EVIDENCE_IMAGE_MAX_SIDE = 4000
+
+# A whole stack on this machine's loopback (the tests, `make faults`, `make bench`): with DEBUG
+# off, PORTAL_BASE_URL may then be http on loopback and e-mail may go to a loopback mail
+# server (portal/checks.py). `check --deploy` warns while it is on. Never in production.
+LOOPBACK_TEST_STACK = env.bool("LOOPBACK_TEST_STACK", default=False)
 
 # --- E-mail ---------------------------------------------------------------------------------
 # The address people use to reach the portal; links in e-mails start with it.
@@ -464,7 +476,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # the database, where the admin shows them (and can pause one).
 # How often beat queues the sweeper of pending work (outbox entries, e-mails).
 SWEEP_INTERVAL = float(env.int("SWEEP_INTERVAL_SECONDS", default=60))
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "portal.beat:PortalScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
     "sweep-pending-work": {"task": "portal.tasks.sweep_pending", "schedule": SWEEP_INTERVAL},
@@ -505,18 +517,29 @@ OUTBOX_DISABLED_CONSUMERS = env.list("OUTBOX_DISABLED_CONSUMERS", default=[])
 # Changes of an incident's perpetrator identifiers per day (guards against probing).
 IDENTIFIER_CHANGES_PER_DAY = env.int("IDENTIFIER_CHANGES_PER_DAY", default=10)
 
-# --- Health (/health/, portal/health.py) ----------------------------------------------------
-# Anyone sees up or down; the figures of each check need an administrator's session or this
-# token in the X-Health-Token header (empty: no token accepted).
-HEALTH_TOKEN = env("HEALTH_TOKEN", default="")
-# Beat queues the heartbeat every minute: older than this, no worker is running it.
-HEALTH_WORKER_HEARTBEAT_MAX_AGE = timedelta(
-    seconds=env.int("HEALTH_WORKER_HEARTBEAT_MAX_AGE_SECONDS", default=300)
-)
-# The oldest notification not yet e-mailed may wait this long (retries back off up to 5 min).
-HEALTH_MAIL_QUEUE_MAX_AGE = timedelta(
-    seconds=env.int("HEALTH_MAIL_QUEUE_MAX_AGE_SECONDS", default=900)
-)
+# --- Monitoring (/healthz, /readyz, /metrics: portal/views_ops.py) ----------------------------
+# The probes are answered before SecurityMiddleware (portal.middleware.ProbeMiddleware); the
+# exemption says the same to anyone reading Django's redirect settings.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; empty: 404.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Django e-mails these addresses about errors (500s), comma-separated. The report holds no
+# frame variables and no form data (portal.error_reports.PortalExceptionReporterFilter).
+ADMINS = [(address, address) for address in env.list("ADMINS", default=[])]
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.error_reports.PortalExceptionReporterFilter"
+# Optional error reporting to Sentry (portal/sentry.py): without local variables,
+# request bodies or personal data, because frames hold decrypted incident text.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+if SENTRY_DSN:
+    from portal.sentry import sentry_init
+
+    sentry_init(SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
+# Beat touches this file at every tick (portal/beat.py); `manage.py beat_health` (the compose
+# health check of beat) is healthy while it is younger than BEAT_HEALTH_MAX_AGE_SECONDS.
+BEAT_TICK_FILE = Path(env("BEAT_TICK_FILE", default=str(VAR_DIR / "beat-tick")))
+BEAT_HEALTH_MAX_AGE = timedelta(seconds=env.int("BEAT_HEALTH_MAX_AGE_SECONDS", default=120))
 
 # --- Forms and API --------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -583,9 +606,35 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logs: one JSON object per line on stderr, UTC times, the request id on each line of a
+# request (portal/log_format.py; README, "Logs"). LOG_FORMAT=text gives plain lines for a
+# terminal. The access log is portal.access (portal/request_log.py), without query strings.
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "portal.log_format.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own loggers go to the root's JSON handler; errors are also e-mailed to
+        # ADMINS (portal.error_reports: no variables, no form data).
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "portal.access": {"level": env("ACCESS_LOG_LEVEL", default="INFO")},
+        # Python's warnings (Django captures them) as JSON lines too, not raw text.
+        "py.warnings": {"handlers": [], "propagate": True},
+    },
 }
+# Python's warnings go through logging (the py.warnings logger above), so they are JSON too.
+logging.captureWarnings(True)

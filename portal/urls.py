@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
+from portal import views, views_ops
 
 auth_patterns = [
     path("inloggen/", views.LoginView.as_view(), name="login"),
@@ -44,7 +44,10 @@ auth_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
+    # Answered by portal.middleware.ProbeMiddleware first; here for reverse() and the docs.
+    path("healthz", views_ops.healthz, name="healthz"),
+    path("readyz", views_ops.readyz, name="readyz"),
+    path("metrics", views_ops.metrics, name="metrics"),
     path("privacy/", views.privacy, name="privacy"),
     path("manifest.webmanifest", views.web_app_manifest, name="web_app_manifest"),
     path("serviceworker.js", views.service_worker, name="service_worker"),

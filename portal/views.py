@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
@@ -29,7 +29,6 @@ from portal.access import (
     SECOND_FACTOR_PENDING_SESSION_KEY,
     api_token_idle_timeout,
     api_token_lifetime,
-    health_detail_allowed,
     second_factor_missing,
     session_is_verified,
     user_may_switch_second_factor_off,
@@ -46,7 +45,6 @@ from portal.forms import (
     SecondFactorCodeForm,
     SecondFactorOffForm,
 )
-from portal.health import health_report
 from portal.login_protection import (
     lockout_response,
     login_rate_exceeded,
@@ -70,19 +68,6 @@ def home(request):
         context["outbox_failed"] = selectors.outbox_failed_count()
         context["desks_unreachable"] = desks_unreachable()
     return render(request, home_template_for(user), context)
-
-
-@require_safe
-@never_cache
-def health(request):
-    """For outside monitoring: 200 "ok" or 503 "down" for anyone, nothing more; each check's
-    figures as JSON only for an administrator or with the configured token (portal.health)."""
-    report = health_report()
-    status = 200 if report.ok else 503
-    if health_detail_allowed(request):
-        return JsonResponse(report.as_dict(), status=status)
-    body = "ok" if report.ok else "down"
-    return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
 
 
 @require_safe

@@ -14,6 +14,10 @@ from tests.factories import DeskFactory, OrganisationFactory, UserFactory
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls there
 # unless told that this is safe (it is: the test thread is not async code).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The servers the tests start (gunicorn, Celery workers) run on loopback with DEBUG off: an
+# http base URL and a local SMTP server are allowed there, never in production
+# (portal/checks.py). Subprocesses inherit this.
+os.environ.setdefault("LOOPBACK_TEST_STACK", "true")
 
 pytest_plugins = ["tests.browser.fixtures", "tests.celery_worker", "tests.redis_server"]
 

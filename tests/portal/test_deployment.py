@@ -24,6 +24,22 @@ DUMMY_ENCRYPTION_KEYS = {
     "FIELD_ENCRYPTION_KEYS": "Y29tcG9zZS12YWxpZGF0aW9uLW9ubHkta2V5LTAxMjM=",
     "IDENTIFIER_HASH_KEY": "compose-validation-only-identifier-hash-key",
 }
+# Besides the secrets, compose refuses to start without these (no silent localhost defaults).
+REQUIRED_SITE_SETTINGS = {
+    "PORTAL_VERSION": "0.2.0",
+    "ALLOWED_HOSTS": "meldpunt.example.nl",
+    "CSRF_TRUSTED_ORIGINS": "https://meldpunt.example.nl",
+    "PORTAL_BASE_URL": "https://meldpunt.example.nl",
+    "EMAIL_HOST": "smtp.example.nl",
+    "DEFAULT_FROM_EMAIL": "Meldpunt Weerbaar Bestuur <noreply@meldpunt.example.nl>",
+}
+COMPOSE_ENV = {
+    "SECRET_KEY": DUMMY_SECRET_KEY,
+    **DUMMY_ENCRYPTION_KEYS,
+    "POSTGRES_PASSWORD": "compose-validation-only",
+    **REQUIRED_SITE_SETTINGS,
+}
+PORTAL_SERVICES = ("web", "worker", "mail-worker", "beat")
 
 
 def docker_compose(*args: str, env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
@@ -50,29 +66,16 @@ def docker_compose(*args: str, env: dict[str, str], tmp_path) -> subprocess.Comp
 
 def test_compose_file_is_valid(tmp_path):
     """`docker-compose config -q` accepts the production stack when the secrets are given."""
-    result = docker_compose(
-        "config",
-        "-q",
-        env={
-            "SECRET_KEY": DUMMY_SECRET_KEY,
-            **DUMMY_ENCRYPTION_KEYS,
-            "POSTGRES_PASSWORD": "compose-validation-only",
-        },
-        tmp_path=tmp_path,
-    )
+    result = docker_compose("config", "-q", env=COMPOSE_ENV, tmp_path=tmp_path)
 
     assert result.returncode == 0, result.stderr
 
 
 def test_compose_file_has_the_production_services_and_volumes(tmp_path):
-    """The stack is nginx, PostgreSQL, Redis (broker), a Redis for the cache, web, worker,
-    mail worker and beat, with persistent volumes for the database and the private evidence
-    files."""
-    env = {
-        "SECRET_KEY": DUMMY_SECRET_KEY,
-        **DUMMY_ENCRYPTION_KEYS,
-        "POSTGRES_PASSWORD": "compose-validation-only",
-    }
+    """The stack is nginx, PostgreSQL, Redis (broker), a Redis for the cache, the migration
+    service, web, worker, mail worker and beat, with persistent volumes for the database and
+    the private evidence files."""
+    env = COMPOSE_ENV
 
     services = docker_compose("config", "--services", env=env, tmp_path=tmp_path)
     volumes = docker_compose("config", "--volumes", env=env, tmp_path=tmp_path)
@@ -83,6 +86,7 @@ def test_compose_file_has_the_production_services_and_volumes(tmp_path):
         "postgres",
         "redis",
         "cache",
+        "migrate",
         "web",
         "worker",
         "mail-worker",
@@ -94,12 +98,7 @@ def test_compose_file_has_the_production_services_and_volumes(tmp_path):
 
 def compose_config(tmp_path) -> dict:
     """The stack as docker-compose renders it, with dummy secrets."""
-    env = {
-        "SECRET_KEY": DUMMY_SECRET_KEY,
-        **DUMMY_ENCRYPTION_KEYS,
-        "POSTGRES_PASSWORD": "compose-validation-only",
-    }
-    result = docker_compose("config", env=env, tmp_path=tmp_path)
+    result = docker_compose("config", env=COMPOSE_ENV, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
 
@@ -147,7 +146,7 @@ def test_the_cache_is_not_the_brokers_redis(tmp_path):
     take the login with it."""
     services = compose_config(tmp_path)["services"]
 
-    for name in ("web", "worker", "mail-worker", "beat"):
+    for name in PORTAL_SERVICES:
         environment = services[name]["environment"]
         cache_host = urlsplit(environment["CACHE_URL"]).hostname
         broker_host = urlsplit(environment["CELERY_BROKER_URL"]).hostname
@@ -191,15 +190,66 @@ def test_nginx_runs_a_pinned_image_with_the_portals_configuration(tmp_path):
 
 def test_compose_file_refuses_to_start_without_a_secret_key(tmp_path):
     """Without SECRET_KEY the compose file does not even render: no default secret exists."""
-    result = docker_compose(
-        "config",
-        "-q",
-        env={**DUMMY_ENCRYPTION_KEYS, "POSTGRES_PASSWORD": "compose-validation-only"},
-        tmp_path=tmp_path,
-    )
+    env = {name: value for name, value in COMPOSE_ENV.items() if name != "SECRET_KEY"}
+    result = docker_compose("config", "-q", env=env, tmp_path=tmp_path)
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_SITE_SETTINGS))
+def test_compose_file_refuses_to_start_without_the_sites_own_settings(name, tmp_path):
+    """No silent defaults (http://localhost, EMAIL_HOST=localhost, noreply@localhost, the
+    image :latest): each of these must be given."""
+    env = {key: value for key, value in COMPOSE_ENV.items() if key != name}
+
+    result = docker_compose("config", "-q", env=env, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert f"{name} must be set" in result.stderr
+
+
+def test_migrations_run_once_per_release_in_their_own_service(tmp_path):
+    """`migrate` checks the configuration, migrates and exits; web, worker, mail worker and
+    beat start only after it succeeded, and none of them migrates itself."""
+    services = compose_config(tmp_path)["services"]
+
+    migrate = services["migrate"]
+    assert migrate["restart"] == "no"
+    script = migrate["command"][-1]
+    assert script.index("manage.py check --deploy") < script.index("manage.py migrate --no-input")
+    assert "&&" in script
+    for name in PORTAL_SERVICES:
+        service = services[name]
+        assert service["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }, name
+        assert "migrate" not in " ".join(service["command"]), name
+        assert service["image"] == "meldpunt-weerbaar-bestuur:0.2.0", name
+    assert migrate["image"] == services["web"]["image"]
+    dockerfile = (settings.BASE_DIR / "Dockerfile").read_text()
+    assert "migrate" not in dockerfile.split("CMD", 1)[1]
+
+
+def test_every_portal_service_has_a_health_check_of_its_own(tmp_path):
+    """web: /readyz over plain http (never redirected); the workers: a ping to their own
+    Celery node; beat: its last tick (`manage.py beat_health`)."""
+    services = compose_config(tmp_path)["services"]
+
+    assert "http://localhost:8000/readyz" in " ".join(services["web"]["healthcheck"]["test"])
+    for name, node in (("worker", "worker"), ("mail-worker", "mail")):
+        test = " ".join(services[name]["healthcheck"]["test"])
+        # `$$` in the rendered file too: the shell in the container expands $HOSTNAME, which
+        # is the %h of the worker's --hostname.
+        assert f"celery -A portal inspect ping --destination {node}@$$HOSTNAME" in test, name
+        assert f"--hostname={node}@%h" in services[name]["command"], name
+    assert services["beat"]["healthcheck"]["test"] == [
+        "CMD",
+        "python",
+        "manage.py",
+        "beat_health",
+    ]
+    assert services["beat"]["environment"]["BEAT_TICK_FILE"].startswith("/tmp/")  # noqa: S108
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:

@@ -313,3 +313,79 @@ def test_a_client_sending_one_byte_a_second_reaches_gunicorn_only_when_it_is_don
     (request,) = upstream.requests
     assert request.body_length == len(body)
     assert upstream.arrivals[0] >= last_byte_at
+
+
+def test_the_access_log_is_json_without_query_strings_and_passes_a_request_id(nginx, upstream):
+    """nginx logs one JSON object per request, without the query string (the desk's search
+    `?q=` holds names) and with a password reset token masked; the portal gets nginx's own
+    request id, never the one a client sent."""
+    marker = "Jansen-7c1e"
+    for path in (f"/meldpunt/?q={marker}", f"/account/wachtwoord-herstellen/MQ/{marker}/"):
+        connection = _https(nginx)
+        connection.request("GET", path, headers={"Host": "localhost", "X-Request-ID": "mine"})
+        connection.getresponse().read()
+
+    seen = [request.headers.get("X-Request-ID") for request in upstream.requests]
+    lines = (nginx.prefix / "access.log").read_text().splitlines()
+    entries = [json.loads(line) for line in lines]
+
+    assert len(seen) == 2 and all(re.fullmatch(r"[0-9a-f]{32}", value) for value in seen)
+    assert [entry["path"] for entry in entries] == [
+        "/meldpunt/",
+        "/account/wachtwoord-herstellen/<uid>/<token>/",
+    ]
+    assert [entry["request_id"] for entry in entries] == seen
+    assert all(entry["status"] == 200 for entry in entries)
+    assert marker not in "\n".join(lines)
+
+
+@pytest.fixture
+def nginx_without_backend(tmp_path):
+    """nginx in front of a port where nothing listens: gunicorn is down."""
+    config = render_config(tmp_path / "nginx", upstream=f"127.0.0.1:{free_port()}")
+    process = subprocess.Popen(
+        _nginx_command(config, "-g", "daemon off;"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", config.https_port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("nginx did not start")
+            time.sleep(0.05)
+    try:
+        yield config
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_maintenance_page_says_whom_to_call_while_the_portal_is_down(nginx_without_backend):
+    """gunicorn down (an upgrade, a fault): every page, the upload URLs too, gets the
+    maintenance page with 503, which still names 112 and 911."""
+    for path in ("/", "/meldingen/snel/"):
+        connection = _https(nginx_without_backend)
+        connection.request("GET", path, headers={"Host": "localhost"})
+        response = connection.getresponse()
+        body = response.read().decode()
+
+        assert response.status == 503, path
+        assert response.getheader("Content-Type").startswith("text/html")
+        assert response.getheader("Retry-After") == "60"
+        assert "Bij acuut gevaar: bel 112 (Bonaire, Sint Eustatius en Saba: 911)" in body
+
+
+def test_the_maintenance_page_is_not_reachable_directly(nginx, upstream):
+    """`internal`: only nginx's own errors show it; asked for directly it is not there."""
+    connection = _https(nginx)
+    connection.request("GET", "/maintenance.html", headers={"Host": "localhost"})
+    response = connection.getresponse()
+    body = response.read().decode()
+
+    assert response.status == 404
+    assert "112" not in body

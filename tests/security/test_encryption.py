@@ -492,6 +492,12 @@ def test_production_refuses_the_development_keys():
         "DEBUG": "false",
         "SECRET_KEY": "a-production-like-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
+        # A complete production site otherwise (portal/checks.py refuses localhost defaults).
+        "PORTAL_BASE_URL": "https://meldpunt.example.nl",
+        "ALLOWED_HOSTS": "meldpunt.example.nl",
+        "CSRF_TRUSTED_ORIGINS": "https://meldpunt.example.nl",
+        "EMAIL_HOST": "smtp.example.nl",
+        "DEFAULT_FROM_EMAIL": "noreply@meldpunt.example.nl",
     }
     script = "import portal.wsgi"  # what gunicorn starts
     for extra, complaint in (

@@ -137,12 +137,21 @@ def test_check_deploy_reports_nothing_with_production_settings():
     """`manage.py check --deploy --fail-level WARNING` is clean in a fresh process with the
     production environment."""
     env = {
-        # The tests' own relaxation (for Playwright) is no production setting.
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        # The tests' own relaxations (Playwright, the loopback stacks) are no production
+        # settings.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "LOOPBACK_TEST_STACK"}
+        },
         "DEBUG": "false",
         "SECRET_KEY": STRONG_SECRET_KEY,
         "SECURE_SSL_REDIRECT": "true",
         "ALLOWED_HOSTS": "meldpunt.example.nl",
+        "CSRF_TRUSTED_ORIGINS": "https://meldpunt.example.nl",
+        "PORTAL_BASE_URL": "https://meldpunt.example.nl",
+        "EMAIL_HOST": "smtp.example.nl",
+        "DEFAULT_FROM_EMAIL": "noreply@meldpunt.example.nl",
     }
 
     result = subprocess.run(

@@ -362,6 +362,8 @@ class Command(BaseCommand):
             "DATABASE_URL": _database_url(),
             "PRIVATE_STORAGE_ROOT": str(settings.PRIVATE_STORAGE_ROOT),
             "DJANGO_SETTINGS_MODULE": "portal.settings",
+            # gunicorn on loopback over http (portal/checks.py).
+            "LOOPBACK_TEST_STACK": "true",
         }
 
     # --- The two halves -------------------------------------------------------------------

@@ -617,6 +617,8 @@ class Command(BaseCommand):
             "PORTAL_BASE_URL": self.base_url,
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
+            # A loopback SMTP server is refused in production (portal/checks.py).
+            "LOOPBACK_TEST_STACK": "true",
             "EMAIL_PORT": str(smtp_port),
             "WEB_CONCURRENCY": "3",
             "LOG_LEVEL": "WARNING",
