@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -151,6 +152,11 @@ else:
         "DATABASE_CONNECT_TIMEOUT", default=5
     )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator()) can
+    # land on another server connection than the one that declared it: switch them off.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -200,8 +206,33 @@ STORAGES = {
         )
     },
 }
-# Private files (evidence) live outside any URL-served directory.
+# Private files (evidence) live outside any URL-served directory, always encrypted
+# (portal/crypto.py): in PRIVATE_STORAGE_ROOT (EVIDENCE_STORAGE=filesystem, one host or a
+# shared volume) or in an S3-compatible bucket (EVIDENCE_STORAGE=s3: several hosts, a
+# Kubernetes cluster; portal/object_storage.py). The storage alias is `evidence`.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(VAR_DIR / "private")))
+EVIDENCE_STORAGE = env("EVIDENCE_STORAGE", default="filesystem")
+if EVIDENCE_STORAGE == "filesystem":
+    # No location: the storage reads PRIVATE_STORAGE_ROOT when it is first used.
+    STORAGES["evidence"] = {"BACKEND": "portal.crypto.EncryptedFileSystemStorage"}
+elif EVIDENCE_STORAGE == "s3":
+    STORAGES["evidence"] = {
+        "BACKEND": "portal.object_storage.EncryptedS3Storage",
+        "OPTIONS": {
+            "bucket_name": env("EVIDENCE_S3_BUCKET"),
+            # Empty: AWS itself; otherwise e.g. https://s3.example.nl (MinIO, Ceph, ...).
+            "endpoint_url": env("EVIDENCE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("EVIDENCE_S3_REGION", default="") or None,
+            # Empty keys: boto3's own chain (a pod's web identity, an instance role).
+            "access_key": env("EVIDENCE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("EVIDENCE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env("EVIDENCE_S3_PREFIX", default=""),
+            "addressing_style": env("EVIDENCE_S3_ADDRESSING_STYLE", default="path"),
+            "verify": env("EVIDENCE_S3_CA_BUNDLE", default="") or None,
+        },
+    }
+else:
+    raise ImproperlyConfigured("EVIDENCE_STORAGE must be 'filesystem' or 's3'.")
 
 # --- Request limits -------------------------------------------------------------------------
 # Beyond these Django answers 400 with templates/400.html (JSON under /api/: portal/error_pages.py).
