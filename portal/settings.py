@@ -54,6 +54,12 @@ FIELD_ENCRYPTION_KEYS = env.list(
 IDENTIFIER_HASH_KEY = env("IDENTIFIER_HASH_KEY", default=DEVELOPMENT_IDENTIFIER_HASH_KEY)
 # Closed incidents are anonymised this many months after closing (incidents.tasks).
 RETENTION_MONTHS = env.int("RETENTION_MONTHS", default=24)
+# Records of logins and failed logins (django-axes: username, IP address, browser) are kept
+# this long; the lockout itself only needs the last 15 minutes (portal.tasks).
+LOGIN_ATTEMPT_RETENTION = timedelta(days=env.int("LOGIN_ATTEMPT_RETENTION_DAYS", default=30))
+# The access log (who read which incident, when, from which IP) is kept this long: by
+# default as long as a closed incident's content (RETENTION_MONTHS' default of 24 months).
+ACCESS_LOG_RETENTION = timedelta(days=env.int("ACCESS_LOG_RETENTION_DAYS", default=730))
 
 INSTALLED_APPS = [
     "portal",
@@ -506,6 +512,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.remove_expired_shared_uploads",
         "schedule": 300.0,
     },
+    # Personal data that is only kept for a while (README, "Encryption at rest and retention").
+    "clear-expired-sessions": {"task": "portal.tasks.clear_expired_sessions", "schedule": 3600.0},
+    "purge-login-attempts": {"task": "portal.tasks.purge_login_attempts", "schedule": 3600.0},
+    "purge-access-log": {"task": "portal.tasks.purge_access_log", "schedule": 3600.0},
 }
 # Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.
 PENDING_WORK_AGE = timedelta(seconds=env.int("PENDING_WORK_AGE_SECONDS", default=120))
