@@ -133,3 +133,32 @@ def test_the_app_role_reads_and_writes_rows_and_changes_no_schema(roles_database
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 cursor.execute(statement)
     portal.close()
+
+
+def test_compose_runs_the_portal_as_the_app_role_and_migrations_once_as_the_owner(tmp_path):
+    """web, worker and beat connect as the app role; only the run-once `migrate` service has
+    the owner's password, and web starts after it succeeded. A new PostgreSQL data directory
+    gets both roles from roles.sql."""
+    from tests.portal.test_deployment import compose_config
+
+    services = compose_config(tmp_path)["services"]
+    for name in ("web", "worker", "mail-worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"] == "postgres://mwb_app@postgres:5432/mwb", name
+        assert environment["PGPASSWORD"] == "compose-validation-only-app", name
+    migrate = services["migrate"]
+    assert migrate["command"] == ["python", "manage.py", "migrate", "--no-input"]
+    assert migrate["environment"]["DATABASE_URL"] == "postgres://mwb_owner@postgres:5432/mwb"
+    assert migrate["environment"]["PGPASSWORD"] == "compose-validation-only-owner"
+    assert services["web"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+    # docker-compose v1 renders a volume as "source:target:mode".
+    mounts = {}
+    for volume in services["postgres"]["volumes"]:
+        source, target = volume.split(":")[:2]
+        mounts[target] = source
+    assert mounts["/mwb/roles.sql"] == str(ROLES_SQL)
+    assert mounts["/docker-entrypoint-initdb.d/10-mwb-roles.sh"] == str(
+        ROLES_SQL.with_name("initdb.sh")
+    )

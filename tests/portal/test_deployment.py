@@ -24,6 +24,12 @@ DUMMY_ENCRYPTION_KEYS = {
     "FIELD_ENCRYPTION_KEYS": "Y29tcG9zZS12YWxpZGF0aW9uLW9ubHkta2V5LTAxMjM=",
     "IDENTIFIER_HASH_KEY": "compose-validation-only-identifier-hash-key",
 }
+# The PostgreSQL superuser's, the owner role's (migrations) and the app role's passwords.
+DUMMY_DATABASE_PASSWORDS = {
+    "POSTGRES_PASSWORD": "compose-validation-only",
+    "DATABASE_OWNER_PASSWORD": "compose-validation-only-owner",
+    "DATABASE_APP_PASSWORD": "compose-validation-only-app",
+}
 
 
 def docker_compose(*args: str, env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
@@ -56,7 +62,7 @@ def test_compose_file_is_valid(tmp_path):
         env={
             "SECRET_KEY": DUMMY_SECRET_KEY,
             **DUMMY_ENCRYPTION_KEYS,
-            "POSTGRES_PASSWORD": "compose-validation-only",
+            **DUMMY_DATABASE_PASSWORDS,
         },
         tmp_path=tmp_path,
     )
@@ -71,7 +77,7 @@ def test_compose_file_has_the_production_services_and_volumes(tmp_path):
     env = {
         "SECRET_KEY": DUMMY_SECRET_KEY,
         **DUMMY_ENCRYPTION_KEYS,
-        "POSTGRES_PASSWORD": "compose-validation-only",
+        **DUMMY_DATABASE_PASSWORDS,
     }
 
     services = docker_compose("config", "--services", env=env, tmp_path=tmp_path)
@@ -83,6 +89,7 @@ def test_compose_file_has_the_production_services_and_volumes(tmp_path):
         "postgres",
         "redis",
         "cache",
+        "migrate",
         "web",
         "worker",
         "mail-worker",
@@ -97,7 +104,7 @@ def compose_config(tmp_path) -> dict:
     env = {
         "SECRET_KEY": DUMMY_SECRET_KEY,
         **DUMMY_ENCRYPTION_KEYS,
-        "POSTGRES_PASSWORD": "compose-validation-only",
+        **DUMMY_DATABASE_PASSWORDS,
     }
     result = docker_compose("config", env=env, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -194,7 +201,7 @@ def test_compose_file_refuses_to_start_without_a_secret_key(tmp_path):
     result = docker_compose(
         "config",
         "-q",
-        env={**DUMMY_ENCRYPTION_KEYS, "POSTGRES_PASSWORD": "compose-validation-only"},
+        env={**DUMMY_ENCRYPTION_KEYS, **DUMMY_DATABASE_PASSWORDS},
         tmp_path=tmp_path,
     )
 
