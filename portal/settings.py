@@ -239,6 +239,27 @@ elif EVIDENCE_STORAGE == "s3":
     }
 else:
     raise ImproperlyConfigured("EVIDENCE_STORAGE must be 'filesystem' or 's3'.")
+# The deletion log (portal.deletions): one small file per anonymisation or deletion, kept
+# outside the database and outside every backup, so that `manage.py restore` can apply them
+# again. On disk in DELETION_LOG_DIR (a volume of its own, shared by web and worker), or with
+# EVIDENCE_STORAGE=s3 under DELETION_LOG_S3_PREFIX in the evidence bucket (never inside the
+# evidence folders, which the backup copies).
+DELETION_LOG_DIR = Path(env("DELETION_LOG_DIR", default=str(VAR_DIR / "deletion-log")))
+if EVIDENCE_STORAGE == "s3":
+    STORAGES["deletion_log"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **STORAGES["evidence"]["OPTIONS"],
+            "location": env("DELETION_LOG_S3_PREFIX", default="deletion-log"),
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["deletion_log"] = {"BACKEND": "portal.deletions.DeletionLogStorage"}
+# `manage.py backup` (portal/backups.py): where backups go and how many days they are kept.
+BACKUP_DIR = Path(env("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
 
 # --- Request limits -------------------------------------------------------------------------
 # Beyond these Django answers 400 with templates/400.html (JSON under /api/: portal/error_pages.py).
