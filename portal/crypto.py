@@ -481,6 +481,22 @@ class EncryptedStorage:
     def rotate(self, name) -> None:
         raise NotImplementedError
 
+    # The stored (encrypted) bytes, as they are: what a backup copies and a restore puts
+    # back (portal/backups.py). Never decrypted, so a backup holds no plaintext and no key.
+    def raw_names(self) -> Iterator[str]:
+        """The name of every stored file."""
+        raise NotImplementedError
+
+    def raw_open(self, name) -> BinaryIO:
+        raise NotImplementedError
+
+    def raw_size(self, name) -> int:
+        raise NotImplementedError
+
+    def raw_save(self, name, content: BinaryIO) -> None:
+        """Store these encrypted bytes under exactly `name` (replacing a file of that name)."""
+        raise NotImplementedError
+
 
 class EncryptedFileSystemStorage(EncryptedStorage, FileSystemStorage):
     """Files on disk are encrypted (see ENCRYPTED_FILE_MAGIC); `open` gives the plaintext back.
@@ -515,6 +531,29 @@ class EncryptedFileSystemStorage(EncryptedStorage, FileSystemStorage):
         temporary = f"{path}.rotating"
         with open(path, "rb") as stored, open(temporary, "wb") as out:
             _rotated_copy(stored, out)
+        os.replace(temporary, path)
+
+    def raw_names(self) -> Iterator[str]:
+        root = os.fspath(self.location)
+        for folder, _directories, files in os.walk(root):
+            for file_name in files:
+                if not file_name.endswith(".rotating"):
+                    relative = os.path.relpath(os.path.join(folder, file_name), root)
+                    yield relative.replace(os.sep, "/")
+
+    def raw_open(self, name) -> BinaryIO:
+        return open(self.path(name), "rb")  # noqa: SIM115 (the caller closes it)
+
+    def raw_size(self, name) -> int:
+        return os.path.getsize(self.path(name))
+
+    def raw_save(self, name, content: BinaryIO) -> None:
+        path = self.path(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.restoring"
+        with open(temporary, "wb") as out:
+            while block := content.read(FILE_FRAME_SIZE):
+                out.write(block)
         os.replace(temporary, path)
 
 

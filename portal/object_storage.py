@@ -83,5 +83,19 @@ class EncryptedS3Storage(EncryptedStorage, S3Storage):
             _rotated_copy(stored, out)
             self._upload(name, out)
 
+    def raw_names(self):
+        prefix = f"{self.location}/" if self.location else ""
+        for item in self.bucket.objects.filter(Prefix=prefix):
+            yield item.key[len(prefix) :]
+
+    def raw_open(self, name):
+        return self._raw(name)
+
+    def raw_size(self, name) -> int:
+        return super().size(name)
+
+    def raw_save(self, name, content) -> None:
+        super()._save(name, File(content, name=name))
+
     def url(self, name, parameters=None, expire=None, http_method=None):
         raise NotImplementedError("Evidence is only served through the portal's download view.")

@@ -260,6 +260,8 @@ else:
 # `manage.py backup` (portal/backups.py): where backups go and how many days they are kept.
 BACKUP_DIR = Path(env("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
+# Folder of pg_dump and pg_restore of the server's major version, when the PATH has others.
+PG_BIN_DIR = env("PG_BIN_DIR", default="")
 
 # --- Request limits -------------------------------------------------------------------------
 # Beyond these Django answers 400 with templates/400.html (JSON under /api/: portal/error_pages.py).
