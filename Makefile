@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= weerbaar-demo
 
-.PHONY: install run test lint messages translations openapi bench faults clean ffmpeg
+.PHONY: install run test lint messages translations openapi bench faults clean ffmpeg kubectl
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,19 @@ ffmpeg:
 	  fi; \
 	}
 
+# The Kubernetes manifests are rendered with `kubectl kustomize` in the tests: any kubectl on
+# the PATH, or Debian's `kubernetes-client` package (installed here when apt-get can).
+kubectl:
+	@command -v kubectl >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing OS packages: kubernetes-client"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null; \
+	  else \
+	    echo "kubectl is needed to render deploy/kubernetes: install kubernetes-client." >&2; \
+	    exit 1; \
+	  fi; \
+	}
+
 run: export DEBUG ?= true
 run: translations ffmpeg
 	mkdir -p var/broker/queue var/broker/processed var/broker/control
@@ -48,7 +61,7 @@ test: export FIELD_ENCRYPTION_KEYS = dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA
 test: export IDENTIFIER_HASH_KEY = test-only-identifier-hash-key-0123456789
 # The demo data and the benchmarks (devtools) are tested too; production never loads them.
 test: export DEVELOPMENT_TOOLS = true
-test: lint translations ffmpeg
+test: lint translations ffmpeg kubectl
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	scripts/with-test-services.sh $(PY) -m pytest -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)
