@@ -66,8 +66,8 @@ RUN export DEBUG=false \
         SECRET_KEY=build-only-dummy-secret-key-not-used-at-run-time-0123456789abcdef \
     && python manage.py compile_translations \
     && python manage.py collectstatic --no-input --verbosity 0 \
-    && mkdir -p /data/private \
-    && chown portal:portal /data/private
+    && mkdir -p /data/private /data/deletion-log /backups \
+    && chown portal:portal /data/private /data/deletion-log /backups
 
 USER portal
 EXPOSE 8000

@@ -153,6 +153,11 @@ def test_compose_runs_the_portal_as_the_app_role_and_migrations_once_as_the_owne
     assert services["web"]["depends_on"]["migrate"]["condition"] == (
         "service_completed_successfully"
     )
+    backup = services["backup"]
+    assert backup["command"] == ["python", "manage.py", "backup"]
+    assert backup["profiles"] == ["tools"]  # run on demand, never started by `up`
+    for name in ("web", "worker", "migrate", "backup"):
+        assert any(v.split(":")[1] == "/data/deletion-log" for v in services[name]["volumes"])
     # docker-compose v1 renders a volume as "source:target:mode".
     mounts = {}
     for volume in services["postgres"]["volumes"]:

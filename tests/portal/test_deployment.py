@@ -90,6 +90,7 @@ def test_compose_file_has_the_production_services_and_volumes(tmp_path):
         "redis",
         "cache",
         "migrate",
+        "backup",
         "web",
         "worker",
         "mail-worker",
