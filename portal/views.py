@@ -121,7 +121,15 @@ def offline(request):
 
 @require_GET
 def privacy(request):
-    return render(request, "portal/privacy.html")
+    # The retention periods as configured, so the statement never promises other ones.
+    return render(
+        request,
+        "portal/privacy.html",
+        {
+            "login_days": settings.LOGIN_ATTEMPT_RETENTION.days,
+            "access_log_days": settings.ACCESS_LOG_RETENTION.days,
+        },
+    )
 
 
 @require_GET

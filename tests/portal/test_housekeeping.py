@@ -94,3 +94,13 @@ def test_access_log_entries_older_than_the_retention_are_removed_in_batches(sett
 
     assert tasks.purge_access_log.delay().get() == 5
     assert list(AccessLogEntry.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_the_privacy_statement_names_the_configured_periods(client, settings):
+    """The privacy page says how long login records and the access log are kept, with the
+    periods that the clean-up really uses."""
+    settings.LOGIN_ATTEMPT_RETENTION = timedelta(days=14)
+    settings.ACCESS_LOG_RETENTION = timedelta(days=365)
+    text = client.get("/privacy/").content.decode()
+    assert "uw IP-adres en uw browser 14 dagen" in text
+    assert "Dat bewaren wij 365 dagen." in text
