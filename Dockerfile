@@ -43,8 +43,21 @@ ENV PATH=/opt/venv/bin:$PATH \
     PRIVATE_STORAGE_ROOT=/data/private
 
 # ffmpeg: ffprobe checks audio and video uploads (web), ffmpeg removes their metadata (worker).
+# postgresql-client-16: pg_dump and pg_restore of the server's major version (compose runs
+# PostgreSQL 16) for `manage.py backup` and `restore`; Debian 12 ships 15, so it comes from
+# the PostgreSQL project's Debian repository. Change POSTGRES_CLIENT_MAJOR with the server.
+ARG POSTGRES_CLIENT_MAJOR=16
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 ffmpeg \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
+        https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+    && . /etc/os-release \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt ${VERSION_CODENAME}-pgdg main" \
+        > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends libpq5 ffmpeg "postgresql-client-${POSTGRES_CLIENT_MAJOR}" \
+    && apt-get purge -y curl && apt-get autoremove -y \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 portal \
     && useradd --system --uid 10001 --gid portal --home-dir /app --shell /usr/sbin/nologin portal
@@ -62,8 +75,8 @@ RUN export DEBUG=false \
         SECRET_KEY=build-only-dummy-secret-key-not-used-at-run-time-0123456789abcdef \
     && python manage.py compile_translations \
     && python manage.py collectstatic --no-input --verbosity 0 \
-    && mkdir -p /data/private \
-    && chown portal:portal /data/private
+    && mkdir -p /data/private /data/deletion-log /backups \
+    && chown portal:portal /data/private /data/deletion-log /backups
 
 USER portal
 EXPOSE 8000

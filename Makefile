@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= weerbaar-demo
 
-.PHONY: install run test lint messages translations openapi bench faults clean ffmpeg lock sbom
+.PHONY: install run test lint messages translations openapi bench faults clean ffmpeg lock sbom kubectl
 
 # Exactly the versions and files of the lock (every file checked against its sha256), then
 # the project itself without dependencies. The image installs requirements/base.lock the same
@@ -51,6 +51,19 @@ ffmpeg:
 	  fi; \
 	}
 
+# The Kubernetes manifests are rendered with `kubectl kustomize` in the tests: any kubectl on
+# the PATH, or Debian's `kubernetes-client` package (installed here when apt-get can).
+kubectl:
+	@command -v kubectl >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing OS packages: kubernetes-client"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null; \
+	  else \
+	    echo "kubectl is needed to render deploy/kubernetes: install kubernetes-client." >&2; \
+	    exit 1; \
+	  fi; \
+	}
+
 run: export DEBUG ?= true
 run: translations ffmpeg
 	mkdir -p var/broker/queue var/broker/processed var/broker/control
@@ -71,7 +84,7 @@ test: export IDENTIFIER_HASH_KEY = test-only-identifier-hash-key-0123456789
 test: export DEVELOPMENT_TOOLS = true
 # The test stacks live on loopback (http base URL, a local SMTP server): portal/checks.py.
 test: export LOOPBACK_TEST_STACK = true
-test: lint translations ffmpeg
+test: lint translations ffmpeg kubectl
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	scripts/with-test-services.sh $(PY) -m pytest -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)

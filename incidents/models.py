@@ -2,6 +2,7 @@ import uuid
 from calendar import monthrange
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -36,7 +37,6 @@ from incidents.constants import (
 from portal.crypto import (
     EncryptedBooleanField,
     EncryptedCharField,
-    EncryptedFileSystemStorage,
     EncryptedJSONField,
     EncryptedTextField,
     FactTokensField,
@@ -44,13 +44,16 @@ from portal.crypto import (
 
 
 class PrivateStorage(LazyObject):
-    """Evidence storage outside the public media root, encrypted; files leave only via an
-    access check."""
+    """Evidence storage, encrypted, outside any URL-served place; files leave only via an
+    access check.
+
+    Django's storage alias `evidence` (STORAGES in portal/settings.py, EVIDENCE_STORAGE):
+    encrypted files in PRIVATE_STORAGE_ROOT, or encrypted objects in an S3-compatible
+    bucket. Built anew after a reset (tests move PRIVATE_STORAGE_ROOT or the bucket).
+    """
 
     def _setup(self):
-        self._wrapped = EncryptedFileSystemStorage(
-            location=settings.PRIVATE_STORAGE_ROOT, base_url=None
-        )
+        self._wrapped = storages.create_storage(settings.STORAGES["evidence"])
 
 
 private_storage = PrivateStorage()

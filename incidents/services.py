@@ -59,7 +59,8 @@ from incidents.models import (
 )
 from incidents.policies import incident_policy, message_policy
 from portal.crypto import fact_tokens, identifier_hash
-from portal.models import AccessLogEntry, Desk, Notification, User
+from portal.deletions import deletion_record
+from portal.models import AccessLogEntry, DeletionKind, Desk, Notification, User
 from portal.outbox import outbox_record
 from portal.policies import user_policy
 from portal.reachability import (
@@ -889,7 +890,22 @@ def incident_anonymise(*, incident: Incident) -> Incident:
         event_record(
             incident=locked, kind=EventKind.ANONYMISED, actor=None, visible_to_officeholder=False
         )
+        # So that a restored backup is anonymised again (portal.deletions).
+        deletion_record(
+            kind=DeletionKind.INCIDENT_ANONYMISED, object_id=locked.pk, reference=locked.reference
+        )
         return locked
+
+
+def incident_anonymise_reapply(incident_id: int) -> bool:
+    """After a restore: anonymise this incident again if the backup brought it back with its
+    content (deletion log). True when it did; an incident that is absent or already
+    anonymised is left alone."""
+    incident = Incident.objects.filter(pk=incident_id, anonymised_at__isnull=True).first()
+    if incident is None:
+        return False
+    incident_anonymise(incident=incident)
+    return True
 
 
 def incidents_anonymise_expired(*, now=None, limit: int = 200) -> int:
@@ -907,23 +923,43 @@ def incident_delete_withdrawn(*, incident: Incident, actor: User) -> None:
 
     A real delete, not an anonymisation: it is the officeholder's right for a report they
     withdrew. Refused (TransitionNotAllowed) for anyone else and for any other status.
+    Recorded (portal.deletions), so a restored backup deletes it again.
     """
     with transaction.atomic():
         locked = _locked(incident)
         if not incident_policy.allows(actor, "delete", locked):
             raise TransitionNotAllowed()
-        files = _evidence_file_names(locked)
-        # Its duplicates stand on their own again from now on.
-        duplicates = list(locked.duplicates.select_related("organisation"))
-        before = {d.pk: fact_counts.snapshot(d) for d in duplicates}
-        counted = fact_counts.snapshot(locked)
-        locked.duplicates.update(duplicate_of=None)
-        for duplicate in duplicates:
-            duplicate.duplicate_of = None
-            fact_counts.follow(duplicate, before[duplicate.pk])
-        locked.delete()
-        fact_counts.forget(counted)
-        _evidence_files_delete(files)
+        _incident_delete(locked)
+
+
+def incident_delete_reapply(incident_id: int) -> bool:
+    """After a restore: delete this incident again (deletion log). True when it was there."""
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().filter(pk=incident_id).first()
+        if locked is None:
+            return False
+        _incident_delete(locked)
+        return True
+
+
+def _incident_delete(locked: Incident) -> None:
+    """Delete a locked incident with its files and counts; inside the caller's transaction."""
+    files = _evidence_file_names(locked)
+    # Its duplicates stand on their own again from now on.
+    duplicates = list(locked.duplicates.select_related("organisation"))
+    before = {d.pk: fact_counts.snapshot(d) for d in duplicates}
+    counted = fact_counts.snapshot(locked)
+    locked.duplicates.update(duplicate_of=None)
+    for duplicate in duplicates:
+        duplicate.duplicate_of = None
+        fact_counts.follow(duplicate, before[duplicate.pk])
+    reference = locked.reference
+    pk = locked.pk
+    locked.delete()
+    fact_counts.forget(counted)
+    _evidence_files_delete(files)
+    # So that a restored backup does not bring it back (portal.deletions).
+    deletion_record(kind=DeletionKind.INCIDENT_DELETED, object_id=pk, reference=reference)
 
 
 # --- Nobody unheard: reports follow the desk that is really read (portal.reachability) --------

@@ -42,6 +42,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models.lookups import Exact
 from django.utils.crypto import salted_hmac
+from django.utils.functional import cached_property
 
 
 class EncryptionKeyError(Exception):
@@ -416,12 +417,99 @@ class DecryptingReader(io.RawIOBase):
         super().close()
 
 
-class EncryptedFileSystemStorage(FileSystemStorage):
+def _decrypted_open(stored: BinaryIO, name: str) -> File:
+    """The plaintext of the encrypted file `stored` (positioned at its start), as a File.
+
+    Takes ownership of `stored`: the returned file closes it.
+    """
+    if stored.read(len(ENCRYPTED_FILE_MAGIC)) != ENCRYPTED_FILE_MAGIC:
+        with stored:
+            stored.seek(0)
+            return ContentFile(decrypt_bytes(stored.read()), name=name)
+    stored.seek(0)
+    try:
+        reader = DecryptingReader(stored)
+    except BaseException:
+        stored.close()
+        raise
+    return File(io.BufferedReader(reader, FILE_FRAME_SIZE), name)
+
+
+def _plaintext_size(stored: BinaryIO) -> int:
+    """The plaintext size of the seekable encrypted file `stored`: only its last frame is
+    decrypted."""
+    if stored.read(len(ENCRYPTED_FILE_MAGIC)) != ENCRYPTED_FILE_MAGIC:
+        stored.seek(0)
+        return len(decrypt_bytes(stored.read()))
+    stored.seek(_FILE_HEADER_SIZE)
+    frames = 0
+    while length := stored.read(_FRAME_LENGTH.size):
+        (token_size,) = _FRAME_LENGTH.unpack(length)
+        position = stored.tell()
+        stored.seek(token_size, io.SEEK_CUR)
+        frames += 1
+    if not frames:
+        raise EncryptionKeyError("The encrypted file has no frames.")
+    stored.seek(position)
+    last = decrypt_bytes(stored.read(token_size))
+    return (frames - 1) * FILE_FRAME_SIZE + len(last) - _FRAME_HEADER.size
+
+
+def _rotated_copy(stored: BinaryIO, out: BinaryIO) -> None:
+    """Write the encrypted file `stored` to `out`, every token re-encrypted with the current
+    key. Frame by frame: the file id, numbers and flags inside each token stay."""
+    if stored.read(len(ENCRYPTED_FILE_MAGIC)) == ENCRYPTED_FILE_MAGIC:
+        stored.seek(0)
+        out.write(stored.read(_FILE_HEADER_SIZE))
+        while length := stored.read(_FRAME_LENGTH.size):
+            (token_size,) = _FRAME_LENGTH.unpack(length)
+            token = rotate_token(stored.read(token_size))
+            out.write(_FRAME_LENGTH.pack(len(token)) + token)
+    else:
+        stored.seek(0)
+        out.write(rotate_token(stored.read()))
+
+
+class EncryptedStorage:
+    """Marks a storage whose files are encrypted at rest (see ENCRYPTED_FILE_MAGIC): `open`
+    gives the plaintext back, `save` never writes a plaintext byte, and `rotate(name)`
+    re-encrypts one file with the current key (`manage.py rotate_encryption_keys`).
+
+    Two backends, chosen with EVIDENCE_STORAGE (portal/settings.py, STORAGES["evidence"]):
+    EncryptedFileSystemStorage here and portal.object_storage.EncryptedS3Storage.
+    """
+
+    def rotate(self, name) -> None:
+        raise NotImplementedError
+
+    # The stored (encrypted) bytes, as they are: what a backup copies and a restore puts
+    # back (portal/backups.py). Never decrypted, so a backup holds no plaintext and no key.
+    def raw_names(self) -> Iterator[str]:
+        """The name of every stored file."""
+        raise NotImplementedError
+
+    def raw_open(self, name) -> BinaryIO:
+        raise NotImplementedError
+
+    def raw_size(self, name) -> int:
+        raise NotImplementedError
+
+    def raw_save(self, name, content: BinaryIO) -> None:
+        """Store these encrypted bytes under exactly `name` (replacing a file of that name)."""
+        raise NotImplementedError
+
+
+class EncryptedFileSystemStorage(EncryptedStorage, FileSystemStorage):
     """Files on disk are encrypted (see ENCRYPTED_FILE_MAGIC); `open` gives the plaintext back.
 
     Writing and reading stream frame by frame: memory stays at about 1 MiB per open file,
-    whatever the size of the file.
+    whatever the size of the file. Without a `location` the files live in
+    PRIVATE_STORAGE_ROOT (read when first used, so a test can move it).
     """
+
+    @cached_property
+    def base_location(self):
+        return self._value_or_setting(self._location, settings.PRIVATE_STORAGE_ROOT)
 
     def _save(self, name, content):
         # Never let FileSystemStorage move a plaintext temporary upload into place.
@@ -430,54 +518,43 @@ class EncryptedFileSystemStorage(FileSystemStorage):
     def _open(self, name, mode="rb"):
         if "w" in mode or "a" in mode or "+" in mode:
             raise ValueError("Encrypted files are written with save(), never opened for writing.")
-        stored = open(self.path(name), "rb")  # noqa: SIM115 (the reader closes it)
-        if stored.read(len(ENCRYPTED_FILE_MAGIC)) != ENCRYPTED_FILE_MAGIC:
-            with stored:
-                stored.seek(0)
-                return ContentFile(decrypt_bytes(stored.read()), name=name)
-        stored.seek(0)
-        try:
-            reader = DecryptingReader(stored)
-        except BaseException:
-            stored.close()
-            raise
-        return File(io.BufferedReader(reader, FILE_FRAME_SIZE), name)
+        stored = open(self.path(name), "rb")  # noqa: SIM115 (the returned file closes it)
+        return _decrypted_open(stored, name)
 
     def size(self, name):
         # The plaintext size: what the download really sends. Only the last frame is decrypted.
         with open(self.path(name), "rb") as stored:
-            if stored.read(len(ENCRYPTED_FILE_MAGIC)) != ENCRYPTED_FILE_MAGIC:
-                stored.seek(0)
-                return len(decrypt_bytes(stored.read()))
-            stored.seek(_FILE_HEADER_SIZE)
-            frames = 0
-            while length := stored.read(_FRAME_LENGTH.size):
-                (token_size,) = _FRAME_LENGTH.unpack(length)
-                position = stored.tell()
-                stored.seek(token_size, io.SEEK_CUR)
-                frames += 1
-            if not frames:
-                raise EncryptionKeyError("The encrypted file has no frames.")
-            stored.seek(position)
-            last = decrypt_bytes(stored.read(token_size))
-        return (frames - 1) * FILE_FRAME_SIZE + len(last) - _FRAME_HEADER.size
+            return _plaintext_size(stored)
 
     def rotate(self, name) -> None:
         """Re-encrypt one file with the current key, atomically (write aside, then rename)."""
         path = self.path(name)
         temporary = f"{path}.rotating"
         with open(path, "rb") as stored, open(temporary, "wb") as out:
-            if stored.read(len(ENCRYPTED_FILE_MAGIC)) == ENCRYPTED_FILE_MAGIC:
-                # Frame by frame: the file id, numbers and flags inside each token stay.
-                stored.seek(0)
-                out.write(stored.read(_FILE_HEADER_SIZE))
-                while length := stored.read(_FRAME_LENGTH.size):
-                    (token_size,) = _FRAME_LENGTH.unpack(length)
-                    token = rotate_token(stored.read(token_size))
-                    out.write(_FRAME_LENGTH.pack(len(token)) + token)
-            else:
-                stored.seek(0)
-                out.write(rotate_token(stored.read()))
+            _rotated_copy(stored, out)
+        os.replace(temporary, path)
+
+    def raw_names(self) -> Iterator[str]:
+        root = os.fspath(self.location)
+        for folder, _directories, files in os.walk(root):
+            for file_name in files:
+                if not file_name.endswith(".rotating"):
+                    relative = os.path.relpath(os.path.join(folder, file_name), root)
+                    yield relative.replace(os.sep, "/")
+
+    def raw_open(self, name) -> BinaryIO:
+        return open(self.path(name), "rb")  # noqa: SIM115 (the caller closes it)
+
+    def raw_size(self, name) -> int:
+        return os.path.getsize(self.path(name))
+
+    def raw_save(self, name, content: BinaryIO) -> None:
+        path = self.path(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.restoring"
+        with open(temporary, "wb") as out:
+            while block := content.read(FILE_FRAME_SIZE):
+                out.write(block)
         os.replace(temporary, path)
 
 

@@ -737,3 +737,34 @@ class PersonChange(models.Model):
 
     def __str__(self):
         return f"{self.person} {self.field}: {self.old_value} → {self.new_value}"
+class DeletionKind(models.TextChoices):
+    """What a deletion record says was removed (portal.deletions)."""
+
+    INCIDENT_ANONYMISED = "incident_anonymised", _("Melding geanonimiseerd")
+    INCIDENT_DELETED = "incident_deleted", _("Melding verwijderd")
+
+
+class DeletionRecord(models.Model):
+    """One anonymisation or deletion of personal data, so that a restore can do it again.
+
+    Holds what kind, which object (id and reference) and when; never personal data. Each
+    record is also written to the deletion log outside the database and its backups
+    (portal.deletions): `manage.py restore` re-applies every record after bringing a backup
+    back, so nothing deleted since the backup returns.
+    """
+
+    kind = models.CharField(_("soort"), max_length=40, choices=DeletionKind.choices)
+    object_id = models.PositiveBigIntegerField(_("object-id"))
+    reference = models.CharField(_("kenmerk"), max_length=40, blank=True)
+    at = models.DateTimeField(_("tijdstip"))
+
+    class Meta:
+        verbose_name = _("verwijderregistratie")
+        verbose_name_plural = _("verwijderregistraties")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="deletion_record_once")
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.reference or self.object_id}"

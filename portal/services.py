@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
@@ -845,3 +846,52 @@ def person_device_change_record(*, actor: User | None, person: User, what: str) 
     return PersonChange.objects.create(
         person=person, actor=actor, at=timezone.now(), field="devices", new_value=what[:200]
     )
+# --- Housekeeping: personal data that is only kept for a while ---------------------------------
+
+
+def sessions_clear_expired() -> int:
+    """Remove every expired session (Django's `clearsessions`); returns how many there were.
+
+    Sessions hold who is logged in from which browser; an expired one lets nobody in, so
+    there is nothing to keep.
+    """
+    from django.contrib.sessions.models import Session
+
+    count = Session.objects.filter(expire_date__lt=timezone.now()).count()
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    return count
+
+
+def login_attempts_purge(*, now=None) -> int:
+    """Remove django-axes' records of logins and failed logins (username, IP address, browser)
+    older than LOGIN_ATTEMPT_RETENTION_DAYS; returns how many rows went.
+
+    The lockout itself only looks back AXES_COOLOFF_TIME (15 minutes), so it is not affected.
+    """
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    cutoff = (now or timezone.now()) - settings.LOGIN_ATTEMPT_RETENTION
+    removed = 0
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        removed += model.objects.filter(attempt_time__lt=cutoff).delete()[0]
+    return removed
+
+
+ACCESS_LOG_PURGE_BATCH = 5000
+
+
+def access_log_purge(*, now=None) -> int:
+    """Remove the portal's access-log entries (who read which incident, from which IP)
+    older than ACCESS_LOG_RETENTION_DAYS, in batches of ACCESS_LOG_PURGE_BATCH rows (short
+    transactions); returns how many."""
+    cutoff = (now or timezone.now()) - settings.ACCESS_LOG_RETENTION
+    removed = 0
+    while True:
+        batch = list(
+            AccessLogEntry.objects.filter(at__lt=cutoff).values_list("pk", flat=True)[
+                :ACCESS_LOG_PURGE_BATCH
+            ]
+        )
+        if not batch:
+            return removed
+        removed += AccessLogEntry.objects.filter(pk__in=batch).delete()[0]

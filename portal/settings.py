@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,12 @@ FIELD_ENCRYPTION_KEYS = env.list(
 IDENTIFIER_HASH_KEY = env("IDENTIFIER_HASH_KEY", default=DEVELOPMENT_IDENTIFIER_HASH_KEY)
 # Closed incidents are anonymised this many months after closing (incidents.tasks).
 RETENTION_MONTHS = env.int("RETENTION_MONTHS", default=24)
+# Records of logins and failed logins (django-axes: username, IP address, browser) are kept
+# this long; the lockout itself only needs the last 15 minutes (portal.tasks).
+LOGIN_ATTEMPT_RETENTION = timedelta(days=env.int("LOGIN_ATTEMPT_RETENTION_DAYS", default=30))
+# The access log (who read which incident, when, from which IP) is kept this long: by
+# default as long as a closed incident's content (RETENTION_MONTHS' default of 24 months).
+ACCESS_LOG_RETENTION = timedelta(days=env.int("ACCESS_LOG_RETENTION_DAYS", default=730))
 
 # Who is responsible for the data (the privacy statement names them) and who runs the portal
 # (the header shows the owner's name and, when set, a logo: a path under static/).
@@ -175,6 +182,11 @@ else:
         "DATABASE_CONNECT_TIMEOUT", default=5
     )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator()) can
+    # land on another server connection than the one that declared it: switch them off.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -224,8 +236,56 @@ STORAGES = {
         )
     },
 }
-# Private files (evidence) live outside any URL-served directory.
+# Private files (evidence) live outside any URL-served directory, always encrypted
+# (portal/crypto.py): in PRIVATE_STORAGE_ROOT (EVIDENCE_STORAGE=filesystem, one host or a
+# shared volume) or in an S3-compatible bucket (EVIDENCE_STORAGE=s3: several hosts, a
+# Kubernetes cluster; portal/object_storage.py). The storage alias is `evidence`.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(VAR_DIR / "private")))
+EVIDENCE_STORAGE = env("EVIDENCE_STORAGE", default="filesystem")
+if EVIDENCE_STORAGE == "filesystem":
+    # No location: the storage reads PRIVATE_STORAGE_ROOT when it is first used.
+    STORAGES["evidence"] = {"BACKEND": "portal.crypto.EncryptedFileSystemStorage"}
+elif EVIDENCE_STORAGE == "s3":
+    STORAGES["evidence"] = {
+        "BACKEND": "portal.object_storage.EncryptedS3Storage",
+        "OPTIONS": {
+            "bucket_name": env("EVIDENCE_S3_BUCKET"),
+            # Empty: AWS itself; otherwise e.g. https://s3.example.nl (MinIO, Ceph, ...).
+            "endpoint_url": env("EVIDENCE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("EVIDENCE_S3_REGION", default="") or None,
+            # Empty keys: boto3's own chain (a pod's web identity, an instance role).
+            "access_key": env("EVIDENCE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("EVIDENCE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env("EVIDENCE_S3_PREFIX", default=""),
+            "addressing_style": env("EVIDENCE_S3_ADDRESSING_STYLE", default="path"),
+            "verify": env("EVIDENCE_S3_CA_BUNDLE", default="") or None,
+        },
+    }
+else:
+    raise ImproperlyConfigured("EVIDENCE_STORAGE must be 'filesystem' or 's3'.")
+# The deletion log (portal.deletions): one small file per anonymisation or deletion, kept
+# outside the database and outside every backup, so that `manage.py restore` can apply them
+# again. On disk in DELETION_LOG_DIR (a volume of its own, shared by web and worker), or with
+# EVIDENCE_STORAGE=s3 under DELETION_LOG_S3_PREFIX in the evidence bucket (never inside the
+# evidence folders, which the backup copies).
+DELETION_LOG_DIR = Path(env("DELETION_LOG_DIR", default=str(VAR_DIR / "deletion-log")))
+if EVIDENCE_STORAGE == "s3":
+    STORAGES["deletion_log"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **STORAGES["evidence"]["OPTIONS"],
+            "location": env("DELETION_LOG_S3_PREFIX", default="deletion-log"),
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["deletion_log"] = {"BACKEND": "portal.deletions.DeletionLogStorage"}
+# `manage.py backup` (portal/backups.py): where backups go and how many days they are kept.
+BACKUP_DIR = Path(env("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=35)
+# Folder of pg_dump and pg_restore of the server's major version, when the PATH has others.
+PG_BIN_DIR = env("PG_BIN_DIR", default="")
 
 # --- Request limits -------------------------------------------------------------------------
 # Beyond these Django answers 400 with templates/400.html (JSON under /api/: portal/error_pages.py).
@@ -504,6 +564,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.remove_expired_shared_uploads",
         "schedule": 300.0,
     },
+    # Personal data that is only kept for a while (README, "Encryption at rest and retention").
+    "clear-expired-sessions": {"task": "portal.tasks.clear_expired_sessions", "schedule": 3600.0},
+    "purge-login-attempts": {"task": "portal.tasks.purge_login_attempts", "schedule": 3600.0},
+    "purge-access-log": {"task": "portal.tasks.purge_access_log", "schedule": 3600.0},
 }
 # Work (an event to evaluate, an e-mail to send) still pending after this long is re-queued.
 PENDING_WORK_AGE = timedelta(seconds=env.int("PENDING_WORK_AGE_SECONDS", default=120))

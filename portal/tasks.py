@@ -70,3 +70,21 @@ def desk_mailbox_email(desk_id: int, event_key: str, kind: str, reference: str, 
     return services.desk_mailbox_email_send(
         desk_id=desk_id, event_key=event_key, kind=kind, reference=reference, link=link
     )
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def clear_expired_sessions() -> int:
+    """Remove expired sessions (Django's `clearsessions`). Idempotent."""
+    return services.sessions_clear_expired()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def purge_login_attempts() -> int:
+    """Remove login records older than LOGIN_ATTEMPT_RETENTION_DAYS. Idempotent."""
+    return services.login_attempts_purge()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def purge_access_log() -> int:
+    """Remove access-log entries older than ACCESS_LOG_RETENTION_DAYS. Idempotent."""
+    return services.access_log_purge()

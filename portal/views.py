@@ -106,7 +106,10 @@ def offline(request):
 
 @require_GET
 def privacy(request):
-    """The privacy statement: who is responsible, how long, your rights (from the settings)."""
+    """The privacy statement: who is responsible, how long, your rights (from the settings).
+
+    The retention periods are the configured ones, so the statement never promises others.
+    """
     return render(
         request,
         "portal/privacy.html",
@@ -116,6 +119,8 @@ def privacy(request):
             "officer_name": settings.PRIVACY_OFFICER_NAME,
             "officer_contact": settings.PRIVACY_OFFICER_CONTACT,
             "retention_months": settings.RETENTION_MONTHS,
+            "login_days": settings.LOGIN_ATTEMPT_RETENTION.days,
+            "access_log_days": settings.ACCESS_LOG_RETENTION.days,
         },
     )
 

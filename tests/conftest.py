@@ -156,6 +156,13 @@ def escalation_rules_off(db):
 
 
 @pytest.fixture(autouse=True)
+def deletion_log_in_tmp(settings, tmp_path):
+    """The deletion log (portal.deletions) of any test lands in a temporary folder."""
+    settings.DELETION_LOG_DIR = tmp_path / "deletion-log"
+    return settings.DELETION_LOG_DIR
+
+
+@pytest.fixture(autouse=True)
 def private_storage_in_tmp(settings, tmp_path):
     """Evidence written by any test (the demo data's too) lands in a temporary private root,
     never in var/private."""

@@ -24,6 +24,12 @@ DUMMY_ENCRYPTION_KEYS = {
     "FIELD_ENCRYPTION_KEYS": "Y29tcG9zZS12YWxpZGF0aW9uLW9ubHkta2V5LTAxMjM=",
     "IDENTIFIER_HASH_KEY": "compose-validation-only-identifier-hash-key",
 }
+# The PostgreSQL superuser's, the owner role's (migrations) and the app role's passwords.
+DUMMY_DATABASE_PASSWORDS = {
+    "POSTGRES_PASSWORD": "compose-validation-only",
+    "DATABASE_OWNER_PASSWORD": "compose-validation-only-owner",
+    "DATABASE_APP_PASSWORD": "compose-validation-only-app",
+}
 # Besides the secrets, compose refuses to start without these (no silent localhost defaults).
 REQUIRED_SITE_SETTINGS = {
     "PORTAL_VERSION": "0.2.0",
@@ -36,7 +42,7 @@ REQUIRED_SITE_SETTINGS = {
 COMPOSE_ENV = {
     "SECRET_KEY": DUMMY_SECRET_KEY,
     **DUMMY_ENCRYPTION_KEYS,
-    "POSTGRES_PASSWORD": "compose-validation-only",
+    **DUMMY_DATABASE_PASSWORDS,
     **REQUIRED_SITE_SETTINGS,
 }
 PORTAL_SERVICES = ("web", "worker", "mail-worker", "beat")
@@ -87,6 +93,7 @@ def test_compose_file_has_the_production_services_and_volumes(tmp_path):
         "redis",
         "cache",
         "migrate",
+        "backup",
         "web",
         "worker",
         "mail-worker",

@@ -9,7 +9,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
 
-from portal.crypto import EncryptedFileSystemStorage, EncryptedTextField
+from portal.crypto import EncryptedStorage, EncryptedTextField
 
 BATCH_SIZE = 500
 
@@ -25,8 +25,7 @@ class Command(BaseCommand):
             files = [
                 f
                 for f in model._meta.concrete_fields
-                if isinstance(f, models.FileField)
-                and isinstance(f.storage, EncryptedFileSystemStorage)
+                if isinstance(f, models.FileField) and isinstance(f.storage, EncryptedStorage)
             ]
             if fields:
                 count = self._rotate_fields(model, fields)
