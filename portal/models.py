@@ -737,6 +737,8 @@ class PersonChange(models.Model):
 
     def __str__(self):
         return f"{self.person} {self.field}: {self.old_value} → {self.new_value}"
+
+
 class DeletionKind(models.TextChoices):
     """What a deletion record says was removed (portal.deletions)."""
 

@@ -846,6 +846,8 @@ def person_device_change_record(*, actor: User | None, person: User, what: str) 
     return PersonChange.objects.create(
         person=person, actor=actor, at=timezone.now(), field="devices", new_value=what[:200]
     )
+
+
 # --- Housekeeping: personal data that is only kept for a while ---------------------------------
 
 
