@@ -132,6 +132,20 @@ ACTIONS: dict[str, Action] = action_table(
         takes=("assignee",),
     ),
     Action(
+        "release",
+        _("Teruggeven aan het meldpunt zonder behandelaar"),
+        OPEN,
+        None,
+        {},
+        EventKind.ASSIGNED,
+        system=True,
+        internal=True,
+        effect=_(
+            "alleen door het portaal, als de behandelaar geen account meer heeft; "
+            "het meldpunt krijgt bericht"
+        ),
+    ),
+    Action(
         "triage",
         _("Beoordelen"),
         WITH_DESK,

@@ -19,8 +19,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import deadlines, fact_counts
-from incidents.actions import SYSTEM, WITH_DESK, Action, action_get, is_serious
+from incidents import deadlines, fact_counts, notify
+from incidents.actions import OPEN, SYSTEM, WITH_DESK, Action, action_get, is_serious
 from incidents.constants import (
     FACT_FIELDS,
     MAX_EVIDENCE_FILES,
@@ -544,6 +544,23 @@ def _assign(incident: Incident, actor: User, inputs: dict) -> None:
     )
 
 
+def _release(incident: Incident, actor: User | None, inputs: dict) -> None:
+    former = incident.assignee
+    incident.assignee = None
+    event = event_record(
+        incident=incident,
+        kind=EventKind.ASSIGNED,
+        actor=actor,
+        payload={
+            "assignee_id": None,
+            "assignee": "",
+            "released_from": str(former or ""),
+            "reason": _text(inputs, "reason"),
+        },
+    )
+    notify.incident_released_notify(event)
+
+
 TRIAGE_FIELDS = ("triage_severity", "risk_flags", "types", "advice_given")
 
 
@@ -675,6 +692,7 @@ def _close_escalation_after(incident: Incident, actor: User, inputs: dict) -> Ca
 EFFECTS: dict[str, Callable[[Incident, User | None, dict], Callable | None] | None] = {
     "take": None,
     "assign": _assign,
+    "release": _release,
     "triage": _triage,
     "escalate": _escalate,
     "close": None,
@@ -766,6 +784,37 @@ def incident_act(
         locked.save()
         fact_counts.follow(locked, counted)
     return locked
+
+
+RELEASED_REASON = _("%(person)s werkt niet meer bij het meldpunt.")
+
+
+def incidents_release(*, person: User) -> list[Incident]:
+    """Return the open incidents that `person` handles to their desk, without a handler.
+
+    For a registrar whose account ended (`portal.services.person_deactivate`, through the
+    `person_deactivated` signal). Each incident goes through the workflow's `release` action
+    (the portal, no person): its version moves on, an "assigned" event names who left, and the
+    desk's active staff are notified (a desk without staff through its confirmed mailbox).
+    Anonymised incidents have no handler to release. Returns the released incidents.
+    """
+    reason = RELEASED_REASON % {"person": str(person)}
+    released = []
+    handled = Incident.objects.filter(
+        assignee=person, status__in=sorted(OPEN), anonymised_at__isnull=True
+    ).order_by("pk")
+    for incident in handled:
+        released.append(
+            incident_act(
+                incident=incident, actor=None, action="release", version=None, reason=reason
+            )
+        )
+    return released
+
+
+def on_person_deactivated(*, person: User, **kwargs) -> None:
+    """Receiver of `portal.signals.person_deactivated`: the person's open incidents go back."""
+    incidents_release(person=person)
 
 
 def incident_escalate(*, incident: Incident, rule_names: Sequence[str]) -> Escalation | None:

@@ -20,6 +20,9 @@ SUBJECTS = {
     "desk_unreachable": _("Niemand leest nu de meldingen van %(reference)s"),
     "incident_moved": _("Melding %(reference)s is naar uw meldpunt doorgestuurd"),
     "incident_offered_back": _("U kunt melding %(reference)s terugnemen"),
+    # A handler's account ended (portal.services.person_deactivate): the work is back.
+    "incident_released": _("Melding %(reference)s heeft geen behandelaar meer"),
+    "case_released": _("Dossier %(reference)s heeft geen casemanager meer"),
 }
 
 BODY = _(

@@ -48,6 +48,7 @@ from portal.reachability import (
     desks_reachability,
     mailbox_is_confirmed,
 )
+from portal.signals import person_deactivated
 
 logger = logging.getLogger(__name__)
 
@@ -798,3 +799,31 @@ def person_device_change_record(*, actor: User | None, person: User, what: str) 
     return PersonChange.objects.create(
         person=person, actor=actor, at=timezone.now(), field="devices", new_value=what[:200]
     )
+
+
+def person_deactivate(*, actor: User | None, person: User, now=None) -> bool:
+    """End a person's account: they can no longer log in, and nothing of theirs stays open.
+
+    Guarantees, in one transaction with the person's row locked: the account is inactive;
+    every session ends (the security stamp changes) and every API token is revoked; the change
+    is recorded (`person_changes_record`, `actor` None for the portal itself, e.g. a term that
+    ended); `portal.signals.person_deactivated` is sent, so the open incidents of a registrar
+    return to their desk unassigned (the desk is told) and the open cases of a member of the
+    Ondersteuningsteam return to the team inbox (the team is told). Already inactive: nothing
+    changes and False is returned. `person` is updated in place.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=person.pk)
+        if not locked.is_active:
+            return False
+        before = person_tracked_values(locked)
+        locked.is_active = False
+        locked.security_stamp = secrets.token_hex(16)
+        locked.save(update_fields=["is_active", "security_stamp"])
+        ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=now)
+        person_changes_record(actor=actor, person=locked, before=before, now=now)
+        person_deactivated.send(sender=User, person=locked, actor=actor)
+    person.is_active = False
+    person.security_stamp = locked.security_stamp
+    return True
