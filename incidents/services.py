@@ -58,6 +58,7 @@ from incidents.models import (
     private_storage,
 )
 from incidents.policies import incident_policy, message_policy
+from portal import services as portal_services
 from portal.crypto import fact_tokens, identifier_hash
 from portal.models import AccessLogEntry, Desk, Notification, User
 from portal.outbox import outbox_record
@@ -815,6 +816,42 @@ def incidents_release(*, person: User) -> list[Incident]:
 def on_person_deactivated(*, person: User, **kwargs) -> None:
     """Receiver of `portal.signals.person_deactivated`: the person's open incidents go back."""
     incidents_release(person=person)
+
+
+def terms_watch(*, now=None) -> dict[str, int]:
+    """End the accounts whose term is over; run every hour by Celery beat, idempotent.
+
+    1. Reminders 30 and 7 days before (`portal.services.term_reminders_send`, each once).
+    2. A person whose term end has passed where they live (from the day after): with an open
+       own incident (open includes escalated, so an open support case counts) the account
+       stays for that only (`person_term_end` keeps it); without, it is deactivated. A kept
+       account is deactivated at the first run after its last open incident closed.
+    3. A kept account whose term end was moved ahead again is whole again.
+    Incidents stay and follow the retention rules. Every change is recorded (actor None).
+    """
+    now = now or timezone.now()
+    counts = {"reminded": portal_services.term_reminders_send(now=now)}
+    counts.update(deactivated=0, kept=0, resumed=0)
+    # Anyone whose term may be over in some time zone (the Caribbean is behind Europe).
+    latest = timezone.localdate(now) + timedelta(days=1)
+    candidates = User.objects.filter(
+        is_active=True, term_end__isnull=False, term_end__lt=latest
+    ).select_related("organisation", "desk")
+    for person in candidates:
+        if not portal_services.person_term_is_over(person, now):
+            continue
+        has_open = Incident.objects.filter(
+            officeholder=person, status__in=sorted(OPEN), anonymised_at__isnull=True
+        ).exists()
+        result = portal_services.person_term_end(person=person, keep_for_open=has_open, now=now)
+        if result:
+            counts[result] += 1
+    kept = User.objects.filter(is_active=True, term_ended_at__isnull=False).select_related(
+        "organisation", "desk"
+    )
+    for person in kept:
+        counts["resumed"] += portal_services.person_term_resume(person=person, now=now)
+    return counts
 
 
 def incident_escalate(*, incident: Incident, rule_names: Sequence[str]) -> Escalation | None:
