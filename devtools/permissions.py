@@ -86,9 +86,12 @@ def _lines():
     yield "| stap | vanuit | naar | wie | nodig | verder |"
     yield "|---|---|---|---|---|---|"
     for action in ACTIONS.values():
-        who = _roles(action.who) + (", automatische regels" if action.system else "")
-        if action.internal:
-            who += " (alleen via het dossier)"
+        if not action.who:
+            who = "het portaal zelf"
+        else:
+            who = _roles(action.who) + (", automatische regels" if action.system else "")
+            if action.internal:
+                who += " (alleen via het dossier)"
         to = dict(Status.choices)[action.to_status] if action.to_status else "blijft"
         yield (
             f"| {_cell(action.label)} | {_statuses(action.from_statuses, Status.choices)} | "
@@ -103,7 +106,8 @@ def _lines():
         to = dict(CaseStatus.choices)[action.to_status] if action.to_status else "blijft"
         yield (
             f"| {_cell(action.label)} | {_statuses(action.from_statuses, CaseStatus.choices)} | "
-            f"{to} | {_roles(action.who)} | {', '.join(action.needs) or '—'} | "
+            f"{to} | {_roles(action.who) if action.who else 'het portaal zelf'} | "
+            f"{', '.join(action.needs) or '—'} | "
             f"{_cell(action.effect) or '—'} |"
         )
     for title, policy in POLICIES:

@@ -78,10 +78,24 @@ def _escalated_incident_ids():
     return apps.get_model("incidents", "Escalation").objects.values("incident_id")
 
 
+def _own_q(user) -> Q:
+    own = Q(officeholder_id=user.pk)
+    if getattr(user, "term_ended_at", None) is not None:
+        # The term is over but an incident is still open: the account stays for that only.
+        own &= Q(status__in=sorted(OPEN))
+    return own
+
+
+def _is_own(user, incident) -> bool:
+    if incident.officeholder_id != user.pk:
+        return False
+    return getattr(user, "term_ended_at", None) is None or incident.status in OPEN
+
+
 OWN = Condition(
-    q=lambda user: Q(officeholder_id=user.pk),
-    test=lambda user, incident: incident.officeholder_id == user.pk,
-    labels=(_("eigen melding"),),
+    q=_own_q,
+    test=_is_own,
+    labels=(_("eigen melding (na het einde van de termijn: alleen open meldingen)"),),
 )
 OF_DESK = Condition(
     q=lambda user: Q(desk_id=user.desk_id),
@@ -130,6 +144,20 @@ ACTIONS: dict[str, Action] = action_table(
         DESK,
         EventKind.ASSIGNED,
         takes=("assignee",),
+    ),
+    Action(
+        "release",
+        _("Teruggeven aan het meldpunt zonder behandelaar"),
+        OPEN,
+        None,
+        {},
+        EventKind.ASSIGNED,
+        system=True,
+        internal=True,
+        effect=_(
+            "alleen door het portaal, als de behandelaar geen account meer heeft; "
+            "het meldpunt krijgt bericht"
+        ),
     ),
     Action(
         "triage",

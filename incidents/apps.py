@@ -12,10 +12,12 @@ class IncidentsConfig(AppConfig):
             INCIDENT_EVENT_TOPIC,
             incident_anonymise_reapply,
             incident_delete_reapply,
+            on_person_deactivated,
         )
         from portal.deletions import deletion_reapplier_register
         from portal.models import DeletionKind
         from portal.outbox import consumer_register
+        from portal.signals import person_deactivated
 
         # Who among the officeholder and the desk hears about an event.
         consumer_register(
@@ -23,6 +25,10 @@ class IncidentsConfig(AppConfig):
             name="incidents.notify",
             handler=notify.incident_event_notify,
             kinds=notify.NOTIFYING_KINDS,
+        )
+        # A registrar whose account ends: their open incidents return to the desk.
+        person_deactivated.connect(
+            on_person_deactivated, dispatch_uid="incidents.on_person_deactivated"
         )
         # What `manage.py restore` does again for each recorded deletion (portal.deletions).
         deletion_reapplier_register(

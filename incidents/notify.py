@@ -135,6 +135,32 @@ def event_notify(event: Event) -> None:
         )
 
 
+def incident_released_notify(event: Event) -> None:
+    """Tell the desk that an incident is back in its queue without a handler (the handler's
+    account ended): every active registrar of the desk, or else its confirmed mailbox. Once
+    per event; called in the release's own transaction (the e-mails go after commit)."""
+    incident = event.incident
+    link = reverse("desk:detail", kwargs={"reference": incident.reference})
+    key = f"incident-event:{event.pk}"
+    staff = list(desk_registrars_active(desk_id=incident.desk_id))
+    if not staff:
+        desk_mailbox_notify(
+            desk=incident.desk,
+            event_key=key,
+            kind="incident_released",
+            reference=incident.reference,
+            link=link,
+        )
+        return
+    notifications_create(
+        recipients=staff,
+        event_key=key,
+        kind="incident_released",
+        reference=incident.reference,
+        link=link,
+    )
+
+
 def incident_event_notify(event_id: int) -> None:
     """The outbox consumer: notify about one incident event (once; see portal.outbox)."""
     event = (

@@ -227,6 +227,8 @@ def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
             # sees the outcome of a closed case and the reason they gave themselves.
             if internal_allowed or event.actor_id == user.pk:
                 text = text or event.payload.get("reason") or ""
+        elif event.kind == EventKind.ASSIGNED and internal_allowed:
+            text = event.payload.get("reason") or ""
         elif event.kind == EventKind.ESCALATED and internal_allowed:
             text = event.payload.get("reason") or ""
         elif event.kind in DESK_MOVE_KINDS:

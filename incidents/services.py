@@ -19,8 +19,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import deadlines, fact_counts
-from incidents.actions import SYSTEM, WITH_DESK, Action, action_get, is_serious
+from incidents import deadlines, fact_counts, notify
+from incidents.actions import OPEN, SYSTEM, WITH_DESK, Action, action_get, is_serious
 from incidents.constants import (
     FACT_FIELDS,
     MAX_EVIDENCE_FILES,
@@ -58,6 +58,7 @@ from incidents.models import (
     private_storage,
 )
 from incidents.policies import incident_policy, message_policy
+from portal import services as portal_services
 from portal.crypto import fact_tokens, identifier_hash
 from portal.deletions import deletion_record
 from portal.models import AccessLogEntry, DeletionKind, Desk, Notification, User
@@ -545,6 +546,23 @@ def _assign(incident: Incident, actor: User, inputs: dict) -> None:
     )
 
 
+def _release(incident: Incident, actor: User | None, inputs: dict) -> None:
+    former = incident.assignee
+    incident.assignee = None
+    event = event_record(
+        incident=incident,
+        kind=EventKind.ASSIGNED,
+        actor=actor,
+        payload={
+            "assignee_id": None,
+            "assignee": "",
+            "released_from": str(former or ""),
+            "reason": _text(inputs, "reason"),
+        },
+    )
+    notify.incident_released_notify(event)
+
+
 TRIAGE_FIELDS = ("triage_severity", "risk_flags", "types", "advice_given")
 
 
@@ -676,6 +694,7 @@ def _close_escalation_after(incident: Incident, actor: User, inputs: dict) -> Ca
 EFFECTS: dict[str, Callable[[Incident, User | None, dict], Callable | None] | None] = {
     "take": None,
     "assign": _assign,
+    "release": _release,
     "triage": _triage,
     "escalate": _escalate,
     "close": None,
@@ -767,6 +786,73 @@ def incident_act(
         locked.save()
         fact_counts.follow(locked, counted)
     return locked
+
+
+RELEASED_REASON = _("%(person)s werkt niet meer bij het meldpunt.")
+
+
+def incidents_release(*, person: User) -> list[Incident]:
+    """Return the open incidents that `person` handles to their desk, without a handler.
+
+    For a registrar whose account ended (`portal.services.person_deactivate`, through the
+    `person_deactivated` signal). Each incident goes through the workflow's `release` action
+    (the portal, no person): its version moves on, an "assigned" event names who left, and the
+    desk's active staff are notified (a desk without staff through its confirmed mailbox).
+    Anonymised incidents have no handler to release. Returns the released incidents.
+    """
+    reason = RELEASED_REASON % {"person": str(person)}
+    released = []
+    handled = Incident.objects.filter(
+        assignee=person, status__in=sorted(OPEN), anonymised_at__isnull=True
+    ).order_by("pk")
+    for incident in handled:
+        released.append(
+            incident_act(
+                incident=incident, actor=None, action="release", version=None, reason=reason
+            )
+        )
+    return released
+
+
+def on_person_deactivated(*, person: User, **kwargs) -> None:
+    """Receiver of `portal.signals.person_deactivated`: the person's open incidents go back."""
+    incidents_release(person=person)
+
+
+def terms_watch(*, now=None) -> dict[str, int]:
+    """End the accounts whose term is over; run every hour by Celery beat, idempotent.
+
+    1. Reminders 30 and 7 days before (`portal.services.term_reminders_send`, each once).
+    2. A person whose term end has passed where they live (from the day after): with an open
+       own incident (open includes escalated, so an open support case counts) the account
+       stays for that only (`person_term_end` keeps it); without, it is deactivated. A kept
+       account is deactivated at the first run after its last open incident closed.
+    3. A kept account whose term end was moved ahead again is whole again.
+    Incidents stay and follow the retention rules. Every change is recorded (actor None).
+    """
+    now = now or timezone.now()
+    counts = {"reminded": portal_services.term_reminders_send(now=now)}
+    counts.update(deactivated=0, kept=0, resumed=0)
+    # Anyone whose term may be over in some time zone (the Caribbean is behind Europe).
+    latest = timezone.localdate(now) + timedelta(days=1)
+    candidates = User.objects.filter(
+        is_active=True, term_end__isnull=False, term_end__lt=latest
+    ).select_related("organisation", "desk")
+    for person in candidates:
+        if not portal_services.person_term_is_over(person, now):
+            continue
+        has_open = Incident.objects.filter(
+            officeholder=person, status__in=sorted(OPEN), anonymised_at__isnull=True
+        ).exists()
+        result = portal_services.person_term_end(person=person, keep_for_open=has_open, now=now)
+        if result:
+            counts[result] += 1
+    kept = User.objects.filter(is_active=True, term_ended_at__isnull=False).select_related(
+        "organisation", "desk"
+    )
+    for person in kept:
+        counts["resumed"] += portal_services.person_term_resume(person=person, now=now)
+    return counts
 
 
 def incident_escalate(*, incident: Incident, rule_names: Sequence[str]) -> Escalation | None:

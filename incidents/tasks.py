@@ -84,3 +84,9 @@ def watch_desk_reachability() -> dict:
 def remove_expired_shared_uploads() -> int:
     """Remove shared files (share target) whose 15 minutes are over; safe to run twice."""
     return sharing.shared_uploads_remove_expired()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def end_terms() -> dict:
+    """End the accounts whose term is over and send the reminders before (idempotent)."""
+    return services.terms_watch()

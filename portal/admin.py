@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Q
 from django.utils.formats import date_format
@@ -192,10 +192,39 @@ class PortalUserAdmin(UserAdmin):
         ),
     ]
 
+    actions = ["deactivate"]
+
     def save_model(self, request, obj, form, change):
-        before = services.person_tracked_values(User.objects.get(pk=obj.pk)) if change else {}
+        stored = User.objects.get(pk=obj.pk) if change else None
+        before = services.person_tracked_values(stored) if change else {}
+        # Unticking "active" is a deactivation: it goes through the one service (sessions,
+        # tokens, open incidents and cases), after the other changes are saved.
+        deactivating = change and stored.is_active and not obj.is_active
+        if deactivating:
+            obj.is_active = True
         super().save_model(request, obj, form, change)
         services.person_changes_record(actor=request.user, person=obj, before=before)
+        if deactivating:
+            services.person_deactivate(actor=request.user, person=obj)
+
+    @admin.action(description=_("Deactiveren"))
+    def deactivate(self, request, queryset):
+        count = 0
+        for person in queryset.filter(is_active=True).order_by("pk"):
+            if person.pk == request.user.pk:
+                self.message_user(
+                    request, _("Uw eigen account kunt u niet deactiveren."), messages.WARNING
+                )
+                continue
+            count += services.person_deactivate(actor=request.user, person=person)
+        self.message_user(
+            request,
+            _(
+                "%(count)s accounts gedeactiveerd. Hun open meldingen en dossiers staan weer "
+                "bij het meldpunt of het team."
+            )
+            % {"count": count},
+        )
 
 
 @admin.register(SiteConfiguration)

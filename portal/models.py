@@ -175,6 +175,12 @@ class User(AbstractUser):
     # The term of office (officeholders): the account ends after term_end.
     term_start = models.DateField(_("begin termijn"), null=True, blank=True)
     term_end = models.DateField(_("einde termijn"), null=True, blank=True)
+    # Set by the portal when the term ended while the person still had an open incident: the
+    # account stays active for that incident only (see the incident policy) and ends when
+    # the last one closes (portal.services.person_term_end).
+    term_ended_at = models.DateTimeField(
+        _("termijn beëindigd op"), null=True, blank=True, editable=False
+    )
     # Changes whenever the way this person logs in changes (password, second factor): it is
     # part of the session hash, so every session made before the change ends.
     security_stamp = models.CharField(max_length=64, blank=True, default="", editable=False)

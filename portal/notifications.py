@@ -20,6 +20,13 @@ SUBJECTS = {
     "desk_unreachable": _("Niemand leest nu de meldingen van %(reference)s"),
     "incident_moved": _("Melding %(reference)s is naar uw meldpunt doorgestuurd"),
     "incident_offered_back": _("U kunt melding %(reference)s terugnemen"),
+    # A handler's account ended (portal.services.person_deactivate): the work is back.
+    "incident_released": _("Melding %(reference)s heeft geen behandelaar meer"),
+    "case_released": _("Dossier %(reference)s heeft geen casemanager meer"),
+    # End of term (portal.services.term_reminders_send): the reference is the date, or for
+    # the coordinator the person's name.
+    "term_ending": _("Uw account stopt na %(reference)s"),
+    "term_ending_coordinator": _("Het account van %(reference)s stopt binnenkort"),
 }
 
 BODY = _(
@@ -74,8 +81,26 @@ def notification_subject(*, kind: str, reference: str) -> str:
     return str(template) % {"reference": reference}
 
 
+TERM_ENDING_BODY = _(
+    "Uw termijn eindigt. Uw account bij het Meldpunt Weerbaar Bestuur stopt na "
+    "%(reference)s.\n\n"
+    "Wilt u uw meldingen bewaren? Log in en download uw gegevens via Mijn gegevens. "
+    "Hebt u dan nog een open melding? Dan kunt u die blijven volgen tot hij klaar is.\n\n"
+    "Het portaal: %(url)s"
+)
+TERM_ENDING_COORDINATOR_BODY = _(
+    "Het account van %(reference)s stopt binnenkort, aan het einde van de termijn.\n\n"
+    "Is de termijn verlengd? Pas dan het einde van de termijn aan.\n\n"
+    "Het portaal: %(url)s"
+)
+
+
 def notification_body(*, kind: str, reference: str, url: str) -> str:
     subject = notification_subject(kind=kind, reference=reference)
+    if kind == "term_ending":
+        return str(TERM_ENDING_BODY) % {"reference": reference, "url": url}
+    if kind == "term_ending_coordinator":
+        return str(TERM_ENDING_COORDINATOR_BODY) % {"reference": reference, "url": url}
     if kind == "security_api_tokens_revoked":
         return str(API_TOKENS_REVOKED_BODY) % {"url": url}
     if kind == "security_passkey_added":

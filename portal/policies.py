@@ -262,6 +262,11 @@ SERVED_OFFICEHOLDER = Condition(
     test=lambda user, other: other.role == Role.OFFICEHOLDER and _serves(user, other),
     labels=(_("ambtsdrager van een organisatie van het eigen meldpunt"),),
 )
+IN_TERM = Condition(
+    q=lambda user: Q(term_ended_at__isnull=True),
+    test=lambda user, other: other.term_ended_at is None,
+    labels=(_("termijn niet voorbij"),),
+)
 TEAM_MEMBER = Condition(
     q=lambda user: Q(role=Role.SUPPORT, is_active=True),
     test=lambda user, other: other.role == Role.SUPPORT and other.is_active,
@@ -288,7 +293,12 @@ class UserPolicy(Policy):
 
     rules = {
         # A registrar files an incident on behalf of an officeholder of the desk.
-        "file_for": {Role.OFFICEHOLDER: SELF, Role.REGISTRAR: SERVED_OFFICEHOLDER},
+        # Nobody files a new report for a person whose term is over (portal.services.
+        # person_term_end): their open incidents stay theirs, nothing new starts.
+        "file_for": {
+            Role.OFFICEHOLDER: SELF & IN_TERM,
+            Role.REGISTRAR: SERVED_OFFICEHOLDER & IN_TERM,
+        },
         # Who can be the handler of the desk's incident (a colleague, or oneself).
         "assign_incident_to": {Role.REGISTRAR: COLLEAGUE},
         # Who can handle a support case or own a support action.

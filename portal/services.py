@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from importlib import import_module
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
@@ -50,6 +51,7 @@ from portal.reachability import (
     desks_reachability,
     mailbox_is_confirmed,
 )
+from portal.signals import person_deactivated
 
 logger = logging.getLogger(__name__)
 
@@ -804,6 +806,7 @@ PERSON_TRACKED_FIELDS = (
     "is_coordinator",
     "term_start",
     "term_end",
+    "term_ended_at",
 )
 
 
@@ -897,3 +900,140 @@ def access_log_purge(*, now=None) -> int:
         if not batch:
             return removed
         removed += AccessLogEntry.objects.filter(pk__in=batch).delete()[0]
+
+
+def person_deactivate(*, actor: User | None, person: User, now=None) -> bool:
+    """End a person's account: they can no longer log in, and nothing of theirs stays open.
+
+    Guarantees, in one transaction with the person's row locked: the account is inactive;
+    every session ends (the security stamp changes) and every API token is revoked; the change
+    is recorded (`person_changes_record`, `actor` None for the portal itself, e.g. a term that
+    ended); `portal.signals.person_deactivated` is sent, so the open incidents of a registrar
+    return to their desk unassigned (the desk is told) and the open cases of a member of the
+    Ondersteuningsteam return to the team inbox (the team is told). Already inactive: nothing
+    changes and False is returned. `person` is updated in place.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=person.pk)
+        if not locked.is_active:
+            return False
+        before = person_tracked_values(locked)
+        locked.is_active = False
+        locked.security_stamp = secrets.token_hex(16)
+        locked.save(update_fields=["is_active", "security_stamp"])
+        ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=now)
+        person_changes_record(actor=actor, person=locked, before=before, now=now)
+        person_deactivated.send(sender=User, person=locked, actor=actor)
+    person.is_active = False
+    person.security_stamp = locked.security_stamp
+    return True
+
+
+# --- End of term ----------------------------------------------------------------------------
+
+# Reminders before the account ends: days before the term end, each sent once per term end.
+TERM_REMINDER_DAYS = (30, 7)
+
+
+def person_local_date(person: User, now=None):
+    """Today's date where the person lives (Europe or the Caribbean)."""
+    return timezone.localdate(now or timezone.now(), ZoneInfo(person.time_zone))
+
+
+def person_term_is_over(person: User, now=None) -> bool:
+    """Whether the person's term has ended: the day after `term_end` began where they live."""
+    return person.term_end is not None and person_local_date(person, now) > person.term_end
+
+
+def desk_coordinators(*, desk_id: int | None):
+    """The active coordinators of a desk (who manage its people)."""
+    if desk_id is None:
+        return User.objects.none()
+    return User.objects.filter(desk_id=desk_id, is_coordinator=True, is_active=True)
+
+
+def _person_desk_id(person: User) -> int | None:
+    if person.desk_id:
+        return person.desk_id
+    return person.organisation.desk_id if person.organisation_id else None
+
+
+def term_reminders_send(*, now=None) -> int:
+    """Remind people 30 and 7 days before their account ends, and their desk's coordinators.
+
+    Guarantees: each reminder goes once per person, term end and number of days (the
+    notification's event key names all three), however often this runs; a term end set
+    closer than 30 days gets only the reminders still ahead; a changed term end reminds
+    again for the new date. Returns how many people were reminded.
+    """
+    now = now or timezone.now()
+    horizon = timezone.localdate(now) + timedelta(days=max(TERM_REMINDER_DAYS) + 1)
+    reminded = 0
+    people = User.objects.filter(
+        is_active=True, term_ended_at__isnull=True, term_end__isnull=False, term_end__lte=horizon
+    ).select_related("organisation", "desk")
+    for person in people:
+        days_left = (person.term_end - person_local_date(person, now)).days
+        if not 0 <= days_left <= max(TERM_REMINDER_DAYS):
+            continue
+        # The nearest reminder still ahead: 30 from 30 to 8 days before, then 7.
+        band = min(days for days in TERM_REMINDER_DAYS if days >= days_left)
+        key = f"term-end-{band}:{person.pk}:{person.term_end.isoformat()}"
+        created = notifications_create(
+            recipients=[person],
+            event_key=key,
+            kind="term_ending",
+            reference=person.term_end.strftime("%d-%m-%Y"),
+            link=reverse("home"),
+        )
+        notifications_create(
+            recipients=desk_coordinators(desk_id=_person_desk_id(person)),
+            event_key=key,
+            kind="term_ending_coordinator",
+            reference=str(person)[:40],
+            link=reverse("home"),
+        )
+        reminded += bool(created)
+    return reminded
+
+
+def person_term_end(*, person: User, keep_for_open: bool, now=None) -> str:
+    """End the account of a person whose term is over (the portal itself, `actor` None).
+
+    With nothing open (`keep_for_open` False) the account is deactivated
+    (`person_deactivate`). With an open incident or support case, the account stays active
+    for that only: `term_ended_at` is set (once), which the incident policy reads (only the
+    open own incidents), and no new report can be filed (`user_policy` "file_for"); the
+    change is recorded. Returns "deactivated", "kept" or "" (nothing changed).
+    """
+    now = now or timezone.now()
+    if not keep_for_open:
+        return "deactivated" if person_deactivate(actor=None, person=person, now=now) else ""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=person.pk)
+        if locked.term_ended_at is not None or not locked.is_active:
+            return ""
+        before = person_tracked_values(locked)
+        locked.term_ended_at = now
+        locked.save(update_fields=["term_ended_at"])
+        person_changes_record(actor=None, person=locked, before=before, now=now)
+    person.term_ended_at = now
+    return "kept"
+
+
+def person_term_resume(*, person: User, now=None) -> bool:
+    """A term that was extended (a new term end ahead): the account is whole again.
+
+    Clears `term_ended_at` and records it. Returns False when there was nothing to clear.
+    """
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=person.pk)
+        if locked.term_ended_at is None or person_term_is_over(locked, now):
+            return False
+        before = person_tracked_values(locked)
+        locked.term_ended_at = None
+        locked.save(update_fields=["term_ended_at"])
+        person_changes_record(actor=None, person=locked, before=before, now=now)
+    person.term_ended_at = None
+    return True

@@ -560,6 +560,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.desk_mailbox_confirmations",
         "schedule": 3600.0,
     },
+    # End of term: reminders 30 and 7 days before, the account ends the day after the term
+    # end where the person lives (hourly, so the Caribbean is not a day late).
+    "end-terms": {"task": "incidents.tasks.end_terms", "schedule": 3600.0},
     "remove-expired-shared-uploads": {
         "task": "incidents.tasks.remove_expired_shared_uploads",
         "schedule": 300.0,

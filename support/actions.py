@@ -51,6 +51,20 @@ CASE_ACTIONS: dict[str, Action] = action_table(
         needs=("handler",),
     ),
     Action(
+        "release_handler",
+        _("Terug naar de inbox van het team"),
+        OPEN,
+        None,
+        {},
+        EventKind.SUPPORT_CASE_CHANGED,
+        system=True,
+        internal=True,
+        effect=_(
+            "alleen door het portaal, als de casemanager geen account meer heeft; "
+            "het team krijgt bericht"
+        ),
+    ),
+    Action(
         "add_action",
         _("Actie plannen"),
         PLANNING,

@@ -10,6 +10,7 @@ class SupportConfig(AppConfig):
         from incidents.constants import EventKind
         from incidents.services import INCIDENT_EVENT_TOPIC
         from portal.outbox import consumer_register
+        from portal.signals import person_deactivated
         from support import notify, panels, services
 
         # support listens to incidents' events through the outbox, and nothing else.
@@ -21,3 +22,7 @@ class SupportConfig(AppConfig):
         ):
             consumer_register(topic=INCIDENT_EVENT_TOPIC, name=name, handler=handler, kinds=kinds)
         panels.register()
+        # A team member whose account ends: their open cases return to the team inbox.
+        person_deactivated.connect(
+            services.on_person_deactivated, dispatch_uid="support.on_person_deactivated"
+        )

@@ -25,7 +25,7 @@ from portal.models import User
 from portal.policies import user_policy
 from portal.services import notifications_create
 from support import notify, rules
-from support.actions import case_action_get
+from support.actions import OPEN, case_action_get
 from support.constants import ACKNOWLEDGE_WITHIN_HOURS, ActionStatus, CaseStatus, RuleCode
 from support.errors import CaseInputRequired, CaseStale, CaseStepNotAllowed, SupportError
 from support.models import EscalationRule, SupportAction, SupportCase
@@ -172,6 +172,12 @@ def _assign_handler(case: SupportCase, actor: User, inputs: dict) -> dict:
     return {"handler": str(case.handler)}
 
 
+def _release_handler(case: SupportCase, actor: User | None, inputs: dict) -> dict:
+    former = case.handler
+    case.handler = None
+    return {"handler": "", "released_from": str(former or ""), "text": inputs.get("reason", "")}
+
+
 def _add_action(case: SupportCase, actor: User, inputs: dict) -> dict:
     owner = _team_member(
         actor, inputs["owner"], _("Kies een lid van het Ondersteuningsteam als eigenaar.")
@@ -243,6 +249,7 @@ EFFECTS = {
     "acknowledge": _acknowledge,
     "start": None,
     "assign_handler": _assign_handler,
+    "release_handler": _release_handler,
     "add_action": _add_action,
     "update_action": _update_action,
     "return_to_desk": _close,
@@ -251,7 +258,7 @@ EFFECTS = {
 
 
 def support_case_act(
-    *, case: SupportCase, actor: User, action: str, version: int | None, **inputs
+    *, case: SupportCase, actor: User | None, action: str, version: int | None, **inputs
 ) -> SupportCase:
     """Take one action of the case workflow (`support.actions`) and return the case.
 
@@ -260,17 +267,23 @@ def support_case_act(
     (CaseStepNotAllowed, from the case policy) and a missing input (CaseInputRequired). Then it
     changes the case (and, for returning or closing, the incident through its own workflow),
     bumps the version and records the event. The created or updated support action is
-    available as `case.support_action` for the callers that show it.
+    available as `case.support_action` for the callers that show it. `actor` None is the
+    portal itself: only for the table's system rows, without a version.
     """
     step = case_action_get(action)
     inputs = dict(inputs)
     with transaction.atomic():
         locked = _case_locked(case)
-        if version is None or int(version) != locked.version:
-            raise CaseStale()
-        if not case_policy.allows(actor, action, locked):
-            wrong_status = locked.status not in step.from_statuses
-            raise CaseStepNotAllowed(step.refused if wrong_status else None)
+        if actor is None:
+            # The portal itself (a handler whose account ended): only rows the table allows it.
+            if not (step.system and locked.status in step.from_statuses):
+                raise CaseStepNotAllowed()
+        else:
+            if version is None or int(version) != locked.version:
+                raise CaseStale()
+            if not case_policy.allows(actor, action, locked):
+                wrong_status = locked.status not in step.from_statuses
+                raise CaseStepNotAllowed(step.refused if wrong_status else None)
         _needs_check(step, inputs)
         effect = EFFECTS[action]
         payload = effect(locked, actor, inputs) if effect is not None else {}
@@ -299,6 +312,40 @@ def support_case_act(
         )
         locked.support_action = inputs.get("_created")
         return locked
+
+
+RELEASED_REASON = _("%(person)s werkt niet meer bij het Ondersteuningsteam.")
+
+
+def support_cases_release(*, person: User) -> list[SupportCase]:
+    """Return the open cases that `person` handles to the team inbox, without a casemanager.
+
+    For a member of the Ondersteuningsteam whose account ended (`portal.services.
+    person_deactivate`, through the `person_deactivated` signal). Each case goes through the
+    case workflow's `release_handler` row (the portal, no person): its version moves on, an
+    event names who left, and the active team members are notified once per case. Support
+    actions the person owned keep their owner (they are shown on the case). Returns the
+    released cases.
+    """
+    reason = RELEASED_REASON % {"person": str(person)}
+    released = []
+    handled = SupportCase.objects.filter(handler=person, status__in=sorted(OPEN)).order_by("pk")
+    for case in handled:
+        locked = support_case_act(
+            case=case, actor=None, action="release_handler", version=None, reason=reason
+        )
+        notify.team_remind(
+            incident=locked.incident,
+            kind="case_released",
+            key=f"case-released:{locked.pk}:{locked.version}",
+        )
+        released.append(locked)
+    return released
+
+
+def on_person_deactivated(*, person: User, **kwargs) -> None:
+    """Receiver of `portal.signals.person_deactivated`: the person's open cases go back."""
+    support_cases_release(person=person)
 
 
 # --- Watchdogs (Celery beat) ------------------------------------------------------------------

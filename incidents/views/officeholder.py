@@ -20,7 +20,7 @@ from incidents.forms import (
 )
 from incidents.policies import incident_policy
 from portal.models import AccessAction
-from portal.policies import Workspace, workspace_required
+from portal.policies import Workspace, user_policy, workspace_required
 from portal.reachability import route_for_organisation
 from portal.selectors import site_configuration_get
 from portal.services import access_log_record, notification_mark_read
@@ -44,6 +44,9 @@ def incident_list(request):
 def _file(request, form_class, template, *, quick: bool, shared=None):
     """File a report. `shared`: a file shared to the portal (incidents/sharing.py), attached
     only now, when the person sends the report, and checked again like an upload."""
+    if not user_policy.allows(request.user, "file_for", request.user):
+        # The term is over: the open incidents stay, nothing new is filed.
+        return render(request, "incidents/officeholder/filing_closed.html", status=403)
     kwargs = {"officeholder": request.user} if quick else {}
     form = form_class(request.POST or None, request.FILES or None, **kwargs)
     if request.method == "POST" and form.is_valid():

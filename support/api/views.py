@@ -119,7 +119,9 @@ class SupportCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(SupportCaseSerializer(self.get_object()).data)
 
     for _name, _action in CASE_ACTIONS.items():
-        if _name != "update_action":  # per support action: actions/{id}/ below
+        # update_action is per support action (actions/{id}/ below); internal rows are the
+        # portal's own.
+        if _name != "update_action" and not _action.internal:
             locals()[f"action_{_name}"] = action_endpoint(
                 name=_name,
                 label=_action.label,

@@ -95,6 +95,7 @@ def _inputs(action: str, incident, actor) -> dict:
     return {
         "take": dict,
         "assign": lambda: {"assignee": actor},
+        "release": lambda: {"reason": "De behandelaar werkt hier niet meer."},
         "triage": lambda: {"triage_severity": TriageSeverity.LOW, "types": incident.types},
         "escalate": lambda: {"rules": ["physical_violence"]} if actor is None else {"reason": "R"},
         "close": lambda: {"outcome": "Alleen registratie"},
