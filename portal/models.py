@@ -21,6 +21,7 @@ from portal.constants import (
     Gender,
     OfficeholderFunction,
     OrganisationType,
+    Province,
     Role,
     TimeZone,
 )
@@ -97,11 +98,36 @@ class Organisation(models.Model):
             "Zonder meldpunt gaan meldingen naar het reservemeldpunt uit de portaalinstellingen."
         ),
     )
+    province = models.CharField(
+        _("provincie"),
+        max_length=20,
+        choices=Province.choices,
+        blank=True,
+        help_text=_("Leeg voor de openbare lichamen Bonaire, Sint Eustatius en Saba."),
+    )
+    # A municipal merger (herindeling) ends an organisation and names the one that follows
+    # it. Its old incidents keep it; it gets no new officeholders or incidents.
+    ended_on = models.DateField(_("opgeheven op"), null=True, blank=True)
+    successor = models.ForeignKey(
+        "self",
+        verbose_name=_("opgevolgd door"),
+        related_name="predecessors",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("organisatie")
         verbose_name_plural = _("organisaties")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="organisation_successor_only_when_ended",
+                condition=Q(successor__isnull=True) | Q(ended_on__isnull=False),
+                violation_error_message=_("Alleen een opgeheven organisatie heeft een opvolger."),
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -109,6 +135,12 @@ class Organisation(models.Model):
     @property
     def is_caribbean(self) -> bool:
         return self.time_zone == TIME_ZONE_CARIBBEAN
+
+    def is_ended(self, on=None) -> bool:
+        """Whether the organisation no longer exists (on `on`, default today)."""
+        from django.utils import timezone
+
+        return self.ended_on is not None and self.ended_on <= (on or timezone.localdate())
 
 
 class PortalUserManager(UserManager):

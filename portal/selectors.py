@@ -77,3 +77,16 @@ def organisations_served_by(*, desk_id: int) -> QuerySet[Organisation]:
     if site_configuration_get().fallback_desk_id == desk_id:
         served |= Q(desk__isnull=True)
     return Organisation.objects.filter(served).order_by("name")
+
+
+def organisation_current(*, organisation: Organisation) -> Organisation | None:
+    """The organisation that exists today in place of `organisation`: itself, or after a
+    herindeling its successor (followed to the end of the chain). None when it ended without
+    one."""
+    seen = set()
+    while organisation is not None and organisation.is_ended():
+        if organisation.pk in seen:
+            return None
+        seen.add(organisation.pk)
+        organisation = organisation.successor
+    return organisation

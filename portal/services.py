@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -798,3 +798,152 @@ def person_device_change_record(*, actor: User | None, person: User, what: str) 
     return PersonChange.objects.create(
         person=person, actor=actor, at=timezone.now(), field="devices", new_value=what[:200]
     )
+
+
+# --- The organisations register (CSV in the CBS format, README "Organisations register") -------
+
+ORGANISATION_CSV_REQUIRED = ("code", "name", "type", "province")
+ORGANISATION_CSV_OPTIONAL = ("ended_on", "successor_code")
+
+
+@dataclass(frozen=True)
+class ImportRowResult:
+    """What an import did with one row: created, updated, unchanged or error (with why)."""
+
+    line: int
+    code: str
+    outcome: str
+    message: str = ""
+
+
+def _choice_value(text: str, choices) -> str | None:
+    """The code of a choice given as its code or its label, in any case ("Fryslân" too)."""
+    wanted = text.strip().lower()
+    for value, label in choices:
+        if wanted in (str(value).lower(), str(label).lower()):
+            return value
+    return None
+
+
+def _date_parse(text: str):
+    """A date as 2026-03-18 or 18-03-2026; None for an empty text; ValueError otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def organisations_import(*, data: bytes) -> list[ImportRowResult]:
+    """Create or update organisations from a CSV in the CBS format; one result per row.
+
+    Guarantees: an organisation is matched on its code, so importing the same file again
+    changes nothing and never makes a second organisation; a row with a problem changes
+    nothing and says why, the other rows are still imported. A row with `ended_on` ends the
+    organisation (a herindeling) and `successor_code` names the one that follows it (in the
+    database or elsewhere in the file). Desks are not set here: the functional administrator
+    links a new organisation to its desk (until then the fallback desk gets its reports).
+    Raises portal.csv_files.CsvFileError for a file that cannot be read at all.
+    """
+    from portal.constants import EmergencyNumber, OrganisationType, Province
+    from portal.csv_files import csv_rows
+    from portal.models import Organisation
+
+    rows = csv_rows(data, required=ORGANISATION_CSV_REQUIRED, optional=ORGANISATION_CSV_OPTIONAL)
+    results: dict[int, ImportRowResult] = {}
+    successors: list[tuple[int, str, str]] = []
+    seen_codes: set[str] = set()
+    for row in rows:
+        values = row.values
+        code = values["code"].upper()
+        problems = []
+        kind = _choice_value(values["type"], OrganisationType.choices)
+        province = _choice_value(values["province"], Province.choices) if values["province"] else ""
+        if not code or len(code) > 10:
+            problems.append(_("code ontbreekt of is langer dan 10 tekens"))
+        elif code in seen_codes:
+            problems.append(_("code staat twee keer in het bestand"))
+        if not values["name"]:
+            problems.append(_("naam ontbreekt"))
+        if kind is None:
+            problems.append(_("onbekende soort %(value)r") % {"value": values["type"]})
+        if province is None:
+            problems.append(_("onbekende provincie %(value)r") % {"value": values["province"]})
+        elif not province and kind not in (None, OrganisationType.OPENBAAR_LICHAAM):
+            problems.append(_("provincie ontbreekt"))
+        try:
+            ended_on = _date_parse(values["ended_on"])
+        except ValueError:
+            problems.append(
+                _("datum opgeheven %(value)r klopt niet") % {"value": values["ended_on"]}
+            )
+            ended_on = None
+        successor_code = values["successor_code"].upper()
+        if successor_code and ended_on is None:
+            problems.append(_("een opvolger hoort bij een datum opgeheven"))
+        if successor_code and successor_code == code:
+            problems.append(_("een organisatie volgt zichzelf niet op"))
+        seen_codes.add(code)
+        if problems:
+            results[row.line] = ImportRowResult(row.line, code, "error", "; ".join(problems))
+            continue
+        caribbean = kind == OrganisationType.OPENBAAR_LICHAAM
+        fields = {"name": values["name"], "type": kind, "province": province, "ended_on": ended_on}
+        existing = Organisation.objects.filter(code=code).first()
+        try:
+            with transaction.atomic():
+                if existing is None:
+                    Organisation.objects.create(
+                        code=code,
+                        time_zone=TIME_ZONE_CARIBBEAN if caribbean else settings.TIME_ZONE,
+                        emergency_number=(
+                            EmergencyNumber.CARIBBEAN if caribbean else EmergencyNumber.NETHERLANDS
+                        ),
+                        **fields,
+                    )
+                    outcome = "created"
+                else:
+                    changed = [n for n, v in fields.items() if getattr(existing, n) != v]
+                    for name in changed:
+                        setattr(existing, name, fields[name])
+                    if not successor_code and existing.successor_id:
+                        changed.append("successor")
+                        existing.successor = None
+                    if changed:
+                        existing.save()
+                    outcome = "updated" if changed else "unchanged"
+        except IntegrityError:
+            results[row.line] = ImportRowResult(
+                row.line,
+                code,
+                "error",
+                _("de naam %(name)r hoort al bij een andere organisatie")
+                % {"name": values["name"]},
+            )
+            continue
+        results[row.line] = ImportRowResult(row.line, code, outcome)
+        if successor_code:
+            successors.append((row.line, code, successor_code))
+    # Successors last: one may come later in the file than the organisation it follows.
+    for line, code, successor_code in successors:
+        organisation = Organisation.objects.get(code=code)
+        successor = Organisation.objects.filter(code=successor_code).first()
+        if successor is None or successor.ended_on is not None:
+            results[line] = ImportRowResult(
+                line,
+                code,
+                "error",
+                _("opvolger %(code)s bestaat niet of is zelf opgeheven; de rest is opgeslagen")
+                % {"code": successor_code},
+            )
+            continue
+        if organisation.successor_id != successor.pk:
+            organisation.successor = successor
+            organisation.save(update_fields=["successor"])
+            if results[line].outcome == "unchanged":
+                results[line] = ImportRowResult(line, code, "updated")
+    return [results[line] for line in sorted(results)]
