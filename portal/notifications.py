@@ -20,6 +20,9 @@ SUBJECTS = {
     "desk_unreachable": _("Niemand leest nu de meldingen van %(reference)s"),
     "incident_moved": _("Melding %(reference)s is naar uw meldpunt doorgestuurd"),
     "incident_offered_back": _("U kunt melding %(reference)s terugnemen"),
+    # Delegated administration: the reference is the person's name.
+    "invitation_renewal": _("%(reference)s vraagt om een nieuwe uitnodiging"),
+    "staff_joined_desk": _("%(reference)s is nu medewerker van uw meldpunt"),
 }
 
 BODY = _(
