@@ -83,8 +83,9 @@ def desk_mailbox_email(desk_id: int, event_key: str, kind: str, reference: str, 
     time_limit=settings.EMAIL_TASK_TIME_LIMIT,
 )
 def invitation_email(invitation_id: int) -> bool:
-    """E-mail one invitation's link (mail queue, lowest priority: CELERY_TASK_ROUTES). Running it twice sends one e-mail; a failed
-    SMTP attempt is retried with backoff."""
+    """E-mail one invitation's link (mail queue, lowest priority: CELERY_TASK_ROUTES).
+
+    Running it twice sends one e-mail; a failed SMTP attempt is retried with backoff."""
     return services.invitation_email_send(invitation_id=invitation_id)
 
 
