@@ -253,6 +253,8 @@ class PortalUserAdmin(UserAdmin):
         before = services.person_tracked_values(User.objects.get(pk=obj.pk)) if change else {}
         super().save_model(request, obj, form, change)
         services.person_changes_record(actor=request.user, person=obj, before=before)
+        # A staff account created on a desk or moved to one: its coordinators hear of it.
+        services.staff_desk_changed_notify(person=obj, before=before)
 
 
 @admin.register(SiteConfiguration)

@@ -257,6 +257,26 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.username
 
+    def clean(self):
+        super().clean()
+        # An ended organisation (herindeling) gets no new officeholders; those it has keep it.
+        if self.organisation_id and self.organisation.is_ended():
+            previous = (
+                type(self).objects.filter(pk=self.pk).values_list("organisation_id", flat=True)
+                if self.pk
+                else []
+            )
+            if self.organisation_id not in previous:
+                from django.core.exceptions import ValidationError
+
+                raise ValidationError(
+                    {
+                        "organisation": _(
+                            "Deze organisatie is opgeheven. Kies de organisatie die haar opvolgt."
+                        )
+                    }
+                )
+
     def get_session_auth_hash(self):
         """Django's HMAC of the password hash, with the security stamp folded in."""
         return self._session_auth_hash_with_stamp(secret=None)

@@ -260,3 +260,53 @@ def test_the_people_list_searches_and_takes_two_queries_whatever_its_size(client
     page = client.get(reverse("manage:people"), {"q": world["officeholder"].email})
     assert world["officeholder"].email in page.content.decode()
     assert world["other_officeholder"].email not in page.content.decode()
+
+
+def test_the_admin_moving_a_registrar_to_a_desk_notifies_its_coordinators(client, world):
+    """Part of "an administrator without a master key": a staff account moved to a desk by
+    the functional administrator is announced to that desk's coordinators."""
+    from portal.constants import Role
+
+    admin = UserFactory(admin=True)
+    moved = world["other_registrar"]
+    verified_login(client, admin)
+    url = reverse("admin:portal_user_change", args=[moved.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        key: value
+        for key, value in form.initial.items()
+        if value is not None and not isinstance(value, list | tuple)
+    }
+    data.update(
+        {
+            "username": moved.username,
+            "role": Role.REGISTRAR,
+            "desk": world["desk"].pk,
+            "is_active": "on",
+            "preferred_language": "nl",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+            "changes-TOTAL_FORMS": "0",
+            "changes-INITIAL_FORMS": "0",
+        }
+    )
+    data.pop("last_login", None)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    [notification] = Notification.objects.filter(kind="staff_joined_desk")
+    assert notification.recipient == world["coordinator"]
+    assert notification.link == reverse("manage:person", args=[moved.pk])
+
+
+def test_an_ended_organisation_gets_no_new_officeholders_but_keeps_its_own(world):
+    """Model validation (the admin's forms use it): nobody is added to an ended organisation;
+    an officeholder who was there already can still be saved."""
+    from django.core.exceptions import ValidationError
+
+    organisation = world["organisation"]
+    organisation.ended_on = timezone.localdate()
+    organisation.save()
+    world["officeholder"].full_clean()
+    newcomer = UserFactory.build(organisation=organisation, username="nieuw", email="n@x.org")
+    with pytest.raises(ValidationError, match="opgeheven"):
+        newcomer.full_clean()
