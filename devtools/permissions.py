@@ -19,7 +19,14 @@ from incidents.policies import (
     note_policy,
 )
 from portal.constants import Role
-from portal.policies import WORKSPACE_ROLES, Workspace, notification_policy, user_policy
+from portal.policies import (
+    WORKSPACE_ROLES,
+    Workspace,
+    notification_policy,
+    officeholder_import_policy,
+    organisation_policy,
+    user_policy,
+)
 from support.actions import CASE_ACTIONS
 from support.constants import CaseStatus
 from support.policies import case_policy, support_action_policy
@@ -35,6 +42,8 @@ POLICIES = (
     ("Ondersteuningsdossiers", case_policy),
     ("Ondersteuningsacties", support_action_policy),
     ("Mensen", user_policy),
+    ("Organisaties", organisation_policy),
+    ("Imports van ambtsdragers", officeholder_import_policy),
     ("Notificaties", notification_policy),
 )
 
@@ -73,7 +82,8 @@ def _lines():
     yield "| onderdeel | wie |"
     yield "|---|---|"
     for workspace, roles in WORKSPACE_ROLES.items():
-        yield f"| {Workspace.LABELS[workspace]} | {_roles(roles)} |"
+        extra = " (met de vlag coördinator)" if workspace == Workspace.MANAGE else ""
+        yield f"| {Workspace.LABELS[workspace]} | {_roles(roles)}{extra} |"
     yield ""
     yield "## Groepen van statussen"
     yield ""

@@ -72,6 +72,7 @@ from portal.reachability import (
     route_for_desk,
     route_for_organisation,
 )
+from portal.selectors import organisation_current
 from portal.services import desk_unreachable_record, desks_reachability_record
 
 Identifiers = Iterable[tuple[str, str]]
@@ -274,7 +275,16 @@ def incident_submit(
                 # Someone else's token: never hand out (or reveal) another person's incident.
                 raise IncidentError(_("Deze melding is al verstuurd. Vernieuw de pagina."))
             return existing
-    organisation = officeholder.organisation
+    # After a herindeling new incidents go to the organisation that followed the old one;
+    # the old incidents keep the organisation they were filed under.
+    organisation = organisation_current(organisation=officeholder.organisation)
+    if organisation is None:
+        raise IncidentError(
+            _(
+                "Uw organisatie bestaat niet meer. Bel het meldpunt of het Ondersteuningsteam, "
+                "dan zetten we uw account goed."
+            )
+        )
     # Who really looks now (portal.reachability): the own desk, the fallback desk, or, when
     # no desk is read by anybody, the Ondersteuningsteam through an escalation.
     route = route_for_organisation(organisation=organisation)

@@ -1,12 +1,19 @@
+from collections import Counter
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django_otp_webauthn.models import WebAuthnCredential
 
 from portal import services
+from portal.csv_files import CsvFileError
 from portal.models import (
     AccessLogEntry,
     Desk,
@@ -37,12 +44,62 @@ class HasDeskFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OrganisationImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV-bestand"),
+        help_text=_("Kolommen: code,name,type,province (en eventueel ended_on,successor_code)."),
+    )
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "type", "code", "desk_or_warning", "time_zone", "emergency_number"]
-    list_filter = ["type", HasDeskFilter, "desk", "time_zone"]
+    list_display = [
+        "name",
+        "type",
+        "code",
+        "province",
+        "desk_or_warning",
+        "ended_on",
+        "time_zone",
+        "emergency_number",
+    ]
+    list_filter = ["type", HasDeskFilter, "desk", "province", "time_zone"]
     search_fields = ["name", "code"]
     list_select_related = ["desk"]
+    raw_id_fields = ["successor"]
+    change_list_template = "admin/portal/organisation/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "importeren/",
+                self.admin_site.admin_view(self.import_view),
+                name="portal_organisation_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """The same import as `manage.py import_organisations`, from an upload."""
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            raise PermissionDenied
+        form = OrganisationImportForm(request.POST or None, request.FILES or None)
+        results = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                results = services.organisations_import(data=form.cleaned_data["file"].read())
+            except CsvFileError as error:
+                form.add_error("file", str(error))
+        counts = Counter(result.outcome for result in results or [])
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Organisaties importeren"),
+            "form": form,
+            "results": results,
+            "counts": counts,
+        }
+        return TemplateResponse(request, "admin/portal/organisation/import.html", context)
 
     @admin.display(description=_("meld- en steunpunt"), ordering="desk__name")
     def desk_or_warning(self, organisation):
@@ -204,6 +261,8 @@ class PortalUserAdmin(UserAdmin):
             obj.is_active = True
         super().save_model(request, obj, form, change)
         services.person_changes_record(actor=request.user, person=obj, before=before)
+        # A staff account created on a desk or moved to one: its coordinators hear of it.
+        services.staff_desk_changed_notify(person=obj, before=before)
         if deactivating:
             services.person_deactivate(actor=request.user, person=obj)
 

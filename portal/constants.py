@@ -14,6 +14,23 @@ class OrganisationType(models.TextChoices):
     OPENBAAR_LICHAAM = "openbaar_lichaam", _("Openbaar lichaam")
 
 
+class Province(models.TextChoices):
+    """The twelve provinces (CBS names). Empty for the openbare lichamen."""
+
+    DRENTHE = "drenthe", "Drenthe"
+    FLEVOLAND = "flevoland", "Flevoland"
+    FRIESLAND = "friesland", "Fryslân"
+    GELDERLAND = "gelderland", "Gelderland"
+    GRONINGEN = "groningen", "Groningen"
+    LIMBURG = "limburg", "Limburg"
+    NOORD_BRABANT = "noord-brabant", "Noord-Brabant"
+    NOORD_HOLLAND = "noord-holland", "Noord-Holland"
+    OVERIJSSEL = "overijssel", "Overijssel"
+    UTRECHT = "utrecht", "Utrecht"
+    ZEELAND = "zeeland", "Zeeland"
+    ZUID_HOLLAND = "zuid-holland", "Zuid-Holland"
+
+
 class TimeZone(models.TextChoices):
     NETHERLANDS = TIME_ZONE_NETHERLANDS, _("Europees Nederland (Europe/Amsterdam)")
     CARIBBEAN = TIME_ZONE_CARIBBEAN, _("Caribisch Nederland (America/Kralendijk)")

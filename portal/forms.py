@@ -102,3 +102,113 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         self.fields["old_password"].label = _("Huidig wachtwoord")
         self.fields["new_password1"].label = _("Nieuw wachtwoord")
         self.fields["new_password2"].label = _("Herhaal het nieuwe wachtwoord")
+
+
+# --- Delegated administration (a coordinator's "Beheer" pages) ---------------------------------
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _officeholder_functions():
+    from portal.constants import OfficeholderFunction
+
+    return [("", _("Kies een functie")), *OfficeholderFunction.choices]
+
+
+class PersonSearchForm(forms.Form):
+    q = forms.CharField(label=_("Zoek op naam of e-mailadres"), max_length=100, required=False)
+
+
+class PersonInviteForm(forms.Form):
+    """Invite one person: an officeholder (with organisation and function) or a colleague."""
+
+    KIND_OFFICEHOLDER = "officeholder"
+    KIND_REGISTRAR = "registrar"
+
+    kind = forms.ChoiceField(
+        label=_("Wie nodigt u uit?"),
+        choices=[
+            (KIND_OFFICEHOLDER, _("Een ambtsdrager")),
+            (KIND_REGISTRAR, _("Een collega van het meldpunt")),
+        ],
+        widget=forms.RadioSelect,
+        initial=KIND_OFFICEHOLDER,
+    )
+    first_name = forms.CharField(label=_("Voornaam"), max_length=150)
+    last_name = forms.CharField(label=_("Achternaam"), max_length=150)
+    email = forms.EmailField(label=_("E-mailadres"), help_text=_("Hier gaat de uitnodiging heen."))
+    organisation = forms.ModelChoiceField(
+        label=_("Organisatie (voor een ambtsdrager)"), queryset=None, required=False
+    )
+    function = forms.ChoiceField(
+        label=_("Functie (voor een ambtsdrager)"), choices=_officeholder_functions, required=False
+    )
+    term_start = forms.DateField(
+        label=_("Begin termijn (mag leeg)"), required=False, widget=DATE_INPUT
+    )
+    term_end = forms.DateField(
+        label=_("Einde termijn (mag leeg)"),
+        required=False,
+        widget=DATE_INPUT,
+        help_text=_("Na deze dag stopt het account."),
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == self.KIND_OFFICEHOLDER:
+            if not data.get("organisation"):
+                self.add_error("organisation", _("Kies de organisatie van de ambtsdrager."))
+            if not data.get("function"):
+                self.add_error("function", _("Kies de functie van de ambtsdrager."))
+        return data
+
+
+class PersonChangeForm(forms.Form):
+    """Change an officeholder's organisation and function, or anyone's term."""
+
+    organisation = forms.ModelChoiceField(label=_("Organisatie"), queryset=None, required=False)
+    function = forms.ChoiceField(
+        label=_("Functie"), choices=_officeholder_functions, required=False
+    )
+    term_start = forms.DateField(
+        label=_("Begin termijn (mag leeg)"), required=False, widget=DATE_INPUT
+    )
+    term_end = forms.DateField(
+        label=_("Einde termijn (mag leeg)"),
+        required=False,
+        widget=DATE_INPUT,
+        help_text=_("Na deze dag stopt het account."),
+    )
+
+    def __init__(self, *args, organisations, officeholder: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if officeholder:
+            self.fields["organisation"].queryset = organisations
+            self.fields["organisation"].required = True
+            self.fields["function"].required = True
+        else:
+            del self.fields["organisation"]
+            del self.fields["function"]
+
+
+class OfficeholderImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV-bestand met ambtsdragers"),
+        help_text=_(
+            "Eerste regel: first_name,last_name,email,function,organisation_code,term_start,"
+            "term_end"
+        ),
+    )
+
+
+class InvitationAcceptForm(auth_forms.SetPasswordForm):
+    """Choose a password from an invitation: Django's validators, Dutch labels."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("Kies een wachtwoord")
+        self.fields["new_password2"].label = _("Herhaal het wachtwoord")

@@ -21,6 +21,7 @@ from portal.constants import (
     Gender,
     OfficeholderFunction,
     OrganisationType,
+    Province,
     Role,
     TimeZone,
 )
@@ -97,11 +98,36 @@ class Organisation(models.Model):
             "Zonder meldpunt gaan meldingen naar het reservemeldpunt uit de portaalinstellingen."
         ),
     )
+    province = models.CharField(
+        _("provincie"),
+        max_length=20,
+        choices=Province.choices,
+        blank=True,
+        help_text=_("Leeg voor de openbare lichamen Bonaire, Sint Eustatius en Saba."),
+    )
+    # A municipal merger (herindeling) ends an organisation and names the one that follows
+    # it. Its old incidents keep it; it gets no new officeholders or incidents.
+    ended_on = models.DateField(_("opgeheven op"), null=True, blank=True)
+    successor = models.ForeignKey(
+        "self",
+        verbose_name=_("opgevolgd door"),
+        related_name="predecessors",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("organisatie")
         verbose_name_plural = _("organisaties")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="organisation_successor_only_when_ended",
+                condition=Q(successor__isnull=True) | Q(ended_on__isnull=False),
+                violation_error_message=_("Alleen een opgeheven organisatie heeft een opvolger."),
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -109,6 +135,12 @@ class Organisation(models.Model):
     @property
     def is_caribbean(self) -> bool:
         return self.time_zone == TIME_ZONE_CARIBBEAN
+
+    def is_ended(self, on=None) -> bool:
+        """Whether the organisation no longer exists (on `on`, default today)."""
+        from django.utils import timezone
+
+        return self.ended_on is not None and self.ended_on <= (on or timezone.localdate())
 
 
 class PortalUserManager(UserManager):
@@ -230,6 +262,26 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    def clean(self):
+        super().clean()
+        # An ended organisation (herindeling) gets no new officeholders; those it has keep it.
+        if self.organisation_id and self.organisation.is_ended():
+            previous = (
+                type(self).objects.filter(pk=self.pk).values_list("organisation_id", flat=True)
+                if self.pk
+                else []
+            )
+            if self.organisation_id not in previous:
+                from django.core.exceptions import ValidationError
+
+                raise ValidationError(
+                    {
+                        "organisation": _(
+                            "Deze organisatie is opgeheven. Kies de organisatie die haar opvolgt."
+                        )
+                    }
+                )
 
     def get_session_auth_hash(self):
         """Django's HMAC of the password hash, with the security stamp folded in."""
@@ -776,3 +828,95 @@ class DeletionRecord(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.reference or self.object_id}"
+
+
+class Invitation(models.Model):
+    """One invitation e-mail to one person: a single-use link, valid INVITATION_VALID_DAYS.
+
+    Every sending is a row of its own (a resend makes a new row and revokes the open ones), so
+    the rows are the record of who invited whom and when. The link's secret is derived from
+    `nonce` with the portal's SECRET_KEY (portal.services.invitation_token) and only its
+    SHA-256 is kept for the lookup: a copy of the database alone opens no account.
+    """
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("persoon"),
+        related_name="invitations",
+        on_delete=models.CASCADE,
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uitgenodigd door"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    nonce = models.CharField(max_length=64, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("aangemaakt op"))
+    expires_at = models.DateTimeField(_("verloopt op"))
+    emailed_at = models.DateTimeField(_("verstuurd op"), null=True, blank=True)
+    used_at = models.DateTimeField(_("gebruikt op"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True)
+    # The person asked for a new link from an expired or used one (rate limit).
+    renewal_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("uitnodiging")
+        verbose_name_plural = _("uitnodigingen")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.person} {self.created_at:%Y-%m-%d}"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", _("Klaar om te bevestigen")
+    QUEUED = "queued", _("Wacht op verwerking")
+    RUNNING = "running", _("Bezig")
+    DONE = "done", _("Klaar")
+
+
+class OfficeholderImport(models.Model):
+    """One upload of officeholders by a coordinator (after the elections).
+
+    Stored only when every row is valid (the preview); on confirmation a background task
+    creates or updates the accounts and sends the invitations, counting as it goes, so the
+    progress page can show how far it is. The rows (names and addresses) are encrypted.
+    """
+
+    desk = models.ForeignKey(
+        Desk, verbose_name=_("meld- en steunpunt"), related_name="+", on_delete=models.CASCADE
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("geüpload door"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+    )
+    file_name = models.CharField(_("bestand"), max_length=200)
+    rows = EncryptedTextField()
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
+    )
+    created_at = models.DateTimeField(_("geüpload op"))
+    confirmed_at = models.DateTimeField(_("bevestigd op"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("klaar op"), null=True, blank=True)
+    total = models.PositiveIntegerField(_("regels"), default=0)
+    processed = models.PositiveIntegerField(_("verwerkt"), default=0)
+    created_count = models.PositiveIntegerField(_("nieuw"), default=0)
+    updated_count = models.PositiveIntegerField(_("bijgewerkt"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("ongewijzigd"), default=0)
+    invited_count = models.PositiveIntegerField(_("uitgenodigd"), default=0)
+    failed_count = models.PositiveIntegerField(_("mislukt"), default=0)
+
+    class Meta:
+        verbose_name = _("import van ambtsdragers")
+        verbose_name_plural = _("imports van ambtsdragers")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d})"

@@ -27,6 +27,9 @@ SUBJECTS = {
     # the coordinator the person's name.
     "term_ending": _("Uw account stopt na %(reference)s"),
     "term_ending_coordinator": _("Het account van %(reference)s stopt binnenkort"),
+    # Delegated administration: the reference is the person's name.
+    "invitation_renewal": _("%(reference)s vraagt om een nieuwe uitnodiging"),
+    "staff_joined_desk": _("%(reference)s is nu medewerker van uw meldpunt"),
 }
 
 BODY = _(

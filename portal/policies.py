@@ -179,12 +179,14 @@ class Workspace:
         "desk": _("Werkplek van het meldpunt"),
         "support": _("Werkplek van het Ondersteuningsteam"),
         "admin": _("Functioneel beheer"),
+        "manage": _("Beheer van de mensen van het eigen meldpunt (coördinator)"),
     }
 
     REPORT = "report"  # the officeholder's own reports
     DESK = "desk"  # the meld- en steunpunt's queue and incident pages
     SUPPORT = "support"  # the Ondersteuningsteam's inbox and case pages
     ADMIN = "admin"  # the functional administration (the Django admin)
+    MANAGE = "manage"  # a desk coordinator's people pages ("Beheer")
 
 
 WORKSPACE_ROLES = {
@@ -192,14 +194,22 @@ WORKSPACE_ROLES = {
     Workspace.DESK: {Role.REGISTRAR},
     Workspace.SUPPORT: {Role.SUPPORT},
     Workspace.ADMIN: {Role.ADMIN},
+    Workspace.MANAGE: {Role.REGISTRAR},
 }
+# A workspace that needs more than the role: the coordinator flag (a registrar's, by the
+# database constraint).
+WORKSPACE_CONDITIONS = {Workspace.MANAGE: lambda user: bool(user.is_coordinator)}
 
 
 def workspaces_for(user) -> frozenset[str]:
     """The workspaces this person may open (what their menu shows)."""
     if not person_active(user):
         return frozenset()
-    return frozenset(name for name, roles in WORKSPACE_ROLES.items() if user.role in roles)
+    return frozenset(
+        name
+        for name, roles in WORKSPACE_ROLES.items()
+        if user.role in roles and WORKSPACE_CONDITIONS.get(name, lambda user: True)(user)
+    )
 
 
 def workspace_required(workspace: str):
@@ -274,6 +284,50 @@ TEAM_MEMBER = Condition(
 )
 
 
+def _coordinator_desk(user):
+    return user.desk_id if user.is_coordinator and user.desk_id else None
+
+
+def _coordinated_q(user) -> Q:
+    from portal.selectors import organisations_served_by
+
+    desk_id = _coordinator_desk(user)
+    if desk_id is None:
+        return Q(pk__in=[])
+    return (
+        Q(role=Role.REGISTRAR, desk_id=desk_id)
+        | Q(role=Role.OFFICEHOLDER, organisation__in=organisations_served_by(desk_id=desk_id))
+    ) & ~Q(pk=user.pk)
+
+
+def _coordinates(user, other) -> bool:
+    from portal.selectors import organisations_served_by
+
+    desk_id = _coordinator_desk(user)
+    if desk_id is None or other.pk == user.pk:
+        return False
+    if other.role == Role.REGISTRAR:
+        return other.desk_id == desk_id
+    return bool(
+        other.role == Role.OFFICEHOLDER
+        and other.organisation_id
+        and organisations_served_by(desk_id=desk_id).filter(pk=other.organisation_id).exists()
+    )
+
+
+# Active or not: a coordinator also manages people who are invited or deactivated.
+COORDINATED_PERSON = Condition(
+    q=_coordinated_q,
+    test=_coordinates,
+    labels=(
+        _(
+            "coördinator: ambtsdrager van een organisatie van het eigen meldpunt, of andere "
+            "medewerker van het eigen meldpunt"
+        ),
+    ),
+)
+
+
 def team_members():
     """The active members of the Ondersteuningsteam (who may handle cases and own actions)."""
     from portal.models import User
@@ -303,8 +357,12 @@ class UserPolicy(Policy):
         "assign_incident_to": {Role.REGISTRAR: COLLEAGUE},
         # Who can handle a support case or own a support action.
         "give_case_to": {Role.SUPPORT: TEAM_MEMBER},
+        # Delegated administration: invite again, change function, organisation or term,
+        # deactivate (the coordinator's "Beheer" pages).
+        "manage": {Role.REGISTRAR: COORDINATED_PERSON},
     }
     action_labels = {
+        "manage": _("beheren (uitnodigen, wijzigen, uitschakelen)"),
         "file_for": _("melden voor deze persoon"),
         "assign_incident_to": _("melding toewijzen aan deze persoon"),
         "give_case_to": _("dossier of actie geven aan deze persoon"),
@@ -338,7 +396,98 @@ class NotificationPolicy(Policy):
         return Notification.objects.all()
 
 
+def _serves_as_coordinator_q(user) -> Q:
+    from portal.selectors import organisations_served_by
+
+    desk_id = _coordinator_desk(user)
+    if desk_id is None:
+        return Q(pk__in=[])
+    return Q(pk__in=organisations_served_by(desk_id=desk_id).values("pk"))
+
+
+def _serves_as_coordinator(user, organisation) -> bool:
+    from portal.selectors import organisations_served_by
+
+    desk_id = _coordinator_desk(user)
+    return bool(
+        desk_id is not None
+        and organisations_served_by(desk_id=desk_id).filter(pk=organisation.pk).exists()
+    )
+
+
+def _not_ended_q(user) -> Q:
+    from django.utils import timezone
+
+    return Q(ended_on__isnull=True) | Q(ended_on__gt=timezone.localdate())
+
+
+OWN_DESK_ORGANISATION = Condition(
+    q=_serves_as_coordinator_q,
+    test=_serves_as_coordinator,
+    labels=(_("coördinator: organisatie van het eigen meldpunt"),),
+)
+NOT_ENDED = Condition(
+    q=_not_ended_q,
+    test=lambda user, organisation: not organisation.is_ended(),
+    labels=(_("niet opgeheven"),),
+)
+
+
+class OrganisationPolicy(Policy):
+    """Organisations: which a coordinator may give officeholders (invite, move)."""
+
+    rules = {
+        "add_officeholder": {Role.REGISTRAR: OWN_DESK_ORGANISATION & NOT_ENDED},
+    }
+    action_labels = {"add_officeholder": _("een ambtsdrager toevoegen of erheen verplaatsen")}
+
+    def base_queryset(self):
+        from portal.models import Organisation
+
+        return Organisation.objects.all()
+
+
+def _own_desk_import_q(user) -> Q:
+    desk_id = _coordinator_desk(user)
+    return Q(desk_id=desk_id) if desk_id is not None else Q(pk__in=[])
+
+
+OWN_DESK_IMPORT = Condition(
+    q=_own_desk_import_q,
+    test=lambda user, upload: (
+        _coordinator_desk(user) is not None and upload.desk_id == _coordinator_desk(user)
+    ),
+    labels=(_("coördinator: import van het eigen meldpunt"),),
+)
+
+
+class OfficeholderImportPolicy(Policy):
+    """Uploads of officeholders: the coordinators of the desk that made them."""
+
+    rules = {
+        "view": {Role.REGISTRAR: OWN_DESK_IMPORT},
+        "confirm": {Role.REGISTRAR: OWN_DESK_IMPORT},
+    }
+    action_labels = {"view": _("bekijken"), "confirm": _("bevestigen en uitvoeren")}
+
+    def base_queryset(self):
+        from portal.models import OfficeholderImport
+
+        return OfficeholderImport.objects.all()
+
+
+def desk_coordinators(*, desk_id: int):
+    """The active coordinators of a desk (who hear of new staff and ask for new links)."""
+    from portal.models import User
+
+    return User.objects.filter(
+        role=Role.REGISTRAR, desk_id=desk_id, is_coordinator=True, is_active=True
+    ).order_by("pk")
+
+
 user_policy = UserPolicy()
+organisation_policy = OrganisationPolicy()
+officeholder_import_policy = OfficeholderImportPolicy()
 notification_policy = NotificationPolicy()
 
 

@@ -1,6 +1,9 @@
 """Reads about people, organisations and desks."""
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from portal.access import api_token_is_active, api_token_works_until
@@ -77,3 +80,141 @@ def organisations_served_by(*, desk_id: int) -> QuerySet[Organisation]:
     if site_configuration_get().fallback_desk_id == desk_id:
         served |= Q(desk__isnull=True)
     return Organisation.objects.filter(served).order_by("name")
+
+
+def organisation_current(*, organisation: Organisation) -> Organisation | None:
+    """The organisation that exists today in place of `organisation`: itself, or after a
+    herindeling its successor (followed to the end of the chain). None when it ended without
+    one."""
+    seen = set()
+    while organisation is not None and organisation.is_ended():
+        if organisation.pk in seen:
+            return None
+        seen.add(organisation.pk)
+        organisation = organisation.successor
+    return organisation
+
+
+@dataclass(frozen=True)
+class ManagedPerson:
+    """One row of a coordinator's people list."""
+
+    pk: int
+    name: str
+    email: str
+    is_officeholder: bool
+    where: str  # the organisation (officeholder) or the desk (colleague)
+    function: str
+    term_end: date | None
+    state: str  # active, invited, invitation_expired, off
+
+
+def _person_state(person, *, now) -> str:
+    if person.is_active:
+        return "active"
+    if person.has_usable_password():
+        return "off"
+    expires = person.invitation_expires_at
+    if expires is None:
+        return "off"
+    return "invited" if expires > now else "invitation_expired"
+
+
+def people_managed_by(*, user: User, search: str = "", limit: int = 200) -> list[ManagedPerson]:
+    """The people this coordinator manages (their desk's organisations' officeholders and
+    their desk's colleagues), searched on name or e-mail, officeholders by organisation.
+
+    Two queries at most, whatever the number of people: the served organisations' subquery
+    and the people with their latest open invitation (`tests/portal/test_manage.py`).
+    """
+    from portal.models import Invitation
+    from portal.policies import user_policy
+
+    open_invitation = Invitation.objects.filter(
+        person=OuterRef("pk"), used_at__isnull=True, revoked_at__isnull=True
+    ).order_by("-created_at")
+    people = (
+        user_policy.queryset(user, "manage")
+        .select_related("organisation", "desk")
+        .annotate(invitation_expires_at=Subquery(open_invitation.values("expires_at")[:1]))
+        .order_by("organisation__name", "last_name", "first_name", "pk")
+    )
+    for word in search.split()[:5]:
+        people = people.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+        )
+    now = timezone.now()
+    return [
+        ManagedPerson(
+            pk=person.pk,
+            name=person.get_full_name() or person.username,
+            email=person.email,
+            is_officeholder=person.organisation_id is not None,
+            where=str(person.organisation or person.desk or ""),
+            function=person.get_function_display(),
+            term_end=person.term_end,
+            state=_person_state(person, now=now),
+        )
+        for person in people[:limit]
+    ]
+
+
+def person_managed_state(*, person: User) -> str:
+    """The state of one managed person, as in the list (active, invited, ...)."""
+    from portal.models import Invitation
+
+    latest = (
+        Invitation.objects.filter(person=person, used_at__isnull=True, revoked_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    person.invitation_expires_at = latest.expires_at if latest else None
+    return _person_state(person, now=timezone.now())
+
+
+def person_invitations(*, person: User) -> list:
+    """Every invitation sent to the person, newest first (the record of sendings)."""
+    from portal.models import Invitation
+
+    invitations = list(
+        Invitation.objects.filter(person=person).select_related("invited_by").order_by("-pk")
+    )
+    now = timezone.now()
+    for invitation in invitations:
+        if invitation.used_at:
+            invitation.state = "used"
+        elif invitation.revoked_at:
+            invitation.state = "revoked"
+        else:
+            invitation.state = "valid" if invitation.expires_at > now else "expired"
+    return invitations
+
+
+def organisations_open_to(*, user: User) -> QuerySet[Organisation]:
+    """The organisations this coordinator may give officeholders (served, not ended)."""
+    from portal.policies import organisation_policy
+
+    return organisation_policy.queryset(user, "add_officeholder").order_by("name")
+
+
+def officeholder_import_rows(*, upload) -> list[dict]:
+    """The rows of a stored upload, with the organisation's name, for its preview page."""
+    import json
+
+    rows = json.loads(upload.rows)
+    names = dict(
+        Organisation.objects.filter(
+            code__in={row["organisation_code"] for row in rows}
+        ).values_list("code", "name")
+    )
+    from portal.constants import OfficeholderFunction
+
+    functions = dict(OfficeholderFunction.choices)
+    return [
+        {
+            **row,
+            "organisation_name": names.get(row["organisation_code"], row["organisation_code"]),
+            "function_label": functions.get(row["function"], row["function"]),
+        }
+        for row in rows
+    ]

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from importlib import import_module
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -1037,3 +1038,756 @@ def person_term_resume(*, person: User, now=None) -> bool:
         person_changes_record(actor=None, person=locked, before=before, now=now)
     person.term_ended_at = None
     return True
+
+
+# --- The organisations register (CSV in the CBS format, README "Organisations register") -------
+
+ORGANISATION_CSV_REQUIRED = ("code", "name", "type", "province")
+ORGANISATION_CSV_OPTIONAL = ("ended_on", "successor_code")
+
+
+@dataclass(frozen=True)
+class ImportRowResult:
+    """What an import did with one row: created, updated, unchanged or error (with why)."""
+
+    line: int
+    code: str
+    outcome: str
+    message: str = ""
+
+
+def _choice_value(text: str, choices) -> str | None:
+    """The code of a choice given as its code or its label, in any case ("Fryslân" too)."""
+    wanted = text.strip().lower()
+    for value, label in choices:
+        if wanted in (str(value).lower(), str(label).lower()):
+            return value
+    return None
+
+
+def _date_parse(text: str):
+    """A date as 2026-03-18 or 18-03-2026; None for an empty text; ValueError otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def organisations_import(*, data: bytes) -> list[ImportRowResult]:
+    """Create or update organisations from a CSV in the CBS format; one result per row.
+
+    Guarantees: an organisation is matched on its code, so importing the same file again
+    changes nothing and never makes a second organisation; a row with a problem changes
+    nothing and says why, the other rows are still imported. A row with `ended_on` ends the
+    organisation (a herindeling) and `successor_code` names the one that follows it (in the
+    database or elsewhere in the file). Desks are not set here: the functional administrator
+    links a new organisation to its desk (until then the fallback desk gets its reports).
+    Raises portal.csv_files.CsvFileError for a file that cannot be read at all.
+    """
+    from portal.constants import EmergencyNumber, OrganisationType, Province
+    from portal.csv_files import csv_rows
+    from portal.models import Organisation
+
+    rows = csv_rows(data, required=ORGANISATION_CSV_REQUIRED, optional=ORGANISATION_CSV_OPTIONAL)
+    results: dict[int, ImportRowResult] = {}
+    successors: list[tuple[int, str, str]] = []
+    seen_codes: set[str] = set()
+    for row in rows:
+        values = row.values
+        code = values["code"].upper()
+        problems = []
+        kind = _choice_value(values["type"], OrganisationType.choices)
+        province = _choice_value(values["province"], Province.choices) if values["province"] else ""
+        if not code or len(code) > 10:
+            problems.append(_("code ontbreekt of is langer dan 10 tekens"))
+        elif code in seen_codes:
+            problems.append(_("code staat twee keer in het bestand"))
+        if not values["name"]:
+            problems.append(_("naam ontbreekt"))
+        if kind is None:
+            problems.append(_("onbekende soort %(value)r") % {"value": values["type"]})
+        if province is None:
+            problems.append(_("onbekende provincie %(value)r") % {"value": values["province"]})
+        elif not province and kind not in (None, OrganisationType.OPENBAAR_LICHAAM):
+            problems.append(_("provincie ontbreekt"))
+        try:
+            ended_on = _date_parse(values["ended_on"])
+        except ValueError:
+            problems.append(
+                _("datum opgeheven %(value)r klopt niet") % {"value": values["ended_on"]}
+            )
+            ended_on = None
+        successor_code = values["successor_code"].upper()
+        if successor_code and ended_on is None:
+            problems.append(_("een opvolger hoort bij een datum opgeheven"))
+        if successor_code and successor_code == code:
+            problems.append(_("een organisatie volgt zichzelf niet op"))
+        seen_codes.add(code)
+        if problems:
+            results[row.line] = ImportRowResult(row.line, code, "error", "; ".join(problems))
+            continue
+        caribbean = kind == OrganisationType.OPENBAAR_LICHAAM
+        fields = {"name": values["name"], "type": kind, "province": province, "ended_on": ended_on}
+        existing = Organisation.objects.filter(code=code).first()
+        try:
+            with transaction.atomic():
+                if existing is None:
+                    Organisation.objects.create(
+                        code=code,
+                        time_zone=TIME_ZONE_CARIBBEAN if caribbean else settings.TIME_ZONE,
+                        emergency_number=(
+                            EmergencyNumber.CARIBBEAN if caribbean else EmergencyNumber.NETHERLANDS
+                        ),
+                        **fields,
+                    )
+                    outcome = "created"
+                else:
+                    changed = [n for n, v in fields.items() if getattr(existing, n) != v]
+                    for name in changed:
+                        setattr(existing, name, fields[name])
+                    if not successor_code and existing.successor_id:
+                        changed.append("successor")
+                        existing.successor = None
+                    if changed:
+                        existing.save()
+                    outcome = "updated" if changed else "unchanged"
+        except IntegrityError:
+            results[row.line] = ImportRowResult(
+                row.line,
+                code,
+                "error",
+                _("de naam %(name)r hoort al bij een andere organisatie")
+                % {"name": values["name"]},
+            )
+            continue
+        results[row.line] = ImportRowResult(row.line, code, outcome)
+        if successor_code:
+            successors.append((row.line, code, successor_code))
+    # Successors last: one may come later in the file than the organisation it follows.
+    for line, code, successor_code in successors:
+        organisation = Organisation.objects.get(code=code)
+        successor = Organisation.objects.filter(code=successor_code).first()
+        if successor is None or successor.ended_on is not None:
+            results[line] = ImportRowResult(
+                line,
+                code,
+                "error",
+                _("opvolger %(code)s bestaat niet of is zelf opgeheven; de rest is opgeslagen")
+                % {"code": successor_code},
+            )
+            continue
+        if organisation.successor_id != successor.pk:
+            organisation.successor = successor
+            organisation.save(update_fields=["successor"])
+            if results[line].outcome == "unchanged":
+                results[line] = ImportRowResult(line, code, "updated")
+    return [results[line] for line in sorted(results)]
+
+
+# --- Delegated administration and invitations (README "Organisations and accounts") -----------
+
+INVITATION_LINK_SALT = "portal.invitation"
+INVITATION_SUBJECT = gettext_lazy("Uw account bij het Meldpunt Weerbaar Bestuur")
+INVITATION_BODY = gettext_lazy(
+    "Beste %(name)s,\n\n"
+    "%(desk)s heeft een account voor u gemaakt bij het Meldpunt Weerbaar Bestuur. Hier meldt "
+    "u agressie, bedreiging of intimidatie die u meemaakt in uw werk.\n\n"
+    "Kies uw wachtwoord met deze link: %(url)s\n\n"
+    "De link werkt één keer en is %(days)s dagen geldig. Is hij verlopen? Open hem toch: dan "
+    "kunt u om een nieuwe link vragen.\n\n"
+    "Verwachtte u deze e-mail niet? Dan kunt u hem negeren."
+)
+
+
+def invitation_token(invitation) -> str:
+    """The secret of an invitation's link: derived from its nonce with SECRET_KEY (never
+    stored), so the e-mail task can make the same link again after a failed attempt."""
+    return salted_hmac(INVITATION_LINK_SALT, invitation.nonce, algorithm="sha256").hexdigest()[:40]
+
+
+def _invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_url(invitation) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse(
+        "invitation_accept", kwargs={"token": invitation_token(invitation)}
+    )
+
+
+def invitation_create(*, actor: User | None, person: User, now=None):
+    """Make a new invitation for `person` and queue its e-mail after commit (mail queue).
+
+    Guarantees: the person's earlier open invitations stop working (only the newest link
+    works); the link works once, for INVITATION_VALID_DAYS; the row records who invited
+    and when. Refused (DomainError) for a person who already uses their account or has no
+    e-mail address.
+    """
+    from portal.models import Invitation
+
+    now = now or timezone.now()
+    if person.has_usable_password() and person.is_active:
+        raise DomainError(
+            _(
+                "%(name)s gebruikt het account al. Een nieuw wachtwoord vraagt de persoon zelf "
+                "aan met 'Wachtwoord vergeten'."
+            )
+            % {"name": person}
+        )
+    if not person.email:
+        raise DomainError(_("Deze persoon heeft geen e-mailadres. Vul het eerst in."))
+    with transaction.atomic():
+        Invitation.objects.filter(
+            person=person, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        invitation = Invitation(
+            person=person,
+            invited_by=actor,
+            nonce=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=now + settings.INVITATION_VALID,
+        )
+        invitation.token_hash = _invitation_token_hash(invitation_token(invitation))
+        invitation.save()
+        transaction.on_commit(
+            partial(task_publish, "portal.tasks.invitation_email", invitation.pk), robust=True
+        )
+    return invitation
+
+
+def invitation_email_send(*, invitation_id: int) -> bool:
+    """E-mail one invitation's link, unless it was sent, used or revoked meanwhile.
+
+    Returns True when this call sent it. The link is made again from the row (see
+    `invitation_token`), so a retried task sends the same link.
+    """
+    from portal.models import Invitation
+
+    invitation = (
+        Invitation.objects.select_related("person__organisation__desk", "person__desk")
+        .filter(pk=invitation_id, emailed_at__isnull=True, used_at__isnull=True)
+        .filter(revoked_at__isnull=True)
+        .first()
+    )
+    if invitation is None or not invitation.person.email:
+        return False
+    person = invitation.person
+    desk = _person_desk(person)
+    with translation.override(person.preferred_language):
+        send_mail(
+            subject=str(INVITATION_SUBJECT),
+            message=str(INVITATION_BODY)
+            % {
+                "name": person.get_full_name() or person.username,
+                "desk": desk.name if desk else _("Het meldpunt"),
+                "url": invitation_url(invitation),
+                "days": settings.INVITATION_VALID.days,
+            },
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[person.email],
+        )
+    Invitation.objects.filter(pk=invitation.pk).update(emailed_at=timezone.now())
+    return True
+
+
+def _person_desk(person: User) -> Desk | None:
+    """The desk whose coordinators manage this person (their own, or their organisation's)."""
+    if person.desk_id:
+        return person.desk
+    if person.organisation_id:
+        from portal.selectors import desk_for_organisation
+
+        return desk_for_organisation(organisation=person.organisation)
+    return None
+
+
+@dataclass(frozen=True)
+class InvitationState:
+    """What an invitation link is now: `valid`, `expired` or `used` (used or replaced)."""
+
+    invitation: object
+    state: str
+
+
+def invitation_for_token(*, token: str, now=None) -> InvitationState | None:
+    """The invitation of a link and whether it still works; None for a link that never was."""
+    from portal.models import Invitation
+
+    now = now or timezone.now()
+    invitation = (
+        Invitation.objects.select_related("person")
+        .filter(token_hash=_invitation_token_hash(token))
+        .first()
+    )
+    if invitation is None:
+        return None
+    if invitation.used_at or invitation.revoked_at or invitation.person.has_usable_password():
+        return InvitationState(invitation, "used")
+    if invitation.expires_at <= now:
+        return InvitationState(invitation, "expired")
+    return InvitationState(invitation, "valid")
+
+
+def invitation_accept(*, token: str, password: str, now=None) -> User:
+    """The invited person chose a password: the account becomes active, the link is used.
+
+    Guarantees, in one transaction under a lock on the invitation: a link is used once (a
+    second click, or a second tab, is refused); an expired link is refused; the password
+    passes Django's password validators (DomainError with their messages otherwise); the
+    change to active is recorded with the person as actor; the person's other open
+    invitations stop working.
+    """
+    from django.contrib.auth.password_validation import validate_password
+
+    from portal.models import Invitation
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("person")
+            .filter(token_hash=_invitation_token_hash(token))
+            .first()
+        )
+        state = invitation_for_token(token=token, now=now) if invitation else None
+        if state is None or state.state != "valid":
+            raise DomainError(_("Deze link werkt niet meer. Vraag een nieuwe link aan."))
+        person = invitation.person
+        try:
+            validate_password(password, user=person)
+        except ValidationError as error:
+            raise DomainError(" ".join(error.messages)) from None
+        before = person_tracked_values(person)
+        person.set_password(password)
+        person.is_active = True
+        person.save(update_fields=["password", "is_active"])
+        invitation.used_at = now
+        invitation.save(update_fields=["used_at"])
+        Invitation.objects.filter(
+            person=person, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        person_changes_record(actor=person, person=person, before=before, now=now)
+    return person
+
+
+# A person asks at most once a day for a new link (the coordinators get one notification).
+INVITATION_RENEWAL_EVERY = timedelta(days=1)
+
+
+def invitation_renewal_request(*, token: str, now=None) -> bool:
+    """The person of an expired or used link asks for a new one: the coordinators of their
+    desk are notified (a reference and a link, never more).
+
+    Rate-limited: once per link per day; returns False when nothing was sent (too soon, a
+    link that works, or a link that never was). The answer on the page is the same either way.
+    """
+    from portal.models import Invitation
+    from portal.policies import desk_coordinators
+
+    now = now or timezone.now()
+    state = invitation_for_token(token=token, now=now)
+    if state is None or state.state == "valid":
+        return False
+    invitation = state.invitation
+    with transaction.atomic():
+        claimed = (
+            Invitation.objects.filter(pk=invitation.pk)
+            .filter(
+                Q(renewal_requested_at__isnull=True)
+                | Q(renewal_requested_at__lte=now - INVITATION_RENEWAL_EVERY)
+            )
+            .update(renewal_requested_at=now)
+        )
+        if not claimed:
+            return False
+        person = invitation.person
+        desk = _person_desk(person)
+        if desk is None:
+            return False
+        notifications_create(
+            recipients=desk_coordinators(desk_id=desk.pk),
+            event_key=f"invitation-renewal:{invitation.pk}:{now.date().isoformat()}",
+            kind="invitation_renewal",
+            reference=(person.get_full_name() or person.username)[:40],
+            link=reverse("manage:person", kwargs={"pk": person.pk}),
+        )
+    return True
+
+
+def _email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
+    others = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email))
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    return others.exists()
+
+
+def _term_check(term_start, term_end) -> None:
+    if term_start and term_end and term_end < term_start:
+        raise DomainError(_("Het einde van de termijn ligt voor het begin. Kies andere datums."))
+
+
+def person_invite(
+    *,
+    actor: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    organisation=None,
+    function: str = "",
+    term_start=None,
+    term_end=None,
+    now=None,
+) -> User:
+    """A coordinator makes an account and invites the person by e-mail.
+
+    With an organisation: an officeholder of that organisation (one the coordinator's desk
+    serves, not ended). Without: a registrar of the coordinator's own desk. Guarantees: the
+    account stays inactive, without a usable password, until the person accepts; the
+    e-mail address is unique (DomainError otherwise); the new account is recorded in the
+    change record; a new staff account notifies the desk's coordinators.
+    """
+    from portal.constants import Role
+    from portal.policies import organisation_policy, user_policy
+
+    email = email.strip().lower()
+    if _email_taken(email):
+        raise DomainError(
+            _("Er is al een account met het e-mailadres %(email)s.") % {"email": email}
+        )
+    _term_check(term_start, term_end)
+    if organisation is not None:
+        organisation_policy.require(
+            actor,
+            "add_officeholder",
+            organisation,
+            _("U kunt alleen ambtsdragers toevoegen aan organisaties van uw meldpunt."),
+        )
+        person = User(role=Role.OFFICEHOLDER, organisation=organisation, function=function)
+    else:
+        person = User(role=Role.REGISTRAR, desk_id=actor.desk_id)
+    person.username = email[:150]
+    person.email = email
+    person.first_name = first_name.strip()[:150]
+    person.last_name = last_name.strip()[:150]
+    person.term_start = term_start
+    person.term_end = term_end
+    person.is_active = False
+    person.set_unusable_password()
+    with transaction.atomic():
+        person.save()
+        user_policy.require(actor, "manage", person)
+        person_changes_record(actor=actor, person=person, before={}, now=now)
+        invitation_create(actor=actor, person=person, now=now)
+        staff_desk_changed_notify(person=person, before={})
+    return person
+
+
+def person_update(
+    *, actor: User, person: User, function: str, organisation, term_start, term_end
+) -> bool:
+    """A coordinator changes an officeholder's function, organisation or term (a registrar's
+    term only). Guarantees: both the person and the new organisation are within the
+    coordinator's desk (NotAllowed otherwise); each change is recorded. Returns whether
+    anything changed."""
+    from portal.policies import organisation_policy, user_policy
+
+    user_policy.require(actor, "manage", person)
+    _term_check(term_start, term_end)
+    before = person_tracked_values(person)
+    if person.organisation_id:
+        if organisation.pk != person.organisation_id:
+            organisation_policy.require(
+                actor,
+                "add_officeholder",
+                organisation,
+                _("U kunt alleen ambtsdragers toevoegen aan organisaties van uw meldpunt."),
+            )
+            person.organisation = organisation
+        person.function = function
+    person.term_start = term_start
+    person.term_end = term_end
+    with transaction.atomic():
+        person.save(update_fields=["organisation", "function", "term_start", "term_end"])
+        changes = person_changes_record(actor=actor, person=person, before=before)
+    return bool(changes)
+
+
+def staff_desk_changed_notify(*, person: User, before: dict[str, str]) -> int:
+    """A staff account was created on a desk or moved to one: its coordinators hear of it.
+
+    Call after the change with the `person_tracked_values` of before ({} for a new account).
+    Nobody is notified about themselves; returns how many notifications were made.
+    """
+    from portal.policies import desk_coordinators
+
+    if not person.desk_id or before.get("desk") == str(person.desk):
+        return 0
+    recipients = [c for c in desk_coordinators(desk_id=person.desk_id) if c.pk != person.pk]
+    created = notifications_create(
+        recipients=recipients,
+        event_key=f"staff-joined-desk:{person.pk}:{person.desk_id}:{uuid.uuid4().hex[:8]}",
+        kind="staff_joined_desk",
+        reference=(person.get_full_name() or person.username)[:40],
+        link=reverse("manage:person", kwargs={"pk": person.pk}),
+    )
+    return len(created)
+
+
+# --- After the elections: a CSV of officeholders (README "Importing officeholders") ------------
+
+OFFICEHOLDER_CSV_COLUMNS = (
+    "first_name",
+    "last_name",
+    "email",
+    "function",
+    "organisation_code",
+    "term_start",
+    "term_end",
+)
+
+
+@dataclass(frozen=True)
+class OfficeholderRowCheck:
+    """One row of an officeholder upload as checked: what will happen, or what is wrong."""
+
+    line: int
+    values: dict
+    problems: tuple[str, ...]
+    # "new" or "update" (an account with this e-mail address within the desk exists).
+    plan: str = ""
+    organisation_name: str = ""
+
+
+def officeholder_rows_check(*, actor: User, data: bytes) -> list[OfficeholderRowCheck]:
+    """Check every row of an officeholder CSV for the coordinator `actor`; writes nothing.
+
+    Problems found per row: a missing name, a bad or duplicate e-mail address (within the
+    file), an e-mail address of an account outside the desk or of staff, an unknown function
+    code, an unknown organisation, one outside the desk, one that has ended, bad dates or an
+    end before the start. Raises CsvFileError for a file that cannot be read.
+    """
+    from django.core.validators import validate_email
+
+    from portal.constants import OfficeholderFunction
+    from portal.csv_files import csv_rows
+    from portal.models import Organisation
+    from portal.policies import organisation_policy, user_policy
+    from portal.selectors import organisations_served_by
+
+    rows = csv_rows(data, required=OFFICEHOLDER_CSV_COLUMNS)
+    emails = [row.values["email"].strip().lower() for row in rows]
+    codes = {row.values["organisation_code"].strip().upper() for row in rows}
+    organisations = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
+    open_to = set(
+        organisation_policy.queryset(actor, "add_officeholder")
+        .filter(code__in=codes)
+        .values_list("code", flat=True)
+    )
+    served = set(
+        organisations_served_by(desk_id=actor.desk_id)
+        .filter(code__in=codes)
+        .values_list("code", flat=True)
+    )
+    managed = {
+        person.email.lower(): person
+        for person in user_policy.queryset(actor, "manage").filter(email__in=set(emails))
+    }
+    taken = set(User.objects.filter(email__in=set(emails)).values_list("email", flat=True))
+    checked = []
+    seen: dict[str, int] = {}
+    for row, email in zip(rows, emails, strict=True):
+        values = dict(row.values)
+        problems = []
+        if not values["first_name"] and not values["last_name"]:
+            problems.append(_("naam ontbreekt"))
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(_("e-mailadres %(value)r klopt niet") % {"value": values["email"]})
+        else:
+            if email in seen:
+                problems.append(
+                    _("e-mailadres staat ook op regel %(line)s") % {"line": seen[email]}
+                )
+            seen.setdefault(email, row.line)
+        existing = managed.get(email)
+        if existing is None and email in taken:
+            problems.append(_("dit e-mailadres hoort bij een account buiten uw meldpunt"))
+        elif existing is not None and existing.organisation_id is None:
+            problems.append(_("dit e-mailadres hoort bij een medewerker, niet bij een ambtsdrager"))
+        function = _choice_value(values["function"], OfficeholderFunction.choices)
+        if function is None:
+            problems.append(
+                _("onbekende functie %(value)r (gebruik bijvoorbeeld raadslid of wethouder)")
+                % {"value": values["function"]}
+            )
+        code = values["organisation_code"].strip().upper()
+        organisation = organisations.get(code)
+        if organisation is None:
+            problems.append(_("onbekende organisatiecode %(value)r") % {"value": code})
+        elif code not in served:
+            problems.append(_("%(name)s hoort niet bij uw meldpunt") % {"name": organisation})
+        elif code not in open_to:
+            problems.append(_("%(name)s is opgeheven") % {"name": organisation})
+        dates = {}
+        for name, label in (("term_start", _("begin termijn")), ("term_end", _("einde termijn"))):
+            try:
+                dates[name] = _date_parse(values[name])
+            except ValueError:
+                problems.append(
+                    _("%(label)s %(value)r is geen datum (schrijf 2026-03-30)")
+                    % {"label": label, "value": values[name]}
+                )
+                dates[name] = None
+        if dates["term_start"] and dates["term_end"] and dates["term_end"] < dates["term_start"]:
+            problems.append(_("einde termijn ligt voor het begin"))
+        values.update(
+            email=email,
+            function=function or "",
+            organisation_code=code,
+            term_start=dates["term_start"].isoformat() if dates["term_start"] else "",
+            term_end=dates["term_end"].isoformat() if dates["term_end"] else "",
+        )
+        checked.append(
+            OfficeholderRowCheck(
+                line=row.line,
+                values=values,
+                problems=tuple(problems),
+                plan="update" if existing is not None else "new",
+                organisation_name=str(organisation or ""),
+            )
+        )
+    return checked
+
+
+def officeholder_import_prepare(*, actor: User, data: bytes, file_name: str):
+    """Check an upload and, only when every row is valid, keep it for confirmation.
+
+    Returns (the stored import or None, the checked rows). Nothing is created or changed
+    while any row has a problem, and an empty file is refused (DomainError).
+    """
+    from portal.models import OfficeholderImport
+
+    checked = officeholder_rows_check(actor=actor, data=data)
+    if not checked:
+        raise DomainError(_("Het bestand heeft geen regels met ambtsdragers."))
+    if any(row.problems for row in checked):
+        return None, checked
+    upload = OfficeholderImport.objects.create(
+        desk_id=actor.desk_id,
+        uploaded_by=actor,
+        file_name=file_name[:200],
+        rows=json.dumps([{**row.values, "plan": row.plan} for row in checked], ensure_ascii=False),
+        created_at=timezone.now(),
+        total=len(checked),
+    )
+    return upload, checked
+
+
+def officeholder_import_confirm(*, actor: User, upload) -> bool:
+    """The coordinator confirms a checked upload: the background task is queued after commit.
+
+    Guarantees: only an upload of the coordinator's own desk (NotAllowed), only once (a
+    second click changes nothing, returns False).
+    """
+    from portal.models import ImportStatus, OfficeholderImport
+    from portal.policies import officeholder_import_policy
+
+    officeholder_import_policy.require(actor, "confirm", upload)
+    with transaction.atomic():
+        confirmed = OfficeholderImport.objects.filter(
+            pk=upload.pk, status=ImportStatus.PREVIEW
+        ).update(status=ImportStatus.QUEUED, confirmed_at=timezone.now())
+        if confirmed:
+            transaction.on_commit(
+                partial(task_publish, "portal.tasks.officeholder_import_run", upload.pk),
+                robust=True,
+            )
+    return bool(confirmed)
+
+
+def officeholder_import_run(*, import_id: int) -> int:
+    """Create or update the accounts of a confirmed upload and send the new ones an invitation.
+
+    Guarantees: each row in its own transaction, together with the counts and the row
+    checkpoint (`processed`), so a task that stops halfway goes on where it was and never
+    makes an account twice; an account is matched on its e-mail address within the desk,
+    so the same file again updates and never duplicates; only new accounts are invited;
+    a row that cannot be applied any more (the coordinator's scope changed meanwhile) is
+    counted as failed. Returns how many rows this call processed.
+    """
+    from portal.models import ImportStatus, OfficeholderImport, Organisation
+    from portal.policies import user_policy
+
+    upload = OfficeholderImport.objects.select_related("uploaded_by").get(pk=import_id)
+    if upload.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return 0
+    OfficeholderImport.objects.filter(pk=upload.pk).update(status=ImportStatus.RUNNING)
+    actor = upload.uploaded_by
+    rows = json.loads(upload.rows)
+    done = 0
+    for index in range(upload.processed, len(rows)):
+        values = rows[index]
+        counts = {}
+        try:
+            with transaction.atomic():
+                organisation = Organisation.objects.get(code=values["organisation_code"])
+                term_start = _date_parse(values["term_start"])
+                term_end = _date_parse(values["term_end"])
+                existing = (
+                    user_policy.queryset(actor, "manage")
+                    .filter(email__iexact=values["email"])
+                    .first()
+                )
+                if existing is None:
+                    person_invite(
+                        actor=actor,
+                        first_name=values["first_name"],
+                        last_name=values["last_name"],
+                        email=values["email"],
+                        organisation=organisation,
+                        function=values["function"],
+                        term_start=term_start,
+                        term_end=term_end,
+                    )
+                    counts = {"created_count": 1, "invited_count": 1}
+                else:
+                    names = (values["first_name"], values["last_name"])
+                    renamed = names != (existing.first_name, existing.last_name)
+                    if renamed:
+                        existing.first_name, existing.last_name = names
+                        existing.save(update_fields=["first_name", "last_name"])
+                    changed = person_update(
+                        actor=actor,
+                        person=existing,
+                        function=values["function"],
+                        organisation=organisation,
+                        term_start=term_start,
+                        term_end=term_end,
+                    )
+                    counts = {"updated_count" if changed or renamed else "unchanged_count": 1}
+                _import_progress(upload.pk, index, counts)
+        except (DomainError, Organisation.DoesNotExist, ValueError) as error:
+            logger.warning("Officeholder import %s row %s failed: %s", upload.pk, index, error)
+            with transaction.atomic():
+                _import_progress(upload.pk, index, {"failed_count": 1})
+        done += 1
+    OfficeholderImport.objects.filter(pk=upload.pk).update(
+        status=ImportStatus.DONE, finished_at=timezone.now()
+    )
+    return done
+
+
+def _import_progress(import_id: int, index: int, counts: dict[str, int]) -> None:
+    from django.db.models import F
+
+    from portal.models import OfficeholderImport
+
+    OfficeholderImport.objects.filter(pk=import_id, processed=index).update(
+        processed=index + 1, **{name: F(name) + value for name, value in counts.items()}
+    )

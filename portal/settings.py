@@ -330,6 +330,8 @@ LOOPBACK_TEST_STACK = env.bool("LOOPBACK_TEST_STACK", default=False)
 # The address people use to reach the portal; links in e-mails start with it.
 # `localhost`, not 127.0.0.1, so that passkeys work in the demo (WebAuthn refuses an IP address).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://localhost:8000")
+# How long the link of an invitation (portal.models.Invitation) works.
+INVITATION_VALID = timedelta(days=env.int("INVITATION_VALID_DAYS", default=7))
 # The console backend writes every e-mail (password reset links included) to the log: only for
 # development. With DEBUG off the default is SMTP and portal/checks.py refuses the console.
 EMAIL_BACKEND = env(
@@ -517,6 +519,10 @@ CELERY_TASK_ROUTES = {
         "portal.tasks.desk_mailbox_email",
     )
 }
+# Invitations (portal.services.invitation_create): on the mail queue with the lowest priority,
+# so that after an election thousands of them wait behind the notifications about threatened
+# officeholders, never in front of them.
+CELERY_TASK_ROUTES["portal.tasks.invitation_email"] = {"queue": MAIL_QUEUE, "priority": 9}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"

@@ -88,3 +88,27 @@ def purge_login_attempts() -> int:
 def purge_access_log() -> int:
     """Remove access-log entries older than ACCESS_LOG_RETENTION_DAYS. Idempotent."""
     return services.access_log_purge()
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+    soft_time_limit=settings.EMAIL_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.EMAIL_TASK_TIME_LIMIT,
+)
+def invitation_email(invitation_id: int) -> bool:
+    """E-mail one invitation's link (mail queue, lowest priority: CELERY_TASK_ROUTES).
+
+    Running it twice sends one e-mail; a failed SMTP attempt is retried with backoff."""
+    return services.invitation_email_send(invitation_id=invitation_id)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def officeholder_import_run(import_id: int) -> int:
+    """Apply a confirmed officeholder upload (default queue); each new account's invitation
+    goes out on the mail queue. Running it again goes on where it stopped."""
+    return services.officeholder_import_run(import_id=import_id)

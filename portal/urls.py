@@ -22,6 +22,13 @@ auth_patterns = [
     path("profiel/passkeys/<int:pk>/verwijderen/", views.passkey_remove, name="passkey_remove"),
     path("passkeys/", include("portal.urls_passkeys")),
     path("profiel/sleutels/<int:pk>/intrekken/", views.api_token_revoke, name="api_token_revoke"),
+    path("uitnodiging/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path(
+        "uitnodiging/<str:token>/nieuwe-link/",
+        views.invitation_renewal_request,
+        name="invitation_renewal_request",
+    ),
+    path("welkom/", views.account_welcome, name="account_welcome"),
     path("wachtwoord-vergeten/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "wachtwoord-vergeten/verstuurd/",
@@ -63,6 +70,7 @@ urlpatterns = [
     path("meldpunt/", include("incidents.urls_desk")),
     path("ondersteuning/", include("support.urls")),
     path("api/", include("portal.api.urls")),
+    path("mensen/", include("portal.urls_manage")),
     path("beheer/", admin.site.urls),
 ]
 

@@ -3,6 +3,7 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -39,6 +40,7 @@ from portal.errors import DomainError
 from portal.forms import (
     ApiTokenForm,
     ContactForm,
+    InvitationAcceptForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
@@ -541,3 +543,80 @@ def desk_mailbox_confirm(request, token):
             )
         return render(request, "portal/desk_mailbox_confirm.html", {"confirmed": desk})
     return render(request, "portal/desk_mailbox_confirm.html", {})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    """The link of an invitation: choose a password, then the second factor (staff) or the
+    offer of a passkey or an app (officeholders). An expired or used link says so and offers
+    to ask the coordinator for a new one."""
+    state = services.invitation_for_token(token=token)
+    if state is None or state.state != "valid":
+        return _invitation_invalid(request, token=token, state=state)
+    person = state.invitation.person
+    form = InvitationAcceptForm(person, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.invitation_accept(
+                token=token, password=form.cleaned_data["new_password1"]
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            auth_login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+            translation.activate(person.preferred_language)
+            if user_must_use_second_factor(person):
+                messages.success(
+                    request,
+                    _("Uw wachtwoord is opgeslagen. Stel nu de app voor de inlogcode in."),
+                )
+                return redirect_to_login(reverse("home"), login_url=reverse("two_factor_setup"))
+            return redirect("account_welcome")
+    return render(
+        request,
+        "portal/invitation_accept.html",
+        {"form": form, "person": person, "expires_at": state.invitation.expires_at},
+    )
+
+
+def _invitation_invalid(request, *, token, state, requested=False):
+    return render(
+        request,
+        "portal/invitation_invalid.html",
+        {
+            "token": token,
+            "known": state is not None,
+            "expired": state is not None and state.state == "expired",
+            "requested": requested,
+        },
+        status=410 if state is not None else 404,
+    )
+
+
+@never_cache
+@require_POST
+def invitation_renewal_request(request, token):
+    """The button on an expired or used link: the desk's coordinators are asked for a new
+    one (once a day per link; the page says the same either way)."""
+    state = services.invitation_for_token(token=token)
+    if state is not None and state.state == "valid":
+        return redirect("invitation_accept", token=token)
+    services.invitation_renewal_request(token=token)
+    return _invitation_invalid(request, token=token, state=state, requested=True)
+
+
+@login_required
+@require_GET
+def account_welcome(request):
+    """After the first password: an officeholder may add a passkey or an authenticator app,
+    or go straight to their start page."""
+    return render(
+        request,
+        "portal/account_welcome.html",
+        {
+            "passkeys": passkeys.passkeys_for(user=request.user),
+            "passkeys_unavailable_reason": passkeys.passkeys_unavailable_reason(request),
+            "has_app": two_factor.totp_device_get(user=request.user) is not None,
+        },
+    )

@@ -1,11 +1,16 @@
 """Demo organisations, desks and accounts. Used by `manage.py seed_demo`; never in production."""
 
 from base64 import b32encode
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
+from django.utils import timezone
 
-from portal.models import Desk, Organisation, SiteConfiguration, TotpDevice, User
+from portal.models import Desk, Invitation, Organisation, SiteConfiguration, TotpDevice, User
+from portal.policies import desk_coordinators
+from portal.selectors import desk_for_organisation
+from portal.services import invitation_create, person_changes_record
 from portal.two_factor import TOTP_DEVICE_NAME
 
 # The known secret of the demo staff's authenticator app (README, "Two-factor login"): the
@@ -40,9 +45,10 @@ def seed(*, password: str) -> None:
             "support_team_phone": site["support_team_phone"],
         },
     )
+    invited = []
     for account in data["accounts"]:
         admin_site = account.get("admin_site", False)
-        user, _ = User.objects.update_or_create(
+        user, created = User.objects.update_or_create(
             username=account["username"],
             defaults={
                 "first_name": account["first_name"],
@@ -52,16 +58,44 @@ def seed(*, password: str) -> None:
                 "function": account.get("function", ""),
                 "organisation": organisations.get(account.get("organisation")),
                 "desk": desks.get(account.get("desk")),
+                "is_coordinator": account.get("coordinator", False),
+                "term_start": account.get("term_start"),
+                "term_end": account.get("term_end"),
                 "is_staff": admin_site,
                 "is_superuser": admin_site,
-                "is_active": True,
+                "is_active": not account.get("invited", False),
             },
         )
+        if account.get("invited"):
+            invited.append((user, account))
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            continue
         if not user.check_password(password):
             user.set_password(password)
             user.save(update_fields=["password"])
         if account.get("demo_authenticator"):
             demo_totp_device_ensure(user=user)
+    # Invited by the coordinator of the desk that serves them (after the coordinators exist).
+    for user, account in invited:
+        demo_invitation_ensure(user=user, expired=account.get("invitation_expired", False))
+
+
+def demo_invitation_ensure(*, user: User, expired: bool) -> None:
+    """Give an invited demo account one invitation from its desk's coordinator (once).
+
+    The e-mail goes out like any invitation (in development: to the console or the SMTP sink).
+    """
+    if Invitation.objects.filter(person=user).exists():
+        return
+    desk = desk_for_organisation(organisation=user.organisation)
+    coordinator = desk_coordinators(desk_id=desk.pk).first() if desk else None
+    now = timezone.now()
+    invitation = invitation_create(
+        actor=coordinator, person=user, now=now - timedelta(days=8) if expired else now
+    )
+    person_changes_record(actor=coordinator, person=user, before={}, now=invitation.created_at)
 
 
 def demo_totp_device_ensure(*, user: User) -> TotpDevice:

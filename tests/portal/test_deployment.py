@@ -127,8 +127,11 @@ def test_the_workers_split_the_queues_so_mail_never_holds_escalation(tmp_path):
         "portal.tasks.notification_email",
         "portal.tasks.desk_mailbox_confirmations",
         "portal.tasks.desk_mailbox_email",
+        "portal.tasks.invitation_email",
     ):
         assert app.amqp.router.route({}, task)["queue"].name == "mail", task
+    # Invitations are the low-priority mail (Redis: a higher number is served later).
+    assert app.amqp.router.route({}, "portal.tasks.invitation_email")["priority"] == 9
     assert app.amqp.router.route({}, "incidents.tasks.watch_desk_reachability")["queue"].name == (
         "celery"
     )

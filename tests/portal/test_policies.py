@@ -7,6 +7,7 @@ apart shows up here as the object, the person and the action where they disagree
 """
 
 import pytest
+from django.utils import timezone
 
 from incidents.constants import MessageAudience, Status
 from incidents.models import Event, Evidence, Incident, IncidentLink, Message, Note
@@ -20,8 +21,14 @@ from incidents.policies import (
     note_policy,
 )
 from incidents.services import perpetrator_matches_record
-from portal.models import Notification, User
-from portal.policies import Policy, notification_policy, user_policy
+from portal.models import Notification, OfficeholderImport, Organisation, User
+from portal.policies import (
+    Policy,
+    notification_policy,
+    officeholder_import_policy,
+    organisation_policy,
+    user_policy,
+)
 from support.constants import ServiceType
 from support.models import SupportAction, SupportCase
 from support.policies import case_policy, support_action_policy
@@ -52,6 +59,8 @@ POLICIES: dict[str, Policy] = {
     "support_action": support_action_policy,
     "user": user_policy,
     "notification": notification_policy,
+    "organisation": organisation_policy,
+    "officeholder_import": officeholder_import_policy,
 }
 
 
@@ -72,7 +81,16 @@ def world(private_storage_in_tmp):
         "support": UserFactory(support=True),
         "admin": UserFactory(admin=True),
         "inactive_registrar": UserFactory(registrar=True, desk=desk_a, is_active=False),
+        "coordinator_a": UserFactory(registrar=True, desk=desk_a, is_coordinator=True),
     }
+    # Delegated administration: an invited (inactive) officeholder, an ended organisation of
+    # desk A, and an upload of each desk.
+    UserFactory(organisation=org_a, is_active=False)
+    OrganisationFactory(desk=desk_a, ended_on=timezone.localdate())
+    for desk in (desk_a, desk_b):
+        OfficeholderImport.objects.create(
+            desk=desk, file_name="raad.csv", rows="[]", created_at=timezone.now()
+        )
     incidents = []
     for officeholder in (people["officeholder_a"], people["officeholder_b"]):
         for trait in ({}, {"in_triage": True}, {"closed": True}, {"withdrawn": True}):
@@ -126,6 +144,8 @@ def _objects(name: str):
         "support_action": SupportAction,
         "user": User,
         "notification": Notification,
+        "organisation": Organisation,
+        "officeholder_import": OfficeholderImport,
     }.get(name)
     if model is None:
         from incidents.models import PerpetratorMatch

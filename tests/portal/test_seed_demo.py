@@ -58,9 +58,22 @@ ACCOUNTS = {
     "meldpunt.utrecht": (Role.REGISTRAR, "", None, "Meldpunt Utrecht"),
     "meldpunt.ijsselland": (Role.REGISTRAR, "", None, "Meldpunt IJsselland"),
     "meldpunt.caribischnederland": (Role.REGISTRAR, "", None, "Meldpunt Caribisch Nederland"),
+    "coordinator.utrecht": (Role.REGISTRAR, "", None, "Meldpunt Utrecht"),
+    "coordinator.ijsselland": (Role.REGISTRAR, "", None, "Meldpunt IJsselland"),
+    "nieuw.raadslid.zwolle": (
+        Role.OFFICEHOLDER, OfficeholderFunction.RAADSLID, "Gemeente Zwolle", None,
+    ),
+    "nieuw.wethouder.zwolle": (
+        Role.OFFICEHOLDER, OfficeholderFunction.WETHOUDER, "Gemeente Zwolle", None,
+    ),
+    "nieuw.raadslid.utrecht": (
+        Role.OFFICEHOLDER, OfficeholderFunction.RAADSLID, "Gemeente Utrecht", None,
+    ),
     "ondersteuning": (Role.SUPPORT, "", None, None),
     "beheer": (Role.ADMIN, "", None, None),
 }  # fmt: skip
+# Invited by their desk's coordinator, not active until they choose a password.
+INVITED = {"nieuw.raadslid.zwolle", "nieuw.wethouder.zwolle", "nieuw.raadslid.utrecht"}
 
 
 @pytest.fixture
@@ -110,7 +123,7 @@ def test_seed_demo_password_option_sets_every_demo_password(debug_on):
 
     call_command("seed_demo", "--password", "een-ander-demowachtwoord", verbosity=0)
 
-    for user in User.objects.filter(username__in=ACCOUNTS):
+    for user in User.objects.filter(username__in=ACCOUNTS).exclude(username__in=INVITED):
         assert user.check_password("een-ander-demowachtwoord"), user.username
         assert not user.check_password(DEMO_PASSWORD), user.username
 
@@ -165,7 +178,16 @@ def test_seed_demo_creates_the_accounts(debug_on):
         for user in users
     }
     assert accounts == ACCOUNTS
-    for user in users:
+    for user in users.exclude(username__in=INVITED):
         assert user.is_active, user.username
         assert user.check_password(DEMO_PASSWORD), user.username
+    for user in users.filter(username__in=INVITED):
+        assert not user.is_active and not user.has_usable_password(), user.username
+        [invitation] = user.invitations.all()
+        assert invitation.invited_by.is_coordinator, user.username
+        assert invitation.invited_by.desk == (user.organisation.desk), user.username
+    assert set(users.filter(is_coordinator=True).values_list("username", flat=True)) == {
+        "coordinator.utrecht",
+        "coordinator.ijsselland",
+    }
     assert {user.username for user in users if user.is_staff or user.is_superuser} == {"beheer"}

@@ -103,6 +103,29 @@ TABLE = [
     # form goes back to the page it came from (here none, so home).
     ("keep_alive", "GET", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
     ("keep_alive", "POST", LOGIN, HOME, HOME, HOME, HOME, HOME, HOME, CODE),
+    # Invitations: a made-up link is "not found" for anyone holding it; asking for a new link
+    # only by POST. After accepting, the welcome page (passkey or app) is for the logged-in.
+    ("invitation_accept", "GET", 404, 404, 404, 404, 404, 404, 404, CODE),
+    ("invitation_accept", "POST", 404, 404, 404, 404, 404, 404, 404, CODE),
+    ("invitation_renewal_request", "GET", 405, 405, 405, 405, 405, 405, 405, CODE),
+    ("invitation_renewal_request", "POST", 404, 404, 404, 404, 404, 404, 404, CODE),
+    ("account_welcome", "GET", LOGIN, 200, 200, 200, 200, 200, 200, CODE),
+    ("account_welcome", "POST", LOGIN, 405, 405, 405, 405, 405, 405, CODE),
+    # A coordinator's Beheer pages: nobody in this world is a coordinator, so 404 for all
+    # (the coordinator's own scope: tests/portal/test_manage.py).
+    *[
+        (name, method, LOGIN, 404, 404, 404, 404, 404, 404, CODE)
+        for name in (
+            "manage:people",
+            "manage:invite",
+            "manage:person",
+            "manage:person_invitation_resend",
+            "manage:person_deactivate",
+            "manage:import",
+            "manage:import_detail",
+        )
+        for method in ("GET", "POST")
+    ],
     ("login", "GET", 200, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
     ("login", "POST", 200, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
     ("logout", "GET", 405, 405, 405, 405, 405, 405, 405, 405),
@@ -355,8 +378,10 @@ def _url(world, name: str, params: set[str]) -> str:
         kwargs["pk"] = 999_999  # nobody's passkey: nothing is removed, nothing is told
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "geen-geldig-token"}
-    elif name == "desk_mailbox_confirm":
+    elif name in ("desk_mailbox_confirm", "invitation_accept", "invitation_renewal_request"):
         kwargs = {"token": "geen-geldig-token"}
+    elif name.startswith("manage:"):
+        kwargs["pk"] = world.users["owner"].pk
     elif name.startswith(("incidents:", "desk:")):
         kwargs["reference"] = incidents["submitted"].reference
         if "pk" in params:
