@@ -45,7 +45,7 @@ from portal.models import (
 )
 from portal.notifications import notification_body, notification_subject
 from portal.phones import phone_clean
-from portal.policies import administrators, reading_team
+from portal.policies import administrators, desk_coordinators, reading_team
 from portal.publishing import task_publish
 from portal.reachability import (
     DESK_MAILBOX_CONFIRMATION_VALID,
@@ -947,19 +947,6 @@ def person_term_is_over(person: User, now=None) -> bool:
     return person.term_end is not None and person_local_date(person, now) > person.term_end
 
 
-def desk_coordinators(*, desk_id: int | None):
-    """The active coordinators of a desk (who manage its people)."""
-    if desk_id is None:
-        return User.objects.none()
-    return User.objects.filter(desk_id=desk_id, is_coordinator=True, is_active=True)
-
-
-def _person_desk_id(person: User) -> int | None:
-    if person.desk_id:
-        return person.desk_id
-    return person.organisation.desk_id if person.organisation_id else None
-
-
 def term_reminders_send(*, now=None) -> int:
     """Remind people 30 and 7 days before their account ends, and their desk's coordinators.
 
@@ -989,7 +976,7 @@ def term_reminders_send(*, now=None) -> int:
             link=reverse("home"),
         )
         notifications_create(
-            recipients=desk_coordinators(desk_id=_person_desk_id(person)),
+            recipients=_person_coordinators(person),
             event_key=key,
             kind="term_ending_coordinator",
             reference=str(person)[:40],
@@ -1306,6 +1293,12 @@ def _person_desk(person: User) -> Desk | None:
     return None
 
 
+def _person_coordinators(person: User):
+    """The coordinators who manage this person (none when no desk serves them)."""
+    desk = _person_desk(person)
+    return desk_coordinators(desk_id=desk.pk) if desk else User.objects.none()
+
+
 @dataclass(frozen=True)
 class InvitationState:
     """What an invitation link is now: `valid`, `expired` or `used` (used or replaced)."""
@@ -1387,7 +1380,6 @@ def invitation_renewal_request(*, token: str, now=None) -> bool:
     link that works, or a link that never was). The answer on the page is the same either way.
     """
     from portal.models import Invitation
-    from portal.policies import desk_coordinators
 
     now = now or timezone.now()
     state = invitation_for_token(token=token, now=now)
@@ -1523,8 +1515,6 @@ def staff_desk_changed_notify(*, person: User, before: dict[str, str]) -> int:
     Call after the change with the `person_tracked_values` of before ({} for a new account).
     Nobody is notified about themselves; returns how many notifications were made.
     """
-    from portal.policies import desk_coordinators
-
     if not person.desk_id or before.get("desk") == str(person.desk):
         return 0
     recipients = [c for c in desk_coordinators(desk_id=person.desk_id) if c.pk != person.pk]
