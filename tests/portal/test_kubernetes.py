@@ -101,7 +101,8 @@ def test_an_invalid_manifest_fails_the_validation(rendered, tmp_path):
 
 def test_probes_health_checks_and_one_beat(rendered):
     """web is ready on /readyz and alive on /healthz; each worker pings its own node; beat
-    runs exactly once, also during a roll-out; the migrations are a Job of their own."""
+    runs exactly once, also during a roll-out, and is restarted when its ticks stop; the
+    migrations are a Job of their own that checks the configuration first."""
     deployments = by_kind(rendered, "Deployment")
     assert set(deployments) == {"web", "worker", "mail-worker", "beat"}
     [web] = pod_spec(deployments["web"])["containers"]
@@ -113,12 +114,17 @@ def test_probes_health_checks_and_one_beat(rendered):
             f"celery -A portal inspect ping --timeout 10 -d {node}@$HOSTNAME"
         ), name
     assert deployments["beat"]["spec"]["replicas"] == 1
+    [beat] = pod_spec(deployments["beat"])["containers"]
+    assert beat["livenessProbe"]["exec"]["command"] == ["python", "manage.py", "beat_health"]
+    assert {"name": "BEAT_TICK_FILE", "value": "/tmp/beat-tick"} in beat["env"]
     assert deployments["beat"]["spec"]["strategy"] == {"type": "Recreate"}
     for deployment in deployments.values():
         for container in pod_spec(deployment)["containers"]:
             assert "migrate" not in container["command"]
     [migrate] = pod_spec(by_kind(rendered, "Job")["migrate"])["containers"]
-    assert migrate["command"] == ["python", "manage.py", "migrate", "--no-input"]
+    assert migrate["command"][-1] == (
+        "python manage.py check --deploy && exec python manage.py migrate --no-input"
+    )
     [owner_url] = [e for e in migrate["env"] if e["name"] == "DATABASE_URL"]
     assert owner_url["valueFrom"]["secretKeyRef"]["name"] == "portal-database-owner"
 
