@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.formats import date_format
@@ -14,6 +15,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from portal import services
 from portal.csv_files import CsvFileError
+from portal.errors import DomainError
 from portal.models import (
     AccessLogEntry,
     Desk,
@@ -195,8 +197,38 @@ class PersonChangeInline(admin.TabularInline):
         return False
 
 
+class PersonAddForm(forms.ModelForm):
+    """A new account without a password: the person chooses one from their invitation."""
+
+    class Meta:
+        model = User
+        fields = [
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "function",
+            "organisation",
+            "desk",
+            "preferred_language",
+        ]
+
+    def save(self, commit=True):
+        person = super().save(commit=False)
+        person.is_active = False
+        person.set_unusable_password()
+        if commit:
+            person.save()
+        return person
+
+
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
+    """People. Nobody sets another person's password here: a new account gets an invitation,
+    a forgotten password a reset e-mail (the actions below). The operator's break-glass
+    account comes from `createsuperuser` (README)."""
+
     list_display = [
         "username",
         "first_name",
@@ -211,7 +243,8 @@ class PortalUserAdmin(UserAdmin):
     search_fields = ["username", "first_name", "last_name", "email"]
     list_select_related = ["organisation", "desk"]
     fieldsets = [
-        *UserAdmin.fieldsets,
+        (None, {"fields": ["username"]}),
+        *UserAdmin.fieldsets[1:],
         (
             _("Rol in het portaal"),
             {
@@ -230,12 +263,13 @@ class PortalUserAdmin(UserAdmin):
         ),
     ]
     inlines = [PersonChangeInline]
+    add_form = PersonAddForm
     add_fieldsets = [
-        *UserAdmin.add_fieldsets,
         (
             _("Rol in het portaal"),
             {
                 "fields": [
+                    "username",
                     "email",
                     "first_name",
                     "last_name",
@@ -249,7 +283,11 @@ class PortalUserAdmin(UserAdmin):
         ),
     ]
 
-    actions = ["deactivate"]
+    actions = ["deactivate", "invite", "password_reset_send"]
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's "set password" page: not here. A person sets their own password."""
+        raise Http404
 
     def save_model(self, request, obj, form, change):
         stored = User.objects.get(pk=obj.pk) if change else None
@@ -265,6 +303,8 @@ class PortalUserAdmin(UserAdmin):
         services.staff_desk_changed_notify(person=obj, before=before)
         if deactivating:
             services.person_deactivate(actor=request.user, person=obj)
+        if not change and obj.email:
+            services.invitation_create(actor=request.user, person=obj)
 
     @admin.action(description=_("Deactiveren"))
     def deactivate(self, request, queryset):
@@ -283,6 +323,28 @@ class PortalUserAdmin(UserAdmin):
                 "bij het meldpunt of het team."
             )
             % {"count": count},
+        )
+
+    @admin.action(description=_("Uitnodiging (opnieuw) sturen"))
+    def invite(self, request, queryset):
+        sent = 0
+        for person in queryset.order_by("pk"):
+            try:
+                services.invitation_create(actor=request.user, person=person)
+            except DomainError as refusal:
+                self.message_user(request, f"{person}: {refusal.message}", messages.WARNING)
+                continue
+            sent += 1
+        self.message_user(request, _("%(count)s uitnodigingen verstuurd.") % {"count": sent})
+
+    @admin.action(description=_("E-mail sturen om een nieuw wachtwoord te kiezen"))
+    def password_reset_send(self, request, queryset):
+        sent = sum(
+            services.password_reset_email_send(person=person) for person in queryset.order_by("pk")
+        )
+        self.message_user(
+            request,
+            _("%(count)s e-mails verstuurd om een nieuw wachtwoord te kiezen.") % {"count": sent},
         )
 
 

@@ -1781,3 +1781,34 @@ def _import_progress(import_id: int, index: int, counts: dict[str, int]) -> None
     OfficeholderImport.objects.filter(pk=import_id, processed=index).update(
         processed=index + 1, **{name: F(name) + value for name, value in counts.items()}
     )
+
+
+RESET_LINK_EMAIL_TEMPLATE = "portal/email/password_reset.txt"
+RESET_LINK_SUBJECT_TEMPLATE = "portal/email/password_reset_subject.txt"
+
+
+def password_reset_email_send(*, person: User) -> bool:
+    """Send `person` the e-mail with a link to choose a new password themselves (the same
+    e-mail as "wachtwoord vergeten", links to PORTAL_BASE_URL). Nobody else sets it.
+
+    Returns False, sending nothing, for an inactive account, one without an e-mail address
+    or one without a password yet (that person needs an invitation).
+    """
+    from django.contrib.auth.forms import PasswordResetForm
+
+    class OnePersonResetForm(PasswordResetForm):
+        def get_users(self, email):
+            return [person]
+
+    if not (person.is_active and person.email and person.has_usable_password()):
+        return False
+    form = OnePersonResetForm({"email": person.email})
+    form.is_valid()
+    form.save(
+        # The link's host comes from PORTAL_BASE_URL, never from a request.
+        domain_override=settings.PORTAL_BASE_URL.split("://", 1)[-1].split("/", 1)[0],
+        subject_template_name=RESET_LINK_SUBJECT_TEMPLATE,
+        email_template_name=RESET_LINK_EMAIL_TEMPLATE,
+        extra_email_context={"portal_base_url": settings.PORTAL_BASE_URL.rstrip("/")},
+    )
+    return True

@@ -506,8 +506,8 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     form_class = PasswordResetForm
     template_name = "portal/password_reset.html"
-    email_template_name = "portal/email/password_reset.txt"
-    subject_template_name = "portal/email/password_reset_subject.txt"
+    email_template_name = services.RESET_LINK_EMAIL_TEMPLATE
+    subject_template_name = services.RESET_LINK_SUBJECT_TEMPLATE
 
     def form_valid(self, form):
         if password_reset_rate_exceeded(self.request, form.cleaned_data["email"]):
