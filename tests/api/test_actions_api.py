@@ -44,8 +44,9 @@ def test_every_action_has_an_api_endpoint_in_the_schema():
             f"/actions/{name}/"
         )
         assert f"incidents_actions_{name}" in operations
-    for name in CASE_ACTIONS:
-        if name == "update_action":
+    for name, action in CASE_ACTIONS.items():
+        # Rows only the portal itself takes (a leaving handler's cases) have no endpoint.
+        if name == "update_action" or action.system:
             continue
         assert reverse(f"api:support-case-action-{name}", args=["MWB-2026-000001"])
         assert f"support_cases_actions_{name}" in operations

@@ -147,7 +147,9 @@ def test_compose_runs_the_portal_as_the_app_role_and_migrations_once_as_the_owne
         assert environment["DATABASE_URL"] == "postgres://mwb_app@postgres:5432/mwb", name
         assert environment["PGPASSWORD"] == "compose-validation-only-app", name
     migrate = services["migrate"]
-    assert migrate["command"] == ["python", "manage.py", "migrate", "--no-input"]
+    assert migrate["command"][-1] == (
+        "python manage.py check --deploy && exec python manage.py migrate --no-input"
+    )
     assert migrate["environment"]["DATABASE_URL"] == "postgres://mwb_owner@postgres:5432/mwb"
     assert migrate["environment"]["PGPASSWORD"] == "compose-validation-only-owner"
     assert services["web"]["depends_on"]["migrate"]["condition"] == (

@@ -147,7 +147,7 @@ class Command(BaseCommand):
         demo_accounts_ensure()
         self.support = User.objects.filter(role=Role.SUPPORT, is_active=True).first()
         self.officeholders = list(
-            User.objects.filter(role=Role.OFFICEHOLDER, username__contains=".")
+            User.objects.filter(role=Role.OFFICEHOLDER, is_active=True, username__contains=".")
             .exclude(username__startswith="bench.")
             .select_related("organisation")
             .order_by("username")
