@@ -326,7 +326,13 @@ def test_the_access_log_is_json_without_query_strings_and_passes_a_request_id(ng
         connection.getresponse().read()
 
     seen = [request.headers.get("X-Request-ID") for request in upstream.requests]
-    lines = (nginx.prefix / "access.log").read_text().splitlines()
+    # nginx writes the line after the response has gone out: wait for it (at most 5 s).
+    deadline = time.monotonic() + 5
+    while True:
+        lines = (nginx.prefix / "access.log").read_text().splitlines()
+        if len(lines) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     entries = [json.loads(line) for line in lines]
 
     assert len(seen) == 2 and all(re.fullmatch(r"[0-9a-f]{32}", value) for value in seen)
