@@ -264,24 +264,7 @@ class PortalUserAdmin(UserAdmin):
     ]
     inlines = [PersonChangeInline]
     add_form = PersonAddForm
-    add_fieldsets = [
-        (
-            _("Rol in het portaal"),
-            {
-                "fields": [
-                    "username",
-                    "email",
-                    "first_name",
-                    "last_name",
-                    "role",
-                    "function",
-                    "organisation",
-                    "desk",
-                    "preferred_language",
-                ]
-            },
-        ),
-    ]
+    add_fieldsets = [(_("Rol in het portaal"), {"fields": PersonAddForm.Meta.fields})]
 
     actions = ["deactivate", "invite", "password_reset_send"]
 

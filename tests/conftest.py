@@ -45,6 +45,36 @@ def verified_login(client, user):
     return client
 
 
+def admin_user_change_data(client, user, **changes) -> dict:
+    """The admin's change form of `user` as the browser would post it back, with `changes`.
+
+    `client` is logged in as an administrator; booleans are given as "on" (ticked).
+    """
+    from django.urls import reverse
+
+    url = reverse("admin:portal_user_change", args=[user.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        key: value
+        for key, value in form.initial.items()
+        if value is not None and not isinstance(value, list | tuple)
+    }
+    data.pop("last_login", None)
+    data.update(
+        {
+            "username": user.username,
+            "is_active": "on",
+            "preferred_language": "nl",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+            "changes-TOTAL_FORMS": "0",
+            "changes-INITIAL_FORMS": "0",
+            **changes,
+        }
+    )
+    return data
+
+
 @pytest.fixture
 def desk(db):
     return DeskFactory()

@@ -18,7 +18,7 @@ from portal import selectors, services
 from portal.errors import DomainError, NotAllowed
 from portal.models import Invitation, Notification, PersonChange, User
 from portal.policies import Workspace, user_policy, workspaces_for
-from tests.conftest import verified_login
+from tests.conftest import admin_user_change_data, verified_login
 from tests.factories import DeskFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -271,26 +271,7 @@ def test_the_admin_moving_a_registrar_to_a_desk_notifies_its_coordinators(client
     moved = world["other_registrar"]
     verified_login(client, admin)
     url = reverse("admin:portal_user_change", args=[moved.pk])
-    form = client.get(url).context["adminform"].form
-    data = {
-        key: value
-        for key, value in form.initial.items()
-        if value is not None and not isinstance(value, list | tuple)
-    }
-    data.update(
-        {
-            "username": moved.username,
-            "role": Role.REGISTRAR,
-            "desk": world["desk"].pk,
-            "is_active": "on",
-            "preferred_language": "nl",
-            "date_joined_0": "2026-01-01",
-            "date_joined_1": "10:00:00",
-            "changes-TOTAL_FORMS": "0",
-            "changes-INITIAL_FORMS": "0",
-        }
-    )
-    data.pop("last_login", None)
+    data = admin_user_change_data(client, moved, role=Role.REGISTRAR, desk=world["desk"].pk)
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     [notification] = Notification.objects.filter(kind="staff_joined_desk")

@@ -7,7 +7,7 @@ from django.urls import reverse
 from portal import services
 from portal.constants import Role
 from portal.models import PersonChange, TotpDevice
-from tests.conftest import verified_login
+from tests.conftest import admin_user_change_data, verified_login
 from tests.factories import DeskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,27 +45,9 @@ def test_the_admin_records_who_changed_a_person_and_removing_an_app(client):
     registrar = UserFactory(registrar=True)
     verified_login(client, admin)
     url = reverse("admin:portal_user_change", args=[registrar.pk])
-    form = client.get(url).context["adminform"].form
-    data = {
-        key: value
-        for key, value in form.initial.items()
-        if value is not None and not isinstance(value, list | tuple)
-    }
-    data.update(
-        {
-            "username": registrar.username,
-            "role": Role.REGISTRAR,
-            "desk": registrar.desk_id,
-            "is_coordinator": "on",
-            "is_active": "on",
-            "preferred_language": "nl",
-            "date_joined_0": "2026-01-01",
-            "date_joined_1": "10:00:00",
-            "changes-TOTAL_FORMS": "0",
-            "changes-INITIAL_FORMS": "0",
-        }
+    data = admin_user_change_data(
+        client, registrar, role=Role.REGISTRAR, desk=registrar.desk_id, is_coordinator="on"
     )
-    data.pop("last_login", None)
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
 
