@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= weerbaar-demo
 
-.PHONY: install run test lint messages translations openapi bench faults clean ffmpeg lock sbom kubectl
+.PHONY: install run test lint messages translations openapi bench bench-http faults clean ffmpeg lock sbom kubectl
 
 # Exactly the versions and files of the lock (every file checked against its sha256), then
 # the project itself without dependencies. The image installs requirements/base.lock the same
@@ -145,6 +145,36 @@ bench:
 	    --incidents $(BENCH_INCIDENTS) --requests $(BENCH_REQUESTS) && \
 	  $(PY) manage.py bench_escalation --throwaway-database --reports $(BENCH_REPORTS) && \
 	  $(PY) manage.py bench_evidence --throwaway-database --video-mb $(BENCH_VIDEO_MB)'
+	$(MAKE) --no-print-directory bench-http
+
+# Throughput through gunicorn (issues 14 and 18): seed the demo data into a throwaway
+# PostgreSQL, start gunicorn (gunicorn.conf.py, 2 workers, DEBUG off) on a free loopback port,
+# log in as the demo officeholder, registrar and support member, and run wrk (Debian package
+# `wrk`) BENCH_HTTP_SECONDS per page; prints requests/s, p50, p99 and the ratio to the login
+# page. Quicker: make bench-http BENCH_HTTP_SECONDS=5
+BENCH_HTTP_SECONDS ?= 10
+BENCH_HTTP_CONNECTIONS ?= 8
+bench-http: export DEBUG = false
+bench-http: export SECRET_KEY = bench-only-secret-key-that-is-long-enough-for-django-checks-0123456789
+bench-http: export FIELD_ENCRYPTION_KEYS = YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=
+bench-http: export IDENTIFIER_HASH_KEY = bench-only-identifier-hash-key-0123456789
+bench-http: export DEVELOPMENT_TOOLS = true
+bench-http: export LOOPBACK_TEST_STACK = true
+bench-http:
+	@need=""; for pkg in postgresql redis-server libpq-dev wrk; do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
+	done; \
+	if [ -n "$$need" ]; then \
+	  echo "Installing OS packages:$$need"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	fi
+	$(MAKE) --no-print-directory translations
+	scripts/with-test-services.sh sh -c '\
+	  export CELERY_BROKER_URL="$$TEST_REDIS_URL" VAR_DIR="$$TEST_SERVICES_DIR/var" && \
+	  $(PY) manage.py collectstatic --no-input --verbosity 0 && \
+	  $(PY) manage.py migrate --no-input --verbosity 0 && \
+	  $(PY) manage.py bench_http --throwaway-database \
+	    --duration $(BENCH_HTTP_SECONDS) --connections $(BENCH_HTTP_CONNECTIONS) $(BENCH_HTTP_ARGS)'
 
 # The fault run (issue 13), a command that prints, not a test: a production-like stack from
 # Debian's packages (PostgreSQL, Redis, nginx) plus gunicorn, a worker, a mail worker, beat and

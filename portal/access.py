@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth.backends import BaseBackend
 from django.http import Http404
 from django.utils import timezone
 
@@ -39,6 +40,61 @@ def role_required(*roles: Role):
 def user_may_use_admin_site(user) -> bool:
     """Only functional administrators manage configuration and people in the Django admin."""
     return user_has_role(user, Role.ADMIN) and user.is_staff
+
+
+# What the functional administrator may do in the Django admin, per model. They are not a
+# Django superuser: groups, permissions, the beat schedule and the operator's break-glass
+# accounts (`createsuperuser`) stay out of their reach. A ModelAdmin may narrow this further
+# (the logs are read-only there whatever this says); nobody deletes a person or an
+# organisation, they are deactivated or ended.
+FUNCTIONAL_ADMINISTRATOR_PERMISSIONS = {
+    "portal.organisation": ("view", "add", "change"),
+    "portal.desk": ("view", "add", "change"),
+    "portal.user": ("view", "add", "change"),
+    "portal.personchange": ("view",),
+    "portal.siteconfiguration": ("view", "change"),
+    "portal.workerheartbeat": ("view",),
+    "portal.accesslogentry": ("view",),
+    "portal.outboxentry": ("view",),
+    # A lost phone or key: the device is removed, its secret is never shown.
+    "portal.totpdevice": ("view", "delete"),
+    "django_otp_webauthn.webauthncredential": ("view", "delete"),
+    "support.escalationrule": ("view", "change"),
+    "support.supportcase": ("view",),
+    "support.supportaction": ("view",),
+    # Unblocking a person after too many failed logins.
+    "axes.accessattempt": ("view", "delete"),
+    "axes.accesslog": ("view",),
+    "axes.accessfailurelog": ("view",),
+}
+
+
+def functional_administrator_permissions(user) -> frozenset[str]:
+    """Django permission names ("portal.change_desk") of an active functional administrator."""
+    if not user_may_use_admin_site(user):
+        return frozenset()
+    return frozenset(
+        f"{app_label}.{action}_{model}"
+        for label, actions in FUNCTIONAL_ADMINISTRATOR_PERMISSIONS.items()
+        for app_label, model in [label.split(".")]
+        for action in actions
+    )
+
+
+class FunctionalAdministratorBackend(BaseBackend):
+    """Gives the functional administrator the admin permissions above (settings'
+    AUTHENTICATION_BACKENDS), so that their account needs no superuser flag, no group and
+    no permission rows that could drift from this table."""
+
+    def get_user_permissions(self, user_obj, obj=None):
+        return set(functional_administrator_permissions(user_obj))
+
+    def has_module_perms(self, user_obj, app_label):
+        prefix = f"{app_label}."
+        return any(
+            permission.startswith(prefix)
+            for permission in functional_administrator_permissions(user_obj)
+        )
 
 
 # --- Second factor ----------------------------------------------------------------------------

@@ -268,6 +268,36 @@ class PortalUserAdmin(UserAdmin):
 
     actions = ["deactivate", "invite", "password_reset_send"]
 
+    # Django's own permission machinery stays with the operator's break-glass account.
+    SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
+
+    def get_queryset(self, request):
+        people = super().get_queryset(request)
+        if not request.user.is_superuser:
+            # The operator's break-glass accounts are out of the functional administrator's
+            # reach: they cannot reset, deactivate or take one over.
+            people = people.filter(is_superuser=False)
+        return people
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": [
+                        field
+                        for field in options["fields"]
+                        if field not in self.SUPERUSER_ONLY_FIELDS
+                    ],
+                },
+            )
+            for name, options in fieldsets
+        ]
+
     def user_change_password(self, request, id, form_url=""):
         """Django's "set password" page: not here. A person sets their own password."""
         raise Http404

@@ -208,6 +208,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     # A passkey login (portal/views_passkeys.py): the credential names the person.
     "django_otp_webauthn.backends.WebAuthnBackend",
+    # The functional administrator's admin permissions (portal/access.py): not a superuser.
+    "portal.access.FunctionalAdministratorBackend",
 ]
 
 LOGIN_URL = "login"

@@ -78,9 +78,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             desk=factory.SubFactory(DeskFactory),
         )
         support = factory.Trait(role=Role.SUPPORT, function="", organisation=None)
-        admin = factory.Trait(
-            role=Role.ADMIN, function="", organisation=None, is_staff=True, is_superuser=True
-        )
+        admin = factory.Trait(role=Role.ADMIN, function="", organisation=None, is_staff=True)
 
 
 # --- incidents -----------------------------------------------------------------------------

@@ -62,7 +62,8 @@ def seed(*, password: str) -> None:
                 "term_start": account.get("term_start"),
                 "term_end": account.get("term_end"),
                 "is_staff": admin_site,
-                "is_superuser": admin_site,
+                # The functional administrator is no superuser (portal/access.py).
+                "is_superuser": False,
                 "is_active": not account.get("invited", False),
             },
         )
