@@ -188,7 +188,9 @@ ACTIONS: dict[str, Action] = action_table(
         Status.CLOSED,
         DESK,
         EventKind.STATUS_CHANGED,
-        needs=("outcome",),
+        needs=("outcome_category",),
+        takes=("outcome",),
+        effect=_("de ambtsdrager leest de soort uitkomst en de toelichting"),
     ),
     Action(
         "mark_duplicate",

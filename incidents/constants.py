@@ -137,6 +137,36 @@ class Advice(models.TextChoices):
     CONTACT_SUPPORT_TEAM = "contact_support_team", _("Contact met het Ondersteuningsteam")
 
 
+class OutcomeCategory(models.TextChoices):
+    """How the desk (or the Ondersteuningsteam) closed an incident. The label is what the
+    officeholder reads on their own page, so it is written for them."""
+
+    REGISTERED = "registered", _("Alleen vastgelegd")
+    ADVICE_GIVEN = "advice_given", _("Advies gegeven")
+    REFERRED_POLICE = "referred_police", _("Doorverwezen naar de politie")
+    REFERRED_SUPPORT = "referred_support", _("Doorverwezen naar het Ondersteuningsteam")
+    DUPLICATE = "duplicate", _("Dubbele melding")
+    OTHER = "other", _("Anders")
+
+
+# What the officeholder reads about each category, in plain words.
+OUTCOME_EXPLANATIONS = {
+    OutcomeCategory.REGISTERED: _(
+        "Het meldpunt heeft uw melding vastgelegd. Er is nu niets meer nodig. "
+        "De melding telt mee in de cijfers."
+    ),
+    OutcomeCategory.ADVICE_GIVEN: _("Het meldpunt heeft u advies gegeven."),
+    OutcomeCategory.REFERRED_POLICE: _(
+        "Het meldpunt raadt u aan naar de politie te gaan, of heeft de politie al ingeschakeld."
+    ),
+    OutcomeCategory.REFERRED_SUPPORT: _("Het Ondersteuningsteam Weerbaar Bestuur helpt u verder."),
+    OutcomeCategory.DUPLICATE: _(
+        "Deze melding ging over hetzelfde als een andere melding. Die andere melding loopt door."
+    ),
+    OutcomeCategory.OTHER: _("Het meldpunt heeft de melding afgesloten."),
+}
+
+
 class LinkKind(models.TextChoices):
     SAME_PERPETRATOR = "same_perpetrator", _("Zelfde dader")
     SERIES = "series", _("Hoort bij dezelfde reeks")

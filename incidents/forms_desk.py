@@ -17,6 +17,7 @@ from incidents.constants import (
     Channel,
     IncidentType,
     LinkKind,
+    OutcomeCategory,
     ReporterSeverity,
     RiskFlag,
     Status,
@@ -203,12 +204,21 @@ class TriageForm(ActionForm):
 class CloseForm(ActionForm):
     prefix = "close"
 
+    outcome_category = forms.ChoiceField(
+        label=_("Hoe sluit u de melding af?"),
+        choices=OutcomeCategory.choices,
+        widget=forms.RadioSelect,
+        help_text=_("De ambtsdrager ziet deze keuze, in gewone woorden."),
+        error_messages={"required": _("Kies hoe u de melding afsluit.")},
+    )
     outcome = forms.CharField(
-        label=_("Uitkomst"),
+        label=_("Toelichting voor de ambtsdrager (mag leeg)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=5000,
-        help_text=_("Bijvoorbeeld: alleen geregistreerd, of advies gegeven over aangifte."),
-        error_messages={"required": _("Vul de uitkomst in. Zonder uitkomst kunt u niet sluiten.")},
+        required=False,
+        help_text=_(
+            "Dit leest de melder precies zoals u het schrijft. Zet hier geen interne informatie in."
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
 from incidents.constants import (
+    OUTCOME_EXPLANATIONS,
     Advice,
     AffectedPerson,
     Channel,
@@ -24,6 +25,7 @@ from incidents.constants import (
     IncidentType,
     LinkKind,
     MessageAudience,
+    OutcomeCategory,
     PerpetratorKind,
     PerpetratorKnown,
     PerpetratorRelation,
@@ -213,6 +215,9 @@ class Incident(models.Model):
     advice_note = EncryptedTextField(_("toelichting advies"), blank=True)
     triage_due_at = models.DateTimeField(_("beoordelen vóór"))
     triaged_at = models.DateTimeField(_("beoordeeld op"), null=True, blank=True)
+    outcome_category = models.CharField(
+        _("soort uitkomst"), max_length=20, choices=OutcomeCategory.choices, blank=True
+    )
     outcome = EncryptedTextField(_("uitkomst"), blank=True)
     duplicate_of = models.ForeignKey(
         "self",
@@ -297,6 +302,10 @@ class Incident(models.Model):
 
     def advice_labels(self) -> list[str]:
         return _labels(Advice, self.advice_given)
+
+    def outcome_explanation(self) -> str:
+        """The closing category in plain words for the officeholder ("" without one)."""
+        return str(OUTCOME_EXPLANATIONS.get(self.outcome_category, ""))
 
     def retention_ends_at(self):
         """When a closed incident is anonymised (RETENTION_MONTHS after closing), else None."""

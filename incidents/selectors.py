@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from incidents import fact_counts
 from incidents.actions import OPEN, is_overdue, is_serious, overdue_q, serious_q
@@ -294,6 +295,21 @@ STATUS_ALL = "all"
 def incident_is_overdue(incident: Incident, *, now: datetime | None = None) -> bool:
     """Not yet triaged while the stored deadline has passed (`incidents.actions.overdue_q`)."""
     return is_overdue(incident, now=now or timezone.now())
+
+
+def deadline_in_words(due: datetime, *, now: datetime | None = None) -> str:
+    """How far off the triage deadline is, as a registrar says it: "nog 3 uur", "nog 2 dagen",
+    "1 uur te laat", "2 dagen te laat" (whole hours below two days, else whole days)."""
+    seconds = (due - (now or timezone.now())).total_seconds()
+    hours = int(abs(seconds) // 3600)
+    if hours < 48:
+        amount = ngettext("%(n)d uur", "%(n)d uur", hours) % {"n": hours}
+    else:
+        days = hours // 24
+        amount = ngettext("%(n)d dag", "%(n)d dagen", days) % {"n": days}
+    if seconds >= 0:
+        return _("nog %(amount)s") % {"amount": amount}
+    return _("%(amount)s te laat") % {"amount": amount}
 
 
 def colleagues_to_assign(*, user) -> QuerySet[User]:

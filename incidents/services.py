@@ -29,6 +29,7 @@ from incidents.constants import (
     EventKind,
     EvidenceProcessing,
     MessageAudience,
+    OutcomeCategory,
     Status,
 )
 from incidents.errors import (
@@ -522,6 +523,7 @@ def _strip(value):
 NEEDS_MESSAGES = {
     "reason": _("Vul een reden in."),
     "outcome": _("Vul de uitkomst in."),
+    "outcome_category": _("Kies de soort uitkomst."),
     "triage_severity": _("Kies hoe ernstig het is."),
     "types": _("Kies minstens één soort incident."),
     "original": _("Vul het kenmerk van de oorspronkelijke melding in."),
@@ -655,6 +657,7 @@ def _mark_duplicate(incident: Incident, actor: User, inputs: dict) -> Callable:
     incident.duplicate_of = original
     # The outcome the closing step records (and the officeholder reads).
     inputs["outcome"] = _("Dubbele melding van %(reference)s.") % {"reference": original.reference}
+    inputs["outcome_category"] = OutcomeCategory.DUPLICATE
     return lambda: event_record(
         incident=incident,
         kind=EventKind.MARKED_DUPLICATE,
@@ -699,6 +702,12 @@ def _close_escalation_after(incident: Incident, actor: User, inputs: dict) -> Ca
     return lambda: _escalation_close(incident=incident, actor=actor, outcome=text)
 
 
+def _close_escalated(incident: Incident, actor: User, inputs: dict) -> Callable:
+    # The Ondersteuningsteam closes the case: for the officeholder it was a referral to the team.
+    inputs.setdefault("outcome_category", OutcomeCategory.REFERRED_SUPPORT)
+    return _close_escalation_after(incident, actor, inputs)
+
+
 # What each action does besides its status step (incidents.actions names the event it
 # records). An effect may return a callable that runs after the status step's own event.
 EFFECTS: dict[str, Callable[[Incident, User | None, dict], Callable | None] | None] = {
@@ -713,7 +722,7 @@ EFFECTS: dict[str, Callable[[Incident, User | None, dict], Callable | None] | No
     "withdraw": None,
     "link": _link,
     "return_to_desk": _close_escalation_after,
-    "close_escalated": _close_escalation_after,
+    "close_escalated": _close_escalated,
 }
 
 
@@ -721,8 +730,12 @@ def _status_change(incident: Incident, actor: User | None, action: Action, input
     from_status, to_status, now = incident.status, action.to_status, timezone.now()
     reason, outcome = _text(inputs, "reason"), _text(inputs, "outcome")
     incident.status = to_status
+    category = inputs.get("outcome_category") or ""
     if to_status == Status.CLOSED:
+        if category not in OutcomeCategory.values:
+            raise ReasonRequired(NEEDS_MESSAGES["outcome_category"])
         incident.closed_at = now
+        incident.outcome_category = category
         incident.outcome = outcome
     elif from_status == Status.CLOSED:
         incident.closed_at = None
@@ -738,6 +751,7 @@ def _status_change(incident: Incident, actor: User | None, action: Action, input
             "to": to_status,
             "reason": reason or ", ".join(inputs.get("rules") or []),
             "outcome": outcome,
+            "outcome_category": category if to_status == Status.CLOSED else "",
         },
     )
 

@@ -119,6 +119,7 @@ class IncidentFactory(factory.django.DjangoModelFactory):
         closed = factory.Trait(
             status=Status.CLOSED,
             closed_at=factory.LazyFunction(timezone.now),
+            outcome_category="registered",
             outcome="Alleen geregistreerd.",
         )
         withdrawn = factory.Trait(status=Status.WITHDRAWN)

@@ -5,8 +5,8 @@ Each story is one incident: the facts an officeholder filed, how long ago (`age`
 `steps` that followed, each `after` some time since filing (durations like "2d 3h 30m"):
 
     view, take, assign, triage (options: severity, flags, types, advice; text: advice note),
-    message (options: audience), note, follow_up, close, withdraw, escalate, duplicate
-    (options: original, another story's key)
+    message (options: audience), note, follow_up, close (options: category), withdraw,
+    escalate, duplicate (options: original, another story's key)
 
 A story's `support_steps` continue it on the Ondersteuningsteam's side:
 
@@ -293,7 +293,13 @@ def step_run(*, incident: Incident, step: Step, people: People, at: datetime) ->
         case (_, "follow_up"):
             services.incident_follow_up_add(incident=incident, actor=actor, text=step.text)
         case (False, "close"):
-            _act(incident, actor, "close", outcome=step.text)
+            _act(
+                incident,
+                actor,
+                "close",
+                outcome_category=options.get("category", "other"),
+                outcome=step.text,
+            )
         case (_, "withdraw"):
             _act(incident, actor, "withdraw", reason=step.text)
         case (_, "escalate"):

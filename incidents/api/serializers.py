@@ -19,6 +19,7 @@ from incidents.constants import (
     IncidentType,
     LinkKind,
     MessageAudience,
+    OutcomeCategory,
     RiskFlag,
     Status,
     TriageSeverity,
@@ -177,6 +178,7 @@ class IncidentDetailSerializer(IncidentListSerializer):
         fields = [
             *IncidentListSerializer.Meta.fields,
             *FACT_FIELDS,
+            "outcome_category",
             "outcome",
             "closed_at",
             "identifiers",
@@ -313,6 +315,9 @@ class TransitionSerializer(VersionSerializer):
     to_status = serializers.ChoiceField(choices=Status.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     outcome = serializers.CharField(required=False, allow_blank=True, default="")
+    outcome_category = serializers.ChoiceField(
+        choices=OutcomeCategory.choices, required=False, allow_blank=True, default=""
+    )
 
 
 class TriageSerializer(VersionSerializer):
@@ -338,7 +343,16 @@ class OptionalReasonSerializer(VersionSerializer):
 
 
 class OutcomeSerializer(VersionSerializer):
-    outcome = serializers.CharField()
+    outcome_category = serializers.ChoiceField(
+        choices=OutcomeCategory.choices,
+        help_text="How the incident ends; the officeholder reads it in plain words.",
+    )
+    outcome = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Optional explanation; the officeholder reads it word for word.",
+    )
 
 
 class LinkSerializer(VersionSerializer):

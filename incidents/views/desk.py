@@ -335,6 +335,7 @@ def _detail_page(request, incident: Incident, *, bound: dict | None = None):
     context = {
         "incident": incident,
         "is_overdue": selectors.incident_is_overdue(incident),
+        "deadline_words": selectors.deadline_in_words(incident.triage_due_at),
         "timeline": selectors.timeline_for(user=user, incident=incident),
         "officeholder_thread": selectors.thread_for(
             user=user, incident=incident, audience=MessageAudience.OFFICEHOLDER_THREAD

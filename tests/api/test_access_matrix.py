@@ -23,7 +23,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from incidents.constants import IncidentType, LinkKind, MessageAudience, Status, TriageSeverity
+from incidents.constants import (
+    IncidentType,
+    LinkKind,
+    MessageAudience,
+    OutcomeCategory,
+    Status,
+    TriageSeverity,
+)
 from incidents.models import Incident
 from portal.api.urls import router
 from support.constants import ActionStatus, CaseStatus, ServiceType
@@ -274,6 +281,7 @@ def _body(world, row: Row) -> dict:
             "version": _version(world, row),
             "reason": "Past beter bij het meldpunt.",
             "outcome": "Klaar.",
+            "outcome_category": OutcomeCategory.REGISTERED,
         }
     if name == "incident-list":
         body = {
@@ -291,7 +299,12 @@ def _body(world, row: Row) -> dict:
             "other_officeholder": Status.WITHDRAWN,
             "support": Status.CLOSED,
         }.get(row.role, Status.IN_TRIAGE)
-        return {"version": _version(world, row), "to_status": to_status, "outcome": "Klaar."}
+        return {
+            "version": _version(world, row),
+            "to_status": to_status,
+            "outcome": "Klaar.",
+            "outcome_category": OutcomeCategory.REGISTERED,
+        }
     if name == "incident-triage":
         return {
             "version": _version(world, row),

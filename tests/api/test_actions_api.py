@@ -131,7 +131,14 @@ def test_the_deprecated_transitions_endpoint_runs_the_same_action():
     missing = _client(registrar).post(url, {"version": 1, "to_status": "closed"}, format="json")
     assert missing.status_code == 400
     closed = _client(registrar).post(
-        url, {"version": 1, "to_status": "closed", "outcome": "Registratie"}, format="json"
+        url,
+        {
+            "version": 1,
+            "to_status": "closed",
+            "outcome": "Registratie",
+            "outcome_category": "registered",
+        },
+        format="json",
     )
     assert closed.status_code == 200
     assert closed.json()["status"] == Status.CLOSED

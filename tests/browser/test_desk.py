@@ -113,8 +113,9 @@ def test_registrar_triages_assigns_messages_and_closes_then_officeholder_sees_it
 
     # Close with an outcome: first without, which is refused.
     page.get_by_role("button", name="Melding afsluiten").click()
-    expect(page.get_by_role("alert").first).to_contain_text("Vul de uitkomst in.")
-    page.get_by_role("textbox", name="Uitkomst").fill(
+    expect(page.get_by_role("alert").first).to_contain_text("Kies hoe u de melding afsluit.")
+    page.get_by_role("radio", name="Advies gegeven").check()
+    page.get_by_role("textbox", name="Toelichting voor de ambtsdrager (mag leeg)").fill(
         "Advies gegeven, verder alleen geregistreerd."
     )
     page.get_by_role("button", name="Melding afsluiten").click()

@@ -326,7 +326,11 @@ def test_stale_version_keeps_typed_text_and_shows_the_message(desk_client, regis
     services.incident_act(action="take", incident=incident, actor=registrar, version=old_version)
     response = desk_client.post(
         _url("desk:close", incident),
-        {"close-version": old_version, "close-outcome": "Mijn zorgvuldig getypte uitkomst"},
+        {
+            "close-version": old_version,
+            "close-outcome_category": "advice_given",
+            "close-outcome": "Mijn zorgvuldig getypte uitkomst",
+        },
     )
     assert response.status_code == 200
     content = _content(response)
@@ -337,7 +341,11 @@ def test_stale_version_keeps_typed_text_and_shows_the_message(desk_client, regis
     assert f'name="close-version" value="{incident.version}"' in content
     again = desk_client.post(
         _url("desk:close", incident),
-        {"close-version": incident.version, "close-outcome": "Mijn zorgvuldig getypte uitkomst"},
+        {
+            "close-version": incident.version,
+            "close-outcome_category": "advice_given",
+            "close-outcome": "Mijn zorgvuldig getypte uitkomst",
+        },
     )
     assert again.status_code == 302
     incident.refresh_from_db()
@@ -379,13 +387,14 @@ def test_form_without_version_is_refused_with_a_clear_message(desk_client, incid
     assert incident.status == Status.SUBMITTED
 
 
-def test_close_requires_an_outcome(desk_client, incident):
-    """Closing without an outcome is refused with a clear message; the incident stays open."""
+def test_close_requires_an_outcome_category(desk_client, incident):
+    """Closing without a category is refused with a clear message; the incident stays open.
+    The text is optional."""
     response = desk_client.post(
         _url("desk:close", incident), {"close-version": incident.version, "close-outcome": "  "}
     )
     assert response.status_code == 200
-    assert "Vul de uitkomst in." in _content(response)
+    assert "Kies hoe u de melding afsluit." in _content(response)
     incident.refresh_from_db()
     assert incident.status == Status.SUBMITTED
 
@@ -394,10 +403,18 @@ def test_close_with_outcome_and_reopen_with_reason(desk_client, incident):
     """Closing stores the outcome; reopening needs a reason and brings it back in triage."""
     desk_client.post(
         _url("desk:close", incident),
-        {"close-version": incident.version, "close-outcome": "Alleen geregistreerd."},
+        {
+            "close-version": incident.version,
+            "close-outcome_category": "registered",
+            "close-outcome": "Alleen geregistreerd.",
+        },
     )
     incident.refresh_from_db()
-    assert (incident.status, incident.outcome) == (Status.CLOSED, "Alleen geregistreerd.")
+    assert (incident.status, incident.outcome_category, incident.outcome) == (
+        Status.CLOSED,
+        "registered",
+        "Alleen geregistreerd.",
+    )
 
     refused = desk_client.post(
         _url("desk:reopen", incident), {"reopen-version": incident.version, "reopen-reason": ""}

@@ -448,6 +448,7 @@ def test_withdraw_is_allowed_while_submitted(client, officeholder):
         "to": Status.WITHDRAWN,
         "reason": "Het is opgelost.",
         "outcome": "",
+        "outcome_category": "",
     }
     text = _text(response)
     assert "Uw melding is ingetrokken." in text

@@ -683,6 +683,7 @@ def test_mark_duplicate_closes_with_a_pointer_and_deletes_nothing(registrar, des
     assert closed.status == Status.CLOSED
     assert closed.duplicate_of == original
     assert original.reference in closed.outcome
+    assert closed.outcome_category == "duplicate"
     assert closed.closed_at is not None
     assert _kinds(closed) == [EventKind.STATUS_CHANGED, EventKind.MARKED_DUPLICATE]
     assert Incident.objects.filter(pk__in=[original.pk, duplicate.pk]).count() == 2
@@ -824,9 +825,44 @@ def test_close_escalated_closes_incident_and_escalation(support_user):
     )
     assert closed.status == Status.CLOSED
     assert closed.outcome == "Juridische hulp geregeld"
+    # For the officeholder a case the team closed was a referral to the team.
+    assert closed.outcome_category == "referred_support"
     assert closed.closed_at is not None
     assert incident.escalations.get().closed_at is not None
     assert EventKind.ESCALATION_CLOSED in _kinds(closed)
+
+
+def test_close_needs_a_known_category_and_takes_an_optional_text(registrar):
+    """The desk closes with a category; the text may be empty; an unknown category is
+    refused and the incident stays open. The event records the category."""
+    incident = IncidentFactory(officeholder__organisation__desk=registrar.desk)
+    with pytest.raises(ReasonRequired):
+        incident_act(action="close", incident=incident, actor=registrar, version=1, outcome="x")
+    with pytest.raises(ReasonRequired):
+        incident_act(
+            action="close",
+            incident=incident,
+            actor=registrar,
+            version=1,
+            outcome_category="nonsense",
+        )
+    incident.refresh_from_db()
+    assert incident.status == Status.SUBMITTED
+    closed = incident_act(
+        action="close",
+        incident=incident,
+        actor=registrar,
+        version=1,
+        outcome_category="referred_police",
+    )
+    assert (closed.status, closed.outcome_category, closed.outcome) == (
+        Status.CLOSED,
+        "referred_police",
+        "",
+    )
+    event = closed.events.filter(kind=EventKind.STATUS_CHANGED).latest("pk")
+    assert event.payload["outcome_category"] == "referred_police"
+    assert "politie" in closed.outcome_explanation()
 
 
 def test_close_escalated_by_a_registrar_is_refused_and_keeps_the_escalation(registrar):

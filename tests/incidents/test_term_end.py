@@ -103,7 +103,7 @@ def test_an_open_incident_keeps_the_account_for_that_incident_only(client, perso
     person.refresh_from_db()
     assert person.is_active  # still open
     registrar = UserFactory(registrar=True, desk=open_incident.desk)
-    act(open_incident, registrar, "close", outcome="Afgehandeld")
+    act(open_incident, registrar, "close", outcome_category="other", outcome="Afgehandeld")
     services.terms_watch(now=after + timedelta(hours=2))
     person.refresh_from_db()
     assert not person.is_active

@@ -98,7 +98,7 @@ def _inputs(action: str, incident, actor) -> dict:
         "release": lambda: {"reason": "De behandelaar werkt hier niet meer."},
         "triage": lambda: {"triage_severity": TriageSeverity.LOW, "types": incident.types},
         "escalate": lambda: {"rules": ["physical_violence"]} if actor is None else {"reason": "R"},
-        "close": lambda: {"outcome": "Alleen registratie"},
+        "close": lambda: {"outcome_category": "registered", "outcome": "Alleen registratie"},
         "mark_duplicate": lambda: {"original": other()},
         "reopen": lambda: {"reason": "Nieuwe feiten"},
         "withdraw": lambda: {"reason": ""},
@@ -211,7 +211,9 @@ def test_closing_sets_closed_at_and_reopening_clears_it():
     """Closed incidents carry their closing time and outcome; reopening clears the time."""
     incident = _incident(Status.IN_TRIAGE, escalated=False)
     registrar = _actor("registrar", incident)
-    closed = act(incident, registrar, "close", outcome="Alleen registratie")
+    closed = act(
+        incident, registrar, "close", outcome_category="registered", outcome="Alleen registratie"
+    )
     assert closed.closed_at is not None
     assert closed.outcome == "Alleen registratie"
     reopened = act(closed, registrar, "reopen", reason="Nieuwe feiten")
@@ -227,7 +229,7 @@ def test_taking_an_incident_makes_the_registrar_its_handler():
     assert taken.assignee == registrar
 
     colleague = UserFactory(registrar=True, desk=incident.desk)
-    closed = act(taken, registrar, "close", outcome="Registratie")
+    closed = act(taken, registrar, "close", outcome_category="registered", outcome="Registratie")
     reopened = act(closed, colleague, "reopen", reason="Nieuw")
     assert reopened.assignee == registrar
 
@@ -294,7 +296,12 @@ def test_two_registrars_acting_at_once_one_wins_the_other_is_stale(attempt):
     results = _race(
         lambda: incident_act(incident=incident, actor=first, action="take", version=1),
         lambda: incident_act(
-            incident=incident, actor=second, action="close", version=1, outcome="Registratie"
+            incident=incident,
+            actor=second,
+            action="close",
+            version=1,
+            outcome_category="registered",
+            outcome="Registratie",
         ),
     )
 

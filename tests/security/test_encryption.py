@@ -282,7 +282,14 @@ def test_no_marker_in_a_database_dump_or_the_evidence_folder(
             "link-reason": f"{marker} link",
         },
     )
-    desk("close", {"close-version": _v(incident), "close-outcome": f"{marker} desk outcome"})
+    desk(
+        "close",
+        {
+            "close-version": _v(incident),
+            "close-outcome_category": "other",
+            "close-outcome": f"{marker} desk outcome",
+        },
+    )
     desk("reopen", {"reopen-version": _v(incident), "reopen-reason": f"{marker} reopen"})
     desk("escalate", {"escalate-version": _v(incident), "escalate-reason": f"{marker} escalate"})
     desk_page = _text(client.get(reverse("desk:detail", kwargs={"reference": incident.reference})))

@@ -114,7 +114,7 @@ def _inputs(action: str, incident, person, *, api: bool) -> dict:
         "assign": {"assignee": person.pk},
         "triage": {"triage_severity": TriageSeverity.LOW, "types": incident.types},
         "escalate": {"reason": "Ernstig"},
-        "close": {"outcome": "Registratie"},
+        "close": {"outcome_category": "registered", "outcome": "Registratie"},
         "mark_duplicate": {"reference": sibling.reference},
         "reopen": {"reason": "Nieuw feit"},
         "withdraw": {"reason": ""},

@@ -382,6 +382,7 @@ class Command(BaseCommand):
                     serious=severity in SERIOUS_SEVERITIES,
                     time_zone=organisation.time_zone,
                 ),
+                outcome_category="registered" if closed_at else "",
                 outcome="Geregistreerd en besproken met de ambtsdrager." if closed_at else "",
                 submitted_at=submitted_at,
                 updated_at=closed_at or (taken_at if handled else submitted_at),
