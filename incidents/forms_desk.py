@@ -170,7 +170,7 @@ class BulkForm(forms.Form):
         ],
     )
     assignee = forms.ModelChoiceField(
-        label=_("Behandelaar"),
+        label=_("Nieuwe behandelaar"),
         queryset=None,
         required=False,
         empty_label=_("Niemand"),
