@@ -17,6 +17,7 @@ from incidents.policies import (
     match_policy,
     message_policy,
     note_policy,
+    saved_view_policy,
 )
 from portal.constants import Role
 from portal.policies import (
@@ -39,6 +40,7 @@ POLICIES = (
     ("Bewijsstukken", evidence_policy),
     ("Koppelingen tussen meldingen", link_policy),
     ("Signalen 'zelfde dader'", match_policy),
+    ("Opgeslagen overzichten van de wachtrij", saved_view_policy),
     ("Ondersteuningsdossiers", case_policy),
     ("Ondersteuningsacties", support_action_policy),
     ("Mensen", user_policy),

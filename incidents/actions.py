@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from incidents.constants import SERIOUS_SEVERITIES, EventKind, Status
+from incidents.constants import SERIOUS_SEVERITIES, EventKind, RiskFlag, Status, TriageSeverity
 from portal.actions import Action, action_table, table_action, table_status_steps
 from portal.constants import Role
 from portal.policies import Condition
@@ -47,6 +47,24 @@ def serious_q() -> Q:
 def is_serious(incident) -> bool:
     """The same rule as `serious_q`, for one loaded incident."""
     return incident.reporter_severity in SERIOUS_SEVERITIES or incident.unsafe_or_call is True
+
+
+# What the queue's urgency rank is computed from (`Incident.save` keeps it).
+URGENCY_SOURCES = frozenset(
+    {"triage_severity", "reporter_severity", "unsafe_or_call", "risk_flags"}
+)
+
+
+def urgency_rank(incident) -> int:
+    """The queue's order: 1 acute danger (risk flag) or the desk's severity critical, 2 serious
+    (the reporter's or the desk's: high), 3 the rest. Within a rank, by triage deadline."""
+    if incident.triage_severity == TriageSeverity.CRITICAL or RiskFlag.ACUTE_DANGER in (
+        incident.risk_flags or ()
+    ):
+        return 1
+    if incident.triage_severity == TriageSeverity.HIGH or is_serious(incident):
+        return 2
+    return 3
 
 
 def is_untriaged(incident) -> bool:

@@ -45,6 +45,9 @@ class ReporterSeverity(models.TextChoices):
     VERY_SERIOUS = "very_serious", _("Heel ernstig")
 
 
+# References read MWB-<year>-<number>, the number with this many digits (MWB-2026-000123).
+REFERENCE_DIGITS = 6
+
 SERIOUS_SEVERITIES = frozenset({ReporterSeverity.SERIOUS, ReporterSeverity.VERY_SERIOUS})
 
 

@@ -63,3 +63,9 @@ class EvidenceNotReady(IncidentError, errors.NotAllowed):
         "Dit bestand kon niet worden verwerkt en is niet bewaard. U kunt het niet downloaden. "
         "Voeg het opnieuw toe, of vraag het meldpunt om hulp."
     )
+
+
+class SavedViewsLimited(IncidentError, errors.LimitReached):
+    default_message = _(
+        "U hebt al 20 opgeslagen overzichten. Verwijder er eerst een dat u niet meer gebruikt."
+    )

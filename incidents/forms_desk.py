@@ -5,11 +5,13 @@ Every form on the incident page has its own prefix, so that field ids stay uniqu
 with many forms and a re-rendered form keeps exactly what the registrar typed.
 """
 
+import re
 from datetime import date
 
 from crispy_forms.layout import Fieldset
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from incidents.constants import (
@@ -43,7 +45,12 @@ class QueueFilterForm(forms.Form):
     """The queue's GET filters. Invalid values are reported and ignored, never a 500."""
 
     q = forms.CharField(
-        label=_("Zoek op kenmerk of naam ambtsdrager"),
+        label=_("Zoek op kenmerk, naam of dader"),
+        help_text=_(
+            "Een kenmerk (ook alleen het nummer, zoals 15), de naam van de ambtsdrager, of het "
+            "account, e-mailadres of telefoonnummer van de dader. Een dader vindt u alleen met "
+            "het hele account, adres of nummer."
+        ),
         max_length=100,
         required=False,
     )
@@ -98,6 +105,9 @@ class QueueFilterForm(forms.Form):
         required=False,
     )
     overdue = forms.BooleanField(label=_("Alleen meldingen die te laat zijn"), required=False)
+    serious_untriaged = forms.BooleanField(
+        label=_("Alleen ernstige meldingen die nog niet zijn beoordeeld"), required=False
+    )
     sort = forms.ChoiceField(label=_("Sorteren"), choices=QueueSort.choices, required=False)
 
     def __init__(self, *args, organisations, **kwargs):
@@ -115,6 +125,98 @@ class QueueFilterForm(forms.Form):
         """The valid filters only: an invalid one is left out (and shown as an error)."""
         self.is_valid()
         return {key: value for key, value in self.cleaned_data.items() if key not in self.errors}
+
+    def query_string(self) -> str:
+        """The valid, filled-in filters as a query string (what a saved view keeps)."""
+        if not self.is_bound:
+            return ""
+        query = QueryDict(mutable=True)
+        for key, value in self.filters().items():
+            if value not in (None, "", False):
+                query[key] = self.data.get(key)
+        return query.urlencode()
+
+
+class SavedViewForm(forms.Form):
+    prefix = "saved_view"
+
+    name = forms.CharField(
+        label=_("Naam van dit overzicht"),
+        max_length=60,
+        help_text=_("Bijvoorbeeld: ernstig en aan mij. Alleen u ziet dit overzicht."),
+        error_messages={"required": _("Geef het overzicht een naam.")},
+    )
+    query = forms.CharField(max_length=1000, required=False, widget=forms.HiddenInput)
+
+
+# A queue page: the most rows one bulk action takes.
+BULK_MAX_ROWS = 50
+_ROW = re.compile(r"^(MWB-\d{4}-\d+):(\d{1,9})$")
+
+
+class BulkForm(forms.Form):
+    """Several queue rows at once: each ticked row sends "reference:version"."""
+
+    prefix = "bulk"
+    BULK_CLOSE_CATEGORIES = (OutcomeCategory.REGISTERED, OutcomeCategory.DUPLICATE)
+
+    # The ticked rows' checkboxes; read as a list, checked in clean_incidents.
+    incidents = forms.Field(label=_("Meldingen"), required=False, widget=forms.MultipleHiddenInput)
+    action = forms.ChoiceField(
+        label=_("Wat wilt u doen met de gekozen meldingen?"),
+        choices=[
+            ("assign", _("Behandelaar kiezen")),
+            ("close", _("Afsluiten")),
+        ],
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Nieuwe behandelaar"),
+        queryset=None,
+        required=False,
+        empty_label=_("Niemand"),
+        error_messages={
+            "invalid_choice": _(
+                "Deze persoon kunt u niet kiezen. Kies een collega van uw eigen meldpunt."
+            )
+        },
+    )
+    outcome_category = forms.ChoiceField(
+        label=_("Hoe sluit u de meldingen af?"),
+        choices=[("", _("Kies bij afsluiten"))]
+        + [(c.value, c.label) for c in BULK_CLOSE_CATEGORIES],
+        required=False,
+        help_text=_("De ambtsdrager ziet deze keuze. Voor andere uitkomsten: sluit per melding."),
+    )
+
+    def __init__(self, *args, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = colleagues
+
+    def clean_incidents(self):
+        rows = {}
+        for value in self.cleaned_data["incidents"] or []:
+            match = _ROW.match(value)
+            if match is None:
+                raise forms.ValidationError(_("Vernieuw de pagina en kies de meldingen opnieuw."))
+            rows[match[1]] = int(match[2])
+        if not rows:
+            raise forms.ValidationError(_("Kies eerst een of meer meldingen in de lijst."))
+        if len(rows) > BULK_MAX_ROWS:
+            raise forms.ValidationError(
+                _("Kies ten hoogste %(count)d meldingen tegelijk.") % {"count": BULK_MAX_ROWS}
+            )
+        return rows
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "close" and not data.get("outcome_category"):
+            self.add_error("outcome_category", _("Kies hoe u de meldingen afsluit."))
+        return data
+
+    def inputs(self) -> dict:
+        if self.cleaned_data["action"] == "assign":
+            return {"assignee": self.cleaned_data["assignee"]}
+        return {"outcome_category": self.cleaned_data["outcome_category"]}
 
 
 class ActionForm(VersionedForm):
@@ -248,7 +350,7 @@ def _reference_field(label):
     return forms.CharField(
         label=label,
         max_length=20,
-        help_text=_("Bijvoorbeeld MWB-2026-000123."),
+        help_text=_("Bijvoorbeeld MWB-2026-000123, of alleen 123 voor een melding van dit jaar."),
         error_messages={"required": _("Vul het kenmerk van de andere melding in.")},
     )
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
+from incidents.actions import OPEN, URGENCY_SOURCES, urgency_rank
 from incidents.constants import (
     OUTCOME_EXPLANATIONS,
     Advice,
@@ -215,6 +216,9 @@ class Incident(models.Model):
     advice_note = EncryptedTextField(_("toelichting advies"), blank=True)
     triage_due_at = models.DateTimeField(_("beoordelen vóór"))
     triaged_at = models.DateTimeField(_("beoordeeld op"), null=True, blank=True)
+    # The queue's order, kept by `save` from the severities and risk flags (`urgency_rank`):
+    # 1 acute danger or critical, 2 serious, 3 the rest; within a rank by triage_due_at.
+    urgency_rank = models.PositiveSmallIntegerField(_("urgentie"), default=3, editable=False)
     outcome_category = models.CharField(
         _("soort uitkomst"), max_length=20, choices=OutcomeCategory.choices, blank=True
     )
@@ -255,6 +259,13 @@ class Incident(models.Model):
                 fields=["desk", "status", "triage_severity", "triage_due_at", "assignee", "id"],
                 name="incident_desk_counts",
             ),
+            # The desk's queue in urgency order (`selectors.incident_queue_for`): the open
+            # incidents of one desk, read in index order and paged without sorting.
+            models.Index(
+                fields=["desk", "urgency_rank", "triage_due_at", "id"],
+                condition=Q(status__in=sorted(OPEN)),
+                name="incident_desk_queue",
+            ),
             # What `encrypt_incident_facts` still has to do: empty once every row is counted.
             models.Index(
                 fields=["id"], condition=Q(facts_counted=False), name="incident_uncounted"
@@ -265,9 +276,13 @@ class Incident(models.Model):
         return self.reference
 
     def save(self, *args, update_fields=None, **kwargs):
-        # The tokens follow their source list, also when only some fields are saved.
+        # The tokens and the urgency rank follow their sources, also when only some fields
+        # are saved.
+        self.urgency_rank = urgency_rank(self)
         if update_fields is not None:
             update_fields = set(update_fields)
+            if update_fields & URGENCY_SOURCES:
+                update_fields.add("urgency_rank")
             for field in (
                 self._meta.get_field("type_tokens"),
                 self._meta.get_field("risk_flag_tokens"),
@@ -653,3 +668,33 @@ class SharedUpload(models.Model):
 
     def __str__(self):
         return f"SharedUpload {self.pk}"
+
+
+class SavedQueueView(models.Model):
+    """A registrar's own saved queue filters ("mijn open meldingen"), shown only to them.
+
+    `query` is the queue's filter query string as the filter form cleaned it; opening the view
+    runs it through the same form and the same policy, so a view never shows more than the
+    person may see today.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("van"),
+        related_name="saved_queue_views",
+        on_delete=models.CASCADE,
+    )
+    name = models.CharField(_("naam"), max_length=60)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("opgeslagen overzicht")
+        verbose_name_plural = _("opgeslagen overzichten")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -236,9 +236,32 @@ class MatchPolicy(Policy):
         return PerpetratorMatch.objects.all()
 
 
+OWN_SAVED_VIEW = Condition(
+    q=lambda user: Q(owner=user),
+    test=lambda user, view: view.owner_id == user.pk,
+    labels=(_("eigen opgeslagen overzicht"),),
+)
+
+
+class SavedQueueViewPolicy(Policy):
+    """A saved queue view is its owner's alone; registrars keep them (the queue is theirs)."""
+
+    rules = {
+        "view": {Role.REGISTRAR: OWN_SAVED_VIEW},
+        "delete": {Role.REGISTRAR: OWN_SAVED_VIEW},
+    }
+    action_labels = {"view": _("zien en openen"), "delete": _("verwijderen")}
+
+    def base_queryset(self):
+        from incidents.models import SavedQueueView
+
+        return SavedQueueView.objects.all()
+
+
 message_policy = MessagePolicy()
 event_policy = EventPolicy()
 note_policy = NotePolicy()
 evidence_policy = EvidencePolicy()
 link_policy = LinkPolicy()
 match_policy = MatchPolicy()
+saved_view_policy = SavedQueueViewPolicy()

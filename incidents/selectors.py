@@ -9,27 +9,24 @@ from typing import Any
 from django.conf import settings
 from django.db.models import (
     BooleanField,
-    Case,
     Count,
     Exists,
     ExpressionWrapper,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     TextChoices,
-    Value,
-    When,
 )
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from incidents import fact_counts
-from incidents.actions import OPEN, is_overdue, is_serious, overdue_q, serious_q
+from incidents.actions import OPEN, is_overdue, is_serious, overdue_q, untriaged_q
 from incidents.constants import (
+    REFERENCE_DIGITS,
     EventKind,
     FactKind,
     IdentifierKind,
@@ -37,8 +34,8 @@ from incidents.constants import (
     MessageAudience,
     Status,
     SupportWish,
-    TriageSeverity,
 )
+from incidents.identifiers import identifier_normalise
 from incidents.models import (
     Escalation,
     Event,
@@ -47,6 +44,7 @@ from incidents.models import (
     IncidentLink,
     Message,
     PerpetratorIdentifier,
+    SavedQueueView,
     months_after,
 )
 from incidents.policies import (
@@ -55,9 +53,10 @@ from incidents.policies import (
     incident_policy,
     match_policy,
     message_policy,
+    saved_view_policy,
 )
 from portal.constants import Role
-from portal.crypto import fact_token_lookup
+from portal.crypto import fact_token_lookup, identifier_hash
 from portal.models import Desk, Organisation, TeamReadDay, User
 from portal.policies import team_label, user_policy
 from portal.reachability import desk_is_reachable, route_for_desk
@@ -326,18 +325,10 @@ def officeholders_to_file_for(*, user) -> QuerySet[User]:
     )
 
 
-# Higher is more urgent: the desk's own severity wins, else the reporter's.
-_URGENCY = Case(
-    When(triage_severity=TriageSeverity.CRITICAL, then=Value(4)),
-    When(triage_severity=TriageSeverity.HIGH, then=Value(3)),
-    When(Q(triage_severity="") & serious_q(), then=Value(3)),
-    When(triage_severity=TriageSeverity.MEDIUM, then=Value(2)),
-    default=Value(1),
-    output_field=IntegerField(),
-)
-
 _QUEUE_ORDER = {
-    QueueSort.URGENT: ("-is_overdue", "-urgency", "-submitted_at", "-pk"),
+    # The stored rank (`incidents.actions.urgency_rank`), then the deadline: the order of the
+    # index `incident_desk_queue`, so a page is read without sorting the desk's incidents.
+    QueueSort.URGENT: ("urgency_rank", "triage_due_at", "pk"),
     QueueSort.NEWEST: ("-submitted_at", "-pk"),
     QueueSort.OLDEST: ("submitted_at", "pk"),
     QueueSort.DUE: ("triage_due_at", "pk"),
@@ -350,6 +341,33 @@ def _month_start(today: date) -> datetime:
     return timezone.make_aware(datetime.combine(today.replace(day=1), time.min))
 
 
+def _search_q(text: str) -> Q:
+    """What the queue's search box finds: a reference (also the number alone, "15" for
+    MWB-2026-000015), the officeholder's name (every word must match), or a perpetrator's
+    account, e-mail address or phone number, matched exactly through its keyed hash. Nothing
+    is decrypted to search."""
+    text = text.strip()
+    words = Q()
+    for term in text.split():
+        word = (
+            Q(reference__icontains=term)
+            | Q(officeholder__first_name__icontains=term)
+            | Q(officeholder__last_name__icontains=term)
+        )
+        if term.isdigit() and len(term) <= REFERENCE_DIGITS:
+            word |= Q(reference__endswith=f"-{int(term):0{REFERENCE_DIGITS}d}")
+        words &= word
+    perpetrator = Q()
+    for kind in IdentifierKind:
+        normalised = identifier_normalise(kind=kind, value=text)
+        if normalised:
+            perpetrator |= Q(kind=kind, normalised=identifier_hash(normalised))
+    if not perpetrator:
+        return words
+    identified = PerpetratorIdentifier.objects.filter(perpetrator).values("incident_id")
+    return words | Q(pk__in=identified)
+
+
 def incident_queue_for(*, user, filters: Mapping[str, Any]) -> QuerySet[Incident]:
     """The desk's queue as `user` may see it, filtered and sorted; one query per page.
 
@@ -357,8 +375,8 @@ def incident_queue_for(*, user, filters: Mapping[str, Any]) -> QuerySet[Incident
     status ("" = open, "all", or a status), triage_severity, reporter_severity, type,
     risk_flag, channel,
     organisation, date_from, date_to (received date, viewer's time zone), overdue, assigned
-    ("me" / "nobody"), q (reference or officeholder name) and sort (QueueSort).
-    Every row is annotated with `is_overdue` and `urgency`.
+    ("me" / "nobody"), serious_untriaged, q (see `_search_q`) and sort (QueueSort).
+    Every row is annotated with `is_overdue`.
     """
     now = timezone.now()
     incidents = (
@@ -366,7 +384,6 @@ def incident_queue_for(*, user, filters: Mapping[str, Any]) -> QuerySet[Incident
         .select_related("organisation", "officeholder", "assignee")
         .annotate(
             is_overdue=ExpressionWrapper(overdue_q(now=now), output_field=BooleanField()),
-            urgency=_URGENCY,
         )
     )
     status = filters.get("status") or ""
@@ -404,12 +421,10 @@ def incident_queue_for(*, user, filters: Mapping[str, Any]) -> QuerySet[Incident
         incidents = incidents.filter(assignee=user)
     elif filters.get("assigned") == AssignedFilter.NOBODY:
         incidents = incidents.filter(assignee__isnull=True)
-    for term in (filters.get("q") or "").split():
-        incidents = incidents.filter(
-            Q(reference__icontains=term)
-            | Q(officeholder__first_name__icontains=term)
-            | Q(officeholder__last_name__icontains=term)
-        )
+    if filters.get("serious_untriaged"):
+        incidents = incidents.filter(untriaged_q(), urgency_rank__lte=2)
+    if (filters.get("q") or "").strip():
+        incidents = incidents.filter(_search_q(filters["q"]))
     sort = filters.get("sort") or QueueSort.URGENT
     return incidents.order_by(*_QUEUE_ORDER.get(sort, _QUEUE_ORDER[QueueSort.URGENT]))
 
@@ -484,9 +499,21 @@ def desk_overview_for(*, user) -> DeskOverview:
     )
 
 
+def saved_views_for(*, user) -> QuerySet[SavedQueueView]:
+    """The person's own saved queue views, by name."""
+    return saved_view_policy.queryset(user).order_by("name")
+
+
 def incident_find_for(*, user, reference: str) -> Incident | None:
-    """The incident with this reference if `user` may see it, else None (never says why)."""
-    return incident_policy.queryset(user).filter(reference=reference.strip().upper()).first()
+    """The incident with this reference if `user` may see it, else None (never says why).
+
+    The number alone ("15", "000015") is this year's reference, as registrars say it.
+    """
+    reference = reference.strip().upper()
+    if reference.isdigit() and len(reference) <= REFERENCE_DIGITS:
+        year = timezone.localdate().year
+        reference = f"MWB-{year}-{int(reference):0{REFERENCE_DIGITS}d}"
+    return incident_policy.queryset(user).filter(reference=reference).first()
 
 
 def link_suggestions_for(*, user, incident: Incident) -> list[Incident]:

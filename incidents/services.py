@@ -8,6 +8,7 @@ offer. Every event is recorded with its outbox entries in the same transaction
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -25,6 +26,7 @@ from incidents.constants import (
     FACT_FIELDS,
     MAX_EVIDENCE_FILES,
     OFFICEHOLDER_VISIBLE_EVENTS,
+    REFERENCE_DIGITS,
     EscalationRuleCode,
     EventKind,
     EvidenceProcessing,
@@ -38,6 +40,7 @@ from incidents.errors import (
     IdentifierChangesLimited,
     IncidentError,
     ReasonRequired,
+    SavedViewsLimited,
     StaleVersion,
     TransitionNotAllowed,
 )
@@ -56,12 +59,14 @@ from incidents.models import (
     PerpetratorIdentifier,
     PerpetratorMatch,
     ReferenceSequence,
+    SavedQueueView,
     private_storage,
 )
 from incidents.policies import incident_policy, message_policy
 from portal import services as portal_services
 from portal.crypto import fact_tokens, identifier_hash
 from portal.deletions import deletion_record
+from portal.errors import DomainError
 from portal.models import AccessLogEntry, DeletionKind, Desk, Notification, User
 from portal.outbox import outbox_record
 from portal.policies import user_policy
@@ -114,7 +119,7 @@ def _reference_next(*, year: int) -> str:
     # The UPDATE takes a row lock until commit, so two filings never get the same number.
     ReferenceSequence.objects.filter(year=year).update(last_number=F("last_number") + 1)
     number = ReferenceSequence.objects.get(year=year).last_number
-    return f"MWB-{year}-{number:06d}"
+    return f"MWB-{year}-{number:0{REFERENCE_DIGITS}d}"
 
 
 def _triage_due_at(incident: Incident) -> Any:
@@ -1336,3 +1341,73 @@ def incident_facts_convert(
         _rows_update(Escalation, ("rules",), [(e.pk, e.rules) for e in escalations])
         fact_counts.apply(changes)
     return incidents
+
+
+# --- The desk's queue: saved views and bulk actions ------------------------------------------
+
+SAVED_VIEWS_PER_PERSON = 20
+
+
+def saved_view_save(*, owner: User, name: str, query: str) -> SavedQueueView:
+    """Save the queue's current filters under `name` for `owner`; the same name replaces
+    the filters of that view. At most SAVED_VIEWS_PER_PERSON per person (SavedViewsLimited)."""
+    name = name.strip()
+    existing = SavedQueueView.objects.filter(owner=owner, name=name).first()
+    if existing is not None:
+        existing.query = query
+        existing.save(update_fields=["query"])
+        return existing
+    if SavedQueueView.objects.filter(owner=owner).count() >= SAVED_VIEWS_PER_PERSON:
+        raise SavedViewsLimited()
+    return SavedQueueView.objects.create(owner=owner, name=name, query=query)
+
+
+def saved_view_delete(*, view: SavedQueueView) -> None:
+    view.delete()
+
+
+# What a registrar may do to many incidents at once from the queue.
+BULK_ACTIONS = frozenset({"assign", "close"})
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """References by what happened: done, changed by someone else in the meantime (the row's
+    version was older; nothing done), or refused (not found in scope, or not possible now)."""
+
+    done: list[str]
+    changed: list[str]
+    refused: list[str]
+
+
+def incidents_bulk_act(
+    *, actor: User, action: str, rows: Mapping[str, int], **inputs
+) -> BulkResult:
+    """Take one workflow action on several incidents, each as if on its own page.
+
+    `rows` maps each reference to the version the person saw. Every incident goes through
+    `incident_act` in its own transaction, so one refusal never undoes the others: a row
+    outside the person's scope (another desk's, unknown) is refused without saying why, a row
+    whose version moved on is reported as changed, and the rest is done.
+    """
+    if action not in BULK_ACTIONS:
+        raise ValueError(f"{action!r} is not a bulk action")
+    found = {
+        incident.reference: incident
+        for incident in incident_policy.queryset(actor).filter(reference__in=list(rows))
+    }
+    done, changed, refused = [], [], []
+    for reference, version in rows.items():
+        incident = found.get(reference)
+        if incident is None:
+            refused.append(reference)
+            continue
+        try:
+            incident_act(incident=incident, actor=actor, action=action, version=version, **inputs)
+        except StaleVersion:
+            changed.append(reference)
+        except DomainError:
+            refused.append(reference)
+        else:
+            done.append(reference)
+    return BulkResult(done=done, changed=changed, refused=refused)

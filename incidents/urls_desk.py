@@ -12,6 +12,9 @@ app_name = "desk"
 
 urlpatterns = [
     path("", desk.queue, name="queue"),
+    path("overzichten/", desk.saved_view_save, name="saved_view_save"),
+    path("overzichten/<int:pk>/verwijderen/", desk.saved_view_delete, name="saved_view_delete"),
+    path("meldingen-tegelijk/", desk.bulk, name="bulk"),
     path("overzicht/", desk.overview, name="overview"),
     path("export.csv", desk.export, name="export"),
     path("vastleggen/", desk.file_incident, name="file"),

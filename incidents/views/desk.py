@@ -11,18 +11,23 @@ import csv
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import selectors, services
 from incidents.constants import MessageAudience
 from incidents.errors import IncidentError
 from incidents.forms_desk import (
+    BULK_MAX_ROWS,
     AssignForm,
+    BulkForm,
     CloseForm,
     DuplicateForm,
     EscalateForm,
@@ -32,13 +37,14 @@ from incidents.forms_desk import (
     OfficeholderMessageForm,
     QueueFilterForm,
     ReopenForm,
+    SavedViewForm,
     StaffMessageForm,
     TakeBackForm,
     TakeForm,
     TriageForm,
 )
 from incidents.models import Incident
-from incidents.policies import incident_policy
+from incidents.policies import incident_policy, saved_view_policy
 from portal.error_summary import page_error_summary
 from portal.errors import DomainError
 from portal.models import AccessAction
@@ -49,11 +55,15 @@ from portal.versioned import change_post
 
 desk_required = workspace_required(Workspace.DESK)
 
-QUEUE_PAGE_SIZE = 25
-# What a queue row shows. Leaving out the (encrypted) free text keeps the rows that the
-# database sorts before paging small.
+QUEUE_PAGE_SIZE = BULK_MAX_ROWS
+# The queue counts no further: "meer dan 1.000" is enough to say "filter further", and the
+# count stays as fast at a million incidents as at a thousand.
+QUEUE_COUNT_CAP = 1000
+# What a queue row shows. Only one short encrypted text (the one-line summary) is read.
 QUEUE_COLUMNS = (
     "reference",
+    "version",
+    "summary",
     "status",
     "types",
     "submitted_at",
@@ -65,6 +75,7 @@ QUEUE_COLUMNS = (
     "officeholder__username",
     "officeholder__first_name",
     "officeholder__last_name",
+    "officeholder__function",
     "assignee__username",
     "assignee__first_name",
     "assignee__last_name",
@@ -74,9 +85,34 @@ QUEUE_COLUMNS = (
 # --- Queue, overview, export --------------------------------------------------------------------
 
 
-def _queue_filter_form(request) -> QueueFilterForm:
+class CappedPaginator(Paginator):
+    """A paginator that counts to QUEUE_COUNT_CAP at most; `more` says there were more."""
+
+    @cached_property
+    def _capped_count(self) -> int:
+        return self.object_list[: QUEUE_COUNT_CAP + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._capped_count, QUEUE_COUNT_CAP)
+
+    @property
+    def more(self) -> bool:
+        return self._capped_count > QUEUE_COUNT_CAP
+
+
+# The queue's ready-made views (links with filters), besides the person's own saved ones.
+PRESET_VIEWS = (
+    (_lazy("Mijn open meldingen"), "assigned=me"),
+    (_lazy("Ernstig en nog niet beoordeeld"), "serious_untriaged=on"),
+    (_lazy("Te laat"), "overdue=on"),
+)
+
+
+def _queue_filter_form(request, data=None) -> QueueFilterForm:
+    """The queue's filters from `data` (a saved view's query), else from the address."""
     return QueueFilterForm(
-        request.GET or None,
+        data if data is not None else (request.GET or None),
         organisations=organisations_served_by(desk_id=request.user.desk_id),
     )
 
@@ -85,14 +121,20 @@ def _queue_filter_form(request) -> QueueFilterForm:
 @require_GET
 def queue(request):
     """The desk's incidents, most urgent first, with filters, search, sorting and pages."""
+    return _queue_page(request)
+
+
+def _queue_page(request, *, saved_view_form=None, bulk_form=None, status=200):
     form = _queue_filter_form(request)
     filters = form.filters() if form.is_bound else {}
     incidents = selectors.incident_queue_for(user=request.user, filters=filters).only(
         *QUEUE_COLUMNS
     )
-    page = Paginator(incidents, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = CappedPaginator(incidents, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    filter_query = form.query_string()
+    now = timezone.now()
+    for incident in page.object_list:
+        incident.deadline_words = selectors.deadline_in_words(incident.triage_due_at, now=now)
     return render(
         request,
         "incidents/desk/queue.html",
@@ -101,11 +143,100 @@ def queue(request):
             "page": page,
             "incidents": page.object_list,
             "page_range": page.paginator.get_elided_page_range(page.number, on_ends=1),
-            "filter_query": query.urlencode(),
+            "filter_query": filter_query,
             "filtered": any(value for key, value in filters.items() if key != "sort"),
             "offered": selectors.incidents_offered_to(user=request.user),
+            "preset_views": PRESET_VIEWS,
+            "saved_views": selectors.saved_views_for(user=request.user),
+            "saved_view_form": saved_view_form or SavedViewForm(initial={"query": filter_query}),
+            "bulk_form": bulk_form
+            or BulkForm(colleagues=selectors.colleagues_to_assign(user=request.user)),
+            "form_errors": page_error_summary(
+                [f for f in (saved_view_form, bulk_form) if f is not None]
+            ),
         },
+        status=status,
     )
+
+
+@desk_required
+@require_POST
+def saved_view_save(request):
+    """Save the queue's current filters as one of the person's own views."""
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        query = _queue_filter_form(request, QueryDict(form.cleaned_data["query"]))
+        try:
+            view = services.saved_view_save(
+                owner=request.user, name=form.cleaned_data["name"], query=query.query_string()
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Het overzicht '%(name)s' is opgeslagen. U vindt het boven de lijst.")
+                % {"name": view.name},
+            )
+            return redirect(_queue_url(request, view.query))
+    return _queue_page(request, saved_view_form=form, status=400)
+
+
+@desk_required
+@require_POST
+def saved_view_delete(request, pk):
+    """Delete one of the person's own saved views (another person's answers 404)."""
+    view = saved_view_policy.get(request.user, "delete", pk=pk)
+    services.saved_view_delete(view=view)
+    messages.success(request, _("Het overzicht '%(name)s' is verwijderd.") % {"name": view.name})
+    return redirect("desk:queue")
+
+
+@desk_required
+@require_POST
+def bulk(request):
+    """Assign or close the ticked queue rows; says what was done and what had changed."""
+    form = BulkForm(request.POST, colleagues=selectors.colleagues_to_assign(user=request.user))
+    if not form.is_valid():
+        return _queue_page(request, bulk_form=form, status=400)
+    result = services.incidents_bulk_act(
+        actor=request.user,
+        action=form.cleaned_data["action"],
+        rows=form.cleaned_data["incidents"],
+        **form.inputs(),
+    )
+    if result.done:
+        messages.success(
+            request,
+            ngettext(
+                "Gedaan voor %(count)d melding: %(references)s.",
+                "Gedaan voor %(count)d meldingen: %(references)s.",
+                len(result.done),
+            )
+            % {"count": len(result.done), "references": ", ".join(result.done)},
+        )
+    if result.changed:
+        messages.warning(
+            request,
+            _(
+                "Niet gedaan, want intussen gewijzigd door iemand anders: %(references)s. "
+                "Bekijk deze meldingen en probeer het opnieuw."
+            )
+            % {"references": ", ".join(result.changed)},
+        )
+    if result.refused:
+        messages.error(
+            request,
+            _("Niet gedaan, want dit kan nu niet bij deze meldingen: %(references)s.")
+            % {"references": ", ".join(result.refused)},
+        )
+    return redirect(_queue_url(request, request.POST.get("filter_query", "")))
+
+
+def _queue_url(request, query: str) -> str:
+    """The queue with these filters, as far as they are valid filters (nothing else)."""
+    query = _queue_filter_form(request, QueryDict(query)).query_string()
+    return reverse("desk:queue") + (f"?{query}" if query else "")
 
 
 @desk_required

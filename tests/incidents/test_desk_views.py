@@ -665,17 +665,17 @@ def queue_data(registrar, colleague):
 
 
 def test_queue_default_shows_open_incidents_most_urgent_first(desk_client, queue_data):
-    """Without filters: only open incidents of the desk; overdue first, then serious (by the
-    desk's severity or else the reporter's), then newest."""
+    """Without filters: only open incidents of the desk; critical first, then serious (the
+    reporter's or the desk's), then the rest; within each, the earliest deadline first."""
     response = desk_client.get(_url("desk:queue"))
     assert response.status_code == 200
     d = queue_data
     assert _references(response) == [
-        d["overdue"].reference,
         d["colleague"].reference,  # critical
-        d["serious"].reference,  # very serious according to the reporter
-        d["newest"].reference,
+        d["serious"].reference,  # very serious according to the reporter, due in 2 hours
+        d["overdue"].reference,  # light, but its deadline has passed
         d["mine"].reference,
+        d["newest"].reference,
     ]
     content = _content(response)
     assert "Te laat" in content
@@ -742,16 +742,32 @@ def test_queue_search_on_reference(desk_client, queue_data):
 def test_queue_pages_keep_the_filters(desk_client, registrar):
     """With more than one page, the page links keep the filter and page 2 has the rest."""
     officeholder = UserFactory(organisation=OrganisationFactory(desk=registrar.desk))
-    for _ in range(30):
+    for _ in range(55):
         IncidentFactory(officeholder=officeholder)
     first = desk_client.get(_url("desk:queue"), {"status": "submitted"})
-    assert len(first.context["incidents"]) == 25
+    assert len(first.context["incidents"]) == 50
     assert "status=submitted&amp;page=2" in _content(first)
     second = desk_client.get(_url("desk:queue"), {"status": "submitted", "page": 2})
     assert len(second.context["incidents"]) == 5
     assert not set(_references(first)) & set(_references(second))
     beyond = desk_client.get(_url("desk:queue"), {"page": 999})
     assert beyond.status_code == 200
+
+
+def test_queue_counts_no_further_than_the_cap(desk_client, registrar, monkeypatch):
+    """Past the cap the heading says "meer dan" and the pages stop at the cap."""
+    from incidents.views import desk
+
+    monkeypatch.setattr(desk, "QUEUE_COUNT_CAP", 3)
+    monkeypatch.setattr(desk, "QUEUE_PAGE_SIZE", 2)
+    officeholder = UserFactory(organisation=OrganisationFactory(desk=registrar.desk))
+    for _ in range(5):
+        IncidentFactory(officeholder=officeholder)
+    response = desk_client.get(_url("desk:queue"))
+    assert "Meer dan 1.000 meldingen gevonden" in _content(response)
+    assert response.context["page"].paginator.num_pages == 2
+    monkeypatch.setattr(desk, "QUEUE_COUNT_CAP", 5)
+    assert "5 meldingen gevonden" in _content(desk_client.get(_url("desk:queue")))
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from incidents.constants import MessageAudience, Status
-from incidents.models import Event, Evidence, Incident, IncidentLink, Message, Note
+from incidents.models import Event, Evidence, Incident, IncidentLink, Message, Note, SavedQueueView
 from incidents.policies import (
     event_policy,
     evidence_policy,
@@ -19,6 +19,7 @@ from incidents.policies import (
     match_policy,
     message_policy,
     note_policy,
+    saved_view_policy,
 )
 from incidents.services import perpetrator_matches_record
 from portal.models import Notification, OfficeholderImport, Organisation, User
@@ -55,6 +56,7 @@ POLICIES: dict[str, Policy] = {
     "evidence": evidence_policy,
     "link": link_policy,
     "match": match_policy,
+    "saved_view": saved_view_policy,
     "case": case_policy,
     "support_action": support_action_policy,
     "user": user_policy,
@@ -129,6 +131,8 @@ def world(private_storage_in_tmp):
             link="/",
             created_at=first.submitted_at,
         )
+    for who in ("registrar_a", "registrar_b", "coordinator_a"):
+        SavedQueueView.objects.create(owner=people[who], name="Te laat", query="overdue=on")
     return people
 
 
@@ -146,6 +150,7 @@ def _objects(name: str):
         "notification": Notification,
         "organisation": Organisation,
         "officeholder_import": OfficeholderImport,
+        "saved_view": SavedQueueView,
     }.get(name)
     if model is None:
         from incidents.models import PerpetratorMatch

@@ -236,6 +236,13 @@ TABLE = [
     # Taking back needs an offer to the own desk: the world's incidents were never moved.
     ("desk:take_back", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
     ("desk:take_back", "POST", LOGIN, 404, 404, 404, 404, 404, 404, CODE),
+    # Saved views and bulk actions: an empty POST is refused with the queue and its message.
+    ("desk:saved_view_save", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    ("desk:saved_view_save", "POST", LOGIN, 404, 404, 400, 400, 404, 404, CODE),
+    ("desk:saved_view_delete", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    ("desk:saved_view_delete", "POST", LOGIN, 404, 404, 404, 404, 404, 404, CODE),
+    ("desk:bulk", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    ("desk:bulk", "POST", LOGIN, 404, 404, 400, 400, 404, 404, CODE),
     *[
         row
         for step in ("take", "assign", "triage", "close", "reopen", "escalate", "note",
@@ -374,8 +381,8 @@ def _url(world, name: str, params: set[str]) -> str:
         kwargs["pk"] = world.notifications["owner"].pk
     elif name == "api_token_revoke":
         kwargs["pk"] = ApiToken.objects.filter(user=world.users["owner"]).first().pk
-    elif name == "passkey_remove":
-        kwargs["pk"] = 999_999  # nobody's passkey: nothing is removed, nothing is told
+    elif name in ("passkey_remove", "desk:saved_view_delete"):
+        kwargs["pk"] = 999_999  # nobody's: nothing is removed, nothing is told
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "geen-geldig-token"}
     elif name in ("desk_mailbox_confirm", "invitation_accept", "invitation_renewal_request"):
