@@ -262,6 +262,8 @@ class PortalUserAdmin(UserAdmin):
             },
         ),
     ]
+    # Set by logging in and by the invitation, never by hand.
+    readonly_fields = ["last_login", "date_joined"]
     inlines = [PersonChangeInline]
     add_form = PersonAddForm
     add_fieldsets = [(_("Rol in het portaal"), {"fields": PersonAddForm.Meta.fields})]

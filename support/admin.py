@@ -6,10 +6,21 @@ cases: support cases and actions are read-only lists of structured fields only. 
 personal story and only the Ondersteuningsteam needs it.
 """
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from support.models import EscalationRule, SupportAction, SupportCase
+
+
+class EscalationRuleRowForm(forms.ModelForm):
+    """One row of the rule list. A column header is no label for a screen reader, so each
+    field names its column and its rule ("drempel: Drie meldingen in 30 dagen")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = f"{field.label}: {self.instance.get_code_display()}"
 
 
 @admin.register(EscalationRule)
@@ -18,6 +29,9 @@ class EscalationRuleAdmin(admin.ModelAdmin):
     list_editable = ["enabled", "threshold", "window_days"]
     fields = ["code", "enabled", "threshold", "window_days"]
     readonly_fields = ["code"]
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=EscalationRuleRowForm, **kwargs)
 
     def has_add_permission(self, request):
         return False
