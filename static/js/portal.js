@@ -169,4 +169,28 @@
       });
     });
   }
+  // The queue's "choose all on this page" box (templates/incidents/desk/queue.html): ticks or
+  // clears every row, and shows "some" when only part of the rows is ticked.
+  document.querySelectorAll("[data-pick-all]").forEach(function (wrapper) {
+    var all = wrapper.querySelector("input[type=checkbox]");
+    var rows = wrapper.closest("form").querySelectorAll("input[name=bulk-incidents]");
+    wrapper.hidden = false;
+    function update() {
+      var ticked = Array.prototype.filter.call(rows, function (row) {
+        return row.checked;
+      }).length;
+      all.checked = ticked === rows.length;
+      all.indeterminate = ticked > 0 && ticked < rows.length;
+    }
+    all.addEventListener("change", function () {
+      Array.prototype.forEach.call(rows, function (row) {
+        row.checked = all.checked;
+      });
+      update();
+    });
+    Array.prototype.forEach.call(rows, function (row) {
+      row.addEventListener("change", update);
+    });
+    update();
+  });
 })();

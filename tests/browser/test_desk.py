@@ -193,6 +193,17 @@ def test_overdue_incident_is_marked_overdue_in_the_queue(page, desk_demo):
     expect(page.locator(".incident-summary .badge-overdue")).to_have_text("Te laat")
     assert_accessible(page)
 
+    # Close every row of the page at once as a duplicate ("choose all" needs the script).
+    page.go_back()
+    page.get_by_label("Kies alle meldingen op deze pagina").check()
+    expect(page.get_by_label(f"Kies melding {incident.reference}")).to_be_checked()
+    page.get_by_label("Wat wilt u doen met de gekozen meldingen?").select_option("close")
+    page.get_by_label("Hoe sluit u de meldingen af?").select_option("duplicate")
+    page.get_by_role("button", name="Doen voor de aangevinkte meldingen").click()
+    expect(page.get_by_text(f"Gedaan voor 1 melding: {incident.reference}.")).to_be_visible()
+    closed = Incident.objects.get(pk=incident.pk)
+    assert (closed.status, closed.outcome_category) == ("closed", "duplicate")
+
 
 def test_overview_and_filing_on_behalf_of_an_officeholder(page, desk_demo):
     """The overview shows the counts; a registrar files an incident for an officeholder who
