@@ -2,6 +2,19 @@
 (function () {
   "use strict";
 
+  // The menu on a phone (templates/base.html): folded behind the "Menu" button, which says
+  // whether it is open. The CSS shows the button below 768 px only.
+  var menuToggle = document.querySelector(".menu-toggle");
+  if (menuToggle) {
+    var menu = document.getElementById(menuToggle.getAttribute("aria-controls"));
+    menuToggle.hidden = false;
+    menuToggle.closest("header").classList.add("menu-folds");
+    menuToggle.addEventListener("click", function () {
+      var open = menu.classList.toggle("is-open");
+      menuToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
   // A form marked data-submit-once cannot be sent twice by a double click.
   document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
     form.addEventListener("submit", function () {

@@ -63,6 +63,7 @@ def test_expired_session_post_comes_back_filled_in_and_not_for_another_account(
     expect(phone.get_by_label("Wat gebeurde er, in één zin?")).to_have_value("")
     expect(phone.get_by_label("Bedreiging", exact=True)).not_to_be_checked()
 
+    phone.get_by_role("button", name="Menu").click()
     phone.get_by_role("button", name="Uitloggen").click()
     login(phone, officeholder.username, TEST_PASSWORD)
     _type_quick_report(phone)
@@ -149,7 +150,19 @@ def test_keyboard_only_quick_report(phone, officeholder, escalation_rules_off):
     Enter), the unsafe question included."""
     login(phone, officeholder.username, TEST_PASSWORD)
     phone.goto("/meldingen/snel/")
+    # The menu is folded, so the first question is in the first screen.
+    menu = phone.get_by_role("button", name="Menu")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(phone.get_by_role("link", name="Mijn meldingen")).to_be_hidden()
+    first = phone.get_by_label("Bedreiging", exact=True).bounding_box()
+    assert first is not None and first["y"] + first["height"] <= PHONE_375["height"]
     phone.locator("body").focus()
+    _tab_to(phone, ".menu-toggle")
+    phone.keyboard.press("Enter")
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(phone.get_by_role("link", name="Mijn meldingen")).to_be_visible()
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("link", name="Mijn meldingen")).to_be_hidden()
     _tab_to(phone, "input[name=types][value=threat]")
     phone.keyboard.press("Space")
     _tab_to(phone, "textarea[name=summary], input[name=summary]")
