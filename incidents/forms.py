@@ -347,6 +347,19 @@ class FullReportForm(SubmissionTokenMixin):
         widget=forms.RadioSelect,
         error_messages={"required": _("Kies wat u wilt.")},
     )
+    contact_phone = forms.CharField(
+        label=_("Op welk nummer kunnen wij u bellen over deze melding? (mag leeg)"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        help_text=_("Alleen als het een ander nummer is dan op uw profiel."),
+    )
+    contact_preference = forms.CharField(
+        label=_("Hoe en wanneer kunnen wij u het best bereiken? (mag leeg)"),
+        max_length=200,
+        required=False,
+        help_text=_("Bijvoorbeeld: liever eerst een sms, of bellen na 17.00 uur."),
+    )
     evidence = EvidenceField(label=_("Bewijsstukken (mag leeg)"), help_text=EVIDENCE_HELP)
 
     POLICE_GUIDANCE = _(
@@ -357,8 +370,9 @@ class FullReportForm(SubmissionTokenMixin):
         "de zaak voorrang.</li></ul>"
     )
 
-    def __init__(self, *args, with_evidence=True, **kwargs):
+    def __init__(self, *args, with_evidence=True, officeholder=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.caribbean = bool(officeholder and officeholder.time_zone == TIME_ZONE_CARIBBEAN)
         if not with_evidence:
             del self.fields["evidence"]
         self.helper = FormHelper()
@@ -408,11 +422,15 @@ class FullReportForm(SubmissionTokenMixin):
             Fieldset(
                 _("5. Wat u wilt"),
                 "support_wish",
+                "contact_phone",
+                "contact_preference",
                 *(["evidence"] if with_evidence else []),
             ),
         )
 
     # The rules themselves live in incidents.facts (the API and the services use them too).
+    clean_contact_phone = QuickReportForm.clean_contact_phone
+
     def clean_links(self):
         return facts.links_clean(_lines(self.cleaned_data["links"]))
 

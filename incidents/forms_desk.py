@@ -439,3 +439,12 @@ class FileOnBehalfForm(FullReportForm):
             f"{user} ({user.get_function_display()}, {user.organisation})"
         )
         self.helper.layout.fields.insert(1, Fieldset(_("Voor wie"), "officeholder"))
+        self.fields["contact_phone"].label = _(
+            "Op welk nummer kan het meldpunt de ambtsdrager bellen over deze melding? (mag leeg)"
+        )
+        self.fields["contact_phone"].help_text = _(
+            "Alleen als het een ander nummer is dan op het profiel."
+        )
+        self.fields["contact_preference"].label = _(
+            "Hoe en wanneer wil de ambtsdrager bereikt worden? (mag leeg)"
+        )

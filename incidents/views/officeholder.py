@@ -47,8 +47,7 @@ def _file(request, form_class, template, *, quick: bool, shared=None):
     if not user_policy.allows(request.user, "file_for", request.user):
         # The term is over: the open incidents stay, nothing new is filed.
         return render(request, "incidents/officeholder/filing_closed.html", status=403)
-    kwargs = {"officeholder": request.user} if quick else {}
-    form = form_class(request.POST or None, request.FILES or None, **kwargs)
+    form = form_class(request.POST or None, request.FILES or None, officeholder=request.user)
     if request.method == "POST" and form.is_valid():
         facts = form.facts()
         identifiers = [] if quick else form.identifiers()
@@ -231,8 +230,8 @@ def complete(request, reference):
 
     if request.method != "POST":
         initial = {**CompleteReportForm.initial_from(incident), "version": incident.version}
-        return page(CompleteReportForm(initial=initial))
-    form = CompleteReportForm(request.POST)
+        return page(CompleteReportForm(initial=initial, officeholder=request.user))
+    form = CompleteReportForm(request.POST, officeholder=request.user)
     return change_post(
         request,
         form=form,

@@ -580,3 +580,32 @@ def test_police_summary_shows_facts_timeline_and_fingerprints(client, officehold
     uploaded = timezone.localtime(evidence.uploaded_at)
     assert uploaded.strftime("%H:%M:%S") in text
     assert re.search(r'<link rel="stylesheet" href="[^"]*css/print\.css" media="print">', text)
+
+
+def test_full_report_and_completion_keep_a_number_and_a_contact_wish_for_this_incident(
+    client, officeholder, registrar
+):
+    """The full report asks for a number and how and when to call, for this incident only;
+    the desk's page shows them, and "aanvullen" can change them. A bad number is refused
+    with the form kept."""
+    client.force_login(officeholder)
+    refused = client.post(reverse("incidents:new"), _full_report_data(contact_phone="bel mij"))
+    assert refused.status_code == 200
+    assert not Incident.objects.exists()
+    assert 'value="bel mij"' in _text(refused)
+
+    data = _full_report_data(contact_phone="06 87654321", contact_preference="Na 17.00 uur")
+    assert client.post(reverse("incidents:new"), data).status_code == 302
+    incident = Incident.objects.get()
+    assert (incident.contact_phone, incident.contact_preference) == ("+31687654321", "Na 17.00 uur")
+
+    data = _full_report_data(version=incident.version, contact_preference="Liever een sms")
+    del data["submission_token"]
+    assert client.post(_url("incidents:complete", incident), data).status_code == 302
+    incident.refresh_from_db()
+    assert incident.contact_preference == "Liever een sms"
+    assert incident.contact_phone == ""
+
+    verified_login(client, registrar)
+    desk_page = _text(client.get(reverse("desk:detail", args=[incident.reference])))
+    assert "Liever een sms" in desk_page
