@@ -43,7 +43,7 @@ def _save(request, form, *, reply=None):
 @manage_required
 @require_http_methods(["GET", "POST"])
 def reply_add(request):
-    form = StandardReplyForm(request.POST or None)
+    form = StandardReplyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         reply = _save(request, form)
         messages.success(
@@ -58,7 +58,7 @@ def reply_add(request):
 def reply_edit(request, pk):
     reply = standard_reply_policy.get(request.user, "keep", pk=pk)
     form = StandardReplyForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "title": reply.title,
             "text_nl": reply.text_nl,
