@@ -18,6 +18,7 @@ from incidents.policies import (
     message_policy,
     note_policy,
     saved_view_policy,
+    standard_reply_policy,
 )
 from portal.constants import Role
 from portal.policies import (
@@ -41,6 +42,7 @@ POLICIES = (
     ("Koppelingen tussen meldingen", link_policy),
     ("Signalen 'zelfde dader'", match_policy),
     ("Opgeslagen overzichten van de wachtrij", saved_view_policy),
+    ("Standaardantwoorden", standard_reply_policy),
     ("Ondersteuningsdossiers", case_policy),
     ("Ondersteuningsacties", support_action_policy),
     ("Mensen", user_policy),

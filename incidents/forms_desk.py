@@ -394,9 +394,37 @@ class NoteForm(forms.Form):
     )
 
 
+class StandardReplySelect(forms.Select):
+    """The list of standard replies; each option carries its text in the officeholder's
+    language (`data-text`), for the page's script that inserts it without a round trip."""
+
+    language = "nl"
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-text"] = instance.text_in(self.language)
+        return option
+
+
 class OfficeholderMessageForm(forms.Form):
+    """A message to the officeholder; with `replies`, a choice of standard reply that the
+    "Invoegen" button puts in the message box (in `language`), to change before sending."""
+
     prefix = "message"
 
+    reply = forms.ModelChoiceField(
+        label=_("Standaardantwoord"),
+        queryset=None,
+        required=False,
+        empty_label=_("Kies een tekst"),
+        widget=StandardReplySelect,
+        help_text=_(
+            "Met 'Invoegen' komt de tekst in het berichtvak, in de taal van de ambtsdrager. "
+            "U kunt de tekst daarna nog aanpassen. Er wordt niets verstuurd."
+        ),
+    )
     body = forms.CharField(
         label=_("Bericht aan de ambtsdrager"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -404,6 +432,28 @@ class OfficeholderMessageForm(forms.Form):
         help_text=_("De ambtsdrager leest dit bericht op de eigen pagina van de melding."),
         error_messages={"required": _("Schrijf een bericht.")},
     )
+
+    def __init__(self, *args, replies=None, language: str = "nl", **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["reply"]
+        if replies is None:
+            del self.fields["reply"]
+        else:
+            field.queryset = replies
+            field.widget.language = language
+
+
+class StandardReplyInsertForm(OfficeholderMessageForm):
+    """The "Invoegen" button of the message form: a reply must be chosen; the typed text may
+    be empty. Nothing is sent."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].required = False
+        self.fields["reply"].required = True
+        self.fields["reply"].error_messages["required"] = _(
+            "Kies eerst een standaardantwoord om in te voegen."
+        )
 
 
 class StaffMessageForm(forms.Form):
@@ -448,3 +498,35 @@ class FileOnBehalfForm(FullReportForm):
         self.fields["contact_preference"].label = _(
             "Hoe en wanneer wil de ambtsdrager bereikt worden? (mag leeg)"
         )
+
+
+class StandardReplyForm(forms.Form):
+    """A standard reply of the coordinator's desk: when to use it, and the text in both
+    languages."""
+
+    title = forms.CharField(
+        label=_("Situatie"),
+        max_length=100,
+        help_text=_("Kort: wanneer gebruikt u deze tekst? Bijvoorbeeld: Advies: doe aangifte."),
+        error_messages={"required": _("Schrijf kort wanneer u deze tekst gebruikt.")},
+    )
+    text_nl = forms.CharField(
+        label=_("Tekst in het Nederlands"),
+        widget=forms.Textarea(attrs={"rows": 5, "lang": "nl"}),
+        max_length=5000,
+        help_text=_("Voor ambtsdragers die het portaal in het Nederlands gebruiken."),
+        error_messages={"required": _("Schrijf de Nederlandse tekst.")},
+    )
+    text_en = forms.CharField(
+        label=_("Tekst in het Engels"),
+        widget=forms.Textarea(attrs={"rows": 5, "lang": "en"}),
+        max_length=5000,
+        help_text=_("Voor ambtsdragers die het portaal in het Engels gebruiken."),
+        error_messages={"required": _("Schrijf de Engelse tekst.")},
+    )
+    active = forms.BooleanField(
+        label=_("In gebruik"),
+        required=False,
+        initial=True,
+        help_text=_("Uit: de tekst staat niet meer in de keuzelijst bij een melding."),
+    )

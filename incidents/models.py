@@ -698,3 +698,52 @@ class SavedQueueView(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class StandardReply(models.Model):
+    """A ready text for a message to the officeholder, in Dutch and in English.
+
+    Without a desk it is a national default (kept by the functional administrator); with a
+    desk it is that desk's own (kept by its coordinators). The desk's registrars insert one
+    into the message box in the officeholder's language and may change it before sending.
+    """
+
+    desk = models.ForeignKey(
+        "portal.Desk",
+        verbose_name=_("meldpunt"),
+        related_name="standard_replies",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        help_text=_("Leeg: een landelijke standaardtekst voor alle meldpunten."),
+    )
+    title = models.CharField(
+        _("situatie"),
+        max_length=100,
+        help_text=_("Kort: wanneer gebruikt u deze tekst?"),
+    )
+    text_nl = models.TextField(_("tekst in het Nederlands"), max_length=5000)
+    text_en = models.TextField(_("tekst in het Engels"), max_length=5000)
+    active = models.BooleanField(
+        _("in gebruik"),
+        default=True,
+        help_text=_("Uit: de tekst staat niet meer in de keuzelijst bij een melding."),
+    )
+    created_at = models.DateTimeField(_("gemaakt op"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("gewijzigd op"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("standaardantwoord")
+        verbose_name_plural = _("standaardantwoorden")
+        ordering = ["title", "pk"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_national(self) -> bool:
+        return self.desk_id is None
+
+    def text_in(self, language: str) -> str:
+        """The text in `language` ("en" gives the English one; anything else Dutch)."""
+        return self.text_en if language == "en" else self.text_nl

@@ -265,3 +265,69 @@ evidence_policy = EvidencePolicy()
 link_policy = LinkPolicy()
 match_policy = MatchPolicy()
 saved_view_policy = SavedQueueViewPolicy()
+
+
+def _desk_q(desk_id) -> Q:
+    # A person without a desk matches no desk's reply (and never the national ones).
+    return Q(desk_id=desk_id) if desk_id else Q(pk__in=[])
+
+
+def _coordinated_desk(user):
+    return user.desk_id if user.is_coordinator and user.desk_id else None
+
+
+NATIONAL_REPLY = Condition(
+    q=lambda user: Q(desk__isnull=True),
+    test=lambda user, reply: reply.desk_id is None,
+    labels=(_("landelijke standaardtekst"),),
+)
+OWN_DESK_REPLY = Condition(
+    q=lambda user: _desk_q(user.desk_id),
+    test=lambda user, reply: bool(user.desk_id) and reply.desk_id == user.desk_id,
+    labels=(_("tekst van het eigen meldpunt"),),
+)
+COORDINATED_REPLY = Condition(
+    q=lambda user: _desk_q(_coordinated_desk(user)),
+    test=lambda user, reply: (
+        _coordinated_desk(user) is not None and reply.desk_id == _coordinated_desk(user)
+    ),
+    labels=(_("coördinator: tekst van het eigen meldpunt"),),
+)
+COORDINATOR = Condition(
+    q=lambda user: Q() if _coordinated_desk(user) else Q(pk__in=[]),
+    test=lambda user, reply: _coordinated_desk(user) is not None,
+    labels=(_("coördinator"),),
+)
+REPLY_ACTIVE = field_in("active", {True}, label=_("in gebruik"))
+
+
+class StandardReplyPolicy(Policy):
+    """Standard replies: national defaults (the administrator keeps them) and each desk's own
+    (its coordinators keep them). A desk's registrars use the national ones and their own
+    desk's, never another desk's; a coordinator reads the national ones but cannot change them.
+    """
+
+    rules = {
+        # Insert into a message to the officeholder.
+        "use": {Role.REGISTRAR: (NATIONAL_REPLY | OWN_DESK_REPLY) & REPLY_ACTIVE},
+        # The list of texts on the management page (active or not).
+        "view": {
+            Role.REGISTRAR: COORDINATOR & (NATIONAL_REPLY | COORDINATED_REPLY),
+            Role.ADMIN: NATIONAL_REPLY,
+        },
+        # Add, change, switch off.
+        "keep": {Role.REGISTRAR: COORDINATED_REPLY, Role.ADMIN: NATIONAL_REPLY},
+    }
+    action_labels = {
+        "use": _("invoegen in een bericht aan de ambtsdrager"),
+        "view": _("zien in het beheer van standaardantwoorden"),
+        "keep": _("toevoegen, wijzigen en uitzetten"),
+    }
+
+    def base_queryset(self):
+        from incidents.models import StandardReply
+
+        return StandardReply.objects.all()
+
+
+standard_reply_policy = StandardReplyPolicy()

@@ -12,6 +12,7 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -45,6 +46,7 @@ from incidents.models import (
     Message,
     PerpetratorIdentifier,
     SavedQueueView,
+    StandardReply,
     months_after,
 )
 from incidents.policies import (
@@ -54,6 +56,7 @@ from incidents.policies import (
     match_policy,
     message_policy,
     saved_view_policy,
+    standard_reply_policy,
 )
 from portal.constants import Role
 from portal.crypto import fact_token_lookup, identifier_hash
@@ -799,3 +802,37 @@ def incident_handler_for(*, incident: Incident) -> Handler:
     if desk is None:
         return support
     return Handler(name=desk.name, is_support=False, desk=desk)
+
+
+# --- Standard replies ------------------------------------------------------------------------
+
+
+def standard_replies_to_use(*, user) -> QuerySet[StandardReply]:
+    """The active replies this registrar may insert: the own desk's first, then the national
+    defaults, each by title."""
+    return standard_reply_policy.queryset(user, "use").order_by(
+        F("desk").asc(nulls_last=True), "title", "pk"
+    )
+
+
+def standard_replies_kept_for(*, user) -> QuerySet[StandardReply]:
+    """The replies on the coordinator's management page (the own desk's and, to read, the
+    national defaults), active ones first."""
+    return standard_reply_policy.queryset(user, "view").order_by(
+        "-active", F("desk").asc(nulls_last=True), "title", "pk"
+    )
+
+
+def message_language_for(incident: Incident) -> str:
+    """The language to write to the incident's officeholder in: their own preference (Dutch
+    when the incident has no officeholder any more)."""
+    officeholder = incident.officeholder
+    return officeholder.preferred_language if officeholder is not None else "nl"
+
+
+def message_with_reply(*, typed: str, reply: StandardReply, language: str) -> str:
+    """The message box after inserting `reply`: its text in `language`, after what was typed
+    (an empty line between them)."""
+    typed = (typed or "").rstrip()
+    text = reply.text_in(language)
+    return f"{typed}\n\n{text}" if typed else text

@@ -60,9 +60,10 @@ from incidents.models import (
     PerpetratorMatch,
     ReferenceSequence,
     SavedQueueView,
+    StandardReply,
     private_storage,
 )
-from incidents.policies import incident_policy, message_policy
+from incidents.policies import incident_policy, message_policy, standard_reply_policy
 from portal import services as portal_services
 from portal.crypto import fact_tokens, identifier_hash
 from portal.deletions import deletion_record
@@ -1411,3 +1412,43 @@ def incidents_bulk_act(
         else:
             done.append(reference)
     return BulkResult(done=done, changed=changed, refused=refused)
+
+
+# --- Standard replies ------------------------------------------------------------------------
+
+
+def standard_reply_save(
+    *,
+    actor: User,
+    title: str,
+    text_nl: str,
+    text_en: str,
+    active: bool = True,
+    reply: StandardReply | None = None,
+    desk: Desk | None = None,
+) -> StandardReply:
+    """Add a standard reply (for `desk`, or a national default without one) or change `reply`.
+
+    The policy decides who keeps which: a coordinator their own desk's, the administrator the
+    national defaults (NotAllowed otherwise). A reply never moves to another desk.
+    """
+    if reply is None:
+        reply = StandardReply(desk=desk)
+    standard_reply_policy.require(actor, "keep", reply)
+    reply.title = title.strip()
+    reply.text_nl = text_nl.strip()
+    reply.text_en = text_en.strip()
+    reply.active = active
+    reply.save()
+    return reply
+
+
+def standard_reply_deactivate(*, actor: User, reply: StandardReply) -> bool:
+    """Take the reply out of the lists of the incident pages (it is kept, and can be switched
+    on again). False when it was already off."""
+    standard_reply_policy.require(actor, "keep", reply)
+    if not reply.active:
+        return False
+    reply.active = False
+    reply.save(update_fields=["active", "updated_at"])
+    return True

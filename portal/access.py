@@ -60,6 +60,8 @@ FUNCTIONAL_ADMINISTRATOR_PERMISSIONS = {
     "portal.totpdevice": ("view", "delete"),
     "django_otp_webauthn.webauthncredential": ("view", "delete"),
     "support.escalationrule": ("view", "change"),
+    # The national standard replies (the desks' own are their coordinators').
+    "incidents.standardreply": ("view", "add", "change"),
     "support.supportcase": ("view",),
     "support.supportaction": ("view",),
     # Unblocking a person after too many failed logins.

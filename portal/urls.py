@@ -70,6 +70,7 @@ urlpatterns = [
     path("meldpunt/", include("incidents.urls_desk")),
     path("ondersteuning/", include("support.urls")),
     path("api/", include("portal.api.urls")),
+    path("mensen/standaardantwoorden/", include("incidents.urls_replies")),
     path("mensen/", include("portal.urls_manage")),
     path("beheer/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from django.utils import timezone
 
+from incidents.models import StandardReply
 from portal.models import Desk, Invitation, Organisation, SiteConfiguration, TotpDevice, User
 from portal.policies import desk_coordinators
 from portal.selectors import desk_for_organisation
@@ -36,6 +37,12 @@ def seed(*, password: str) -> None:
         defaults["desk"] = desks[values["desk"]]
         organisations[values["name"]], _ = Organisation.objects.update_or_create(
             name=values["name"], defaults=defaults
+        )
+    for values in data.get("standard_replies", []):
+        StandardReply.objects.get_or_create(
+            desk=desks[values["desk"]],
+            title=values["title"],
+            defaults={"text_nl": values["text_nl"], "text_en": values["text_en"]},
         )
     site = data["site"]
     SiteConfiguration.objects.update_or_create(

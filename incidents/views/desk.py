@@ -39,6 +39,7 @@ from incidents.forms_desk import (
     ReopenForm,
     SavedViewForm,
     StaffMessageForm,
+    StandardReplyInsertForm,
     TakeBackForm,
     TakeForm,
     TriageForm,
@@ -460,7 +461,7 @@ def _detail_page(request, incident: Incident, *, bound: dict | None = None):
     }
     other_forms = {
         "note_form": bound.get("note") or NoteForm(),
-        "message_form": bound.get("message") or OfficeholderMessageForm(),
+        "message_form": bound.get("message") or _message_form(request, incident),
         "staff_form": bound.get("staff_message") or StaffMessageForm(),
     }
     context = {
@@ -596,14 +597,43 @@ def note(request, reference):
     )
 
 
+def _message_form(request, incident: Incident, data=None, form_class=OfficeholderMessageForm):
+    """The message to the officeholder, with the standard replies this registrar may use, each
+    in the officeholder's language."""
+    return form_class(
+        data,
+        replies=selectors.standard_replies_to_use(user=request.user),
+        language=selectors.message_language_for(incident),
+    )
+
+
+def _reply_insert(request, reference):
+    """ "Invoegen": the page again, with the chosen standard reply in the message box after
+    what was typed. Nothing is sent."""
+    incident = _incident(request, reference)
+    form = _message_form(request, incident, request.POST, form_class=StandardReplyInsertForm)
+    if form.is_valid():
+        reply = form.cleaned_data["reply"]
+        text = selectors.message_with_reply(
+            typed=form.cleaned_data["body"],
+            reply=reply,
+            language=selectors.message_language_for(incident),
+        )
+        form = _message_form(request, incident)
+        form.initial = {"body": text, "reply": reply.pk}
+    return _detail_page(request, incident, bound={"message": form})
+
+
 @desk_required
 @require_POST
 def message(request, reference):
+    if "message-insert" in request.POST:
+        return _reply_insert(request, reference)
     return _post(
         request,
         reference,
         key="message",
-        form=OfficeholderMessageForm(request.POST),
+        form=_message_form(request, _incident(request, reference), request.POST),
         run=lambda incident, data: services.message_send(
             incident=incident,
             actor=request.user,

@@ -10,7 +10,16 @@ import pytest
 from django.utils import timezone
 
 from incidents.constants import MessageAudience, Status
-from incidents.models import Event, Evidence, Incident, IncidentLink, Message, Note, SavedQueueView
+from incidents.models import (
+    Event,
+    Evidence,
+    Incident,
+    IncidentLink,
+    Message,
+    Note,
+    SavedQueueView,
+    StandardReply,
+)
 from incidents.policies import (
     event_policy,
     evidence_policy,
@@ -20,6 +29,7 @@ from incidents.policies import (
     message_policy,
     note_policy,
     saved_view_policy,
+    standard_reply_policy,
 )
 from incidents.services import perpetrator_matches_record
 from portal.models import Notification, OfficeholderImport, Organisation, User
@@ -57,6 +67,7 @@ POLICIES: dict[str, Policy] = {
     "link": link_policy,
     "match": match_policy,
     "saved_view": saved_view_policy,
+    "standard_reply": standard_reply_policy,
     "case": case_policy,
     "support_action": support_action_policy,
     "user": user_policy,
@@ -133,6 +144,17 @@ def world(private_storage_in_tmp):
         )
     for who in ("registrar_a", "registrar_b", "coordinator_a"):
         SavedQueueView.objects.create(owner=people[who], name="Te laat", query="overdue=on")
+    # Standard replies: national (in use and switched off) and each desk's own.
+    for desk, active in (
+        (None, True),
+        (None, False),
+        (desk_a, True),
+        (desk_a, False),
+        (desk_b, True),
+    ):
+        StandardReply.objects.create(
+            desk=desk, title="Ontvangen", text_nl="Ontvangen.", text_en="Received.", active=active
+        )
     return people
 
 
@@ -151,6 +173,7 @@ def _objects(name: str):
         "organisation": Organisation,
         "officeholder_import": OfficeholderImport,
         "saved_view": SavedQueueView,
+        "standard_reply": StandardReply,
     }.get(name)
     if model is None:
         from incidents.models import PerpetratorMatch

@@ -123,6 +123,10 @@ TABLE = [
             "manage:person_deactivate",
             "manage:import",
             "manage:import_detail",
+            "replies:list",
+            "replies:add",
+            "replies:edit",
+            "replies:deactivate",
         )
         for method in ("GET", "POST")
     ],
@@ -381,7 +385,7 @@ def _url(world, name: str, params: set[str]) -> str:
         kwargs["pk"] = world.notifications["owner"].pk
     elif name == "api_token_revoke":
         kwargs["pk"] = ApiToken.objects.filter(user=world.users["owner"]).first().pk
-    elif name in ("passkey_remove", "desk:saved_view_delete"):
+    elif name in ("passkey_remove", "desk:saved_view_delete", "replies:edit", "replies:deactivate"):
         kwargs["pk"] = 999_999  # nobody's: nothing is removed, nothing is told
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "geen-geldig-token"}
