@@ -10,7 +10,16 @@ import pytest
 from django.utils import timezone
 
 from incidents.constants import MessageAudience, Status
-from incidents.models import Event, Evidence, Incident, IncidentLink, Message, Note, SavedQueueView
+from incidents.models import (
+    Event,
+    Evidence,
+    Incident,
+    IncidentLink,
+    Message,
+    Note,
+    PhoneCall,
+    SavedQueueView,
+)
 from incidents.policies import (
     event_policy,
     evidence_policy,
@@ -19,6 +28,7 @@ from incidents.policies import (
     match_policy,
     message_policy,
     note_policy,
+    phone_call_policy,
     saved_view_policy,
 )
 from incidents.services import perpetrator_matches_record
@@ -53,6 +63,7 @@ POLICIES: dict[str, Policy] = {
     "message": message_policy,
     "event": event_policy,
     "note": note_policy,
+    "phone_call": phone_call_policy,
     "evidence": evidence_policy,
     "link": link_policy,
     "match": match_policy,
@@ -119,6 +130,14 @@ def world(private_storage_in_tmp):
     MessageFactory(incident=first)
     MessageFactory(incident=first, staff=True)
     NoteFactory(incident=first)
+    PhoneCall.objects.create(
+        incident=first,
+        author=registrar,
+        direction="desk_called",
+        called_at=first.submitted_at,
+        summary="Teruggebeld",
+        created_at=first.submitted_at,
+    )
     EventFactory(incident=first, kind="triaged")
     act(first, registrar, "link", other=incidents[1], kind="series")
     perpetrator_matches_record(incident=first, others=[incidents[4]], kinds={})
@@ -142,6 +161,7 @@ def _objects(name: str):
         "message": Message,
         "event": Event,
         "note": Note,
+        "phone_call": PhoneCall,
         "evidence": Evidence,
         "link": IncidentLink,
         "case": SupportCase,
