@@ -248,10 +248,9 @@ def callback_in_words(moment: datetime | None, *, now: datetime | None = None) -
 
 def covered_colleagues_for(*, user) -> dict[int, str]:
     """The colleagues `user` covers today (absence cover), by id, with their names."""
-    if user.role != Role.REGISTRAR or not user.desk_id:
-        return {}
-    people = User.objects.filter(
-        absent_on_q(timezone.localdate()), cover=user, desk_id=user.desk_id
+    # Only colleagues of the person's own desk (the policy; nobody for other roles).
+    people = user_policy.queryset(user, "assign_incident_to").filter(
+        absent_on_q(timezone.localdate()), cover=user
     )
     return {person.pk: str(person) for person in people}
 
