@@ -17,6 +17,7 @@ from incidents.policies import (
     match_policy,
     message_policy,
     note_policy,
+    phone_call_policy,
     saved_view_policy,
     standard_reply_policy,
 )
@@ -38,6 +39,7 @@ POLICIES = (
     ("Berichten", message_policy),
     ("Tijdlijn (gebeurtenissen)", event_policy),
     ("Interne notities", note_policy),
+    ("Telefoongesprekken", phone_call_policy),
     ("Bewijsstukken", evidence_policy),
     ("Koppelingen tussen meldingen", link_policy),
     ("Signalen 'zelfde dader'", match_policy),

@@ -251,6 +251,28 @@ ACTIONS: dict[str, Action] = action_table(
         effect=_("beide meldingen tonen de koppeling"),
     ),
     Action(
+        "set_callback",
+        _("Terugbellen plannen"),
+        OPEN,
+        None,
+        DESK,
+        EventKind.CALLBACK_SET,
+        needs=("callback_at",),
+        takes=("callback_note",),
+        effect=_(
+            "als het tijd is, krijgt de behandelaar (of zonder behandelaar het meldpunt) één "
+            "notificatie; de ambtsdrager ziet dit niet"
+        ),
+    ),
+    Action(
+        "clear_callback",
+        _("Terugbellen wissen"),
+        OPEN,
+        None,
+        DESK,
+        EventKind.CALLBACK_CLEARED,
+    ),
+    Action(
         "return_to_desk",
         _("Teruggeven aan het meldpunt"),
         frozenset({Status.ESCALATED}),

@@ -254,6 +254,16 @@ class EventKind(models.TextChoices):
     MOVED = "moved", _("Doorgestuurd naar een ander meldpunt")
     OFFERED_BACK = "offered_back", _("Aangeboden aan het eigen meldpunt")
     TAKEN_BACK = "taken_back", _("Teruggenomen door het eigen meldpunt")
+    # Follow-up by the desk (staff only): a callback date, a phone call.
+    CALLBACK_SET = "callback_set", _("Terugbellen gepland")
+    CALLBACK_CLEARED = "callback_cleared", _("Terugbellen gewist")
+    PHONE_CALL = "phone_call", _("Telefoongesprek")
+
+
+class CallDirection(models.TextChoices):
+    DESK_CALLED = "desk_called", _("Het meldpunt belde de ambtsdrager")
+    OFFICEHOLDER_CALLED = "officeholder_called", _("De ambtsdrager belde het meldpunt")
+    OTHER = "other", _("Ander gesprek")
 
 
 # Events the officeholder sees in their own timeline; the rest is for staff only.

@@ -6,16 +6,18 @@ with many forms and a re-rendered form keeps exactly what the registrar typed.
 """
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from crispy_forms.layout import Fieldset
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.constants import (
     Advice,
+    CallDirection,
     Channel,
     IncidentType,
     LinkKind,
@@ -25,7 +27,7 @@ from incidents.constants import (
     Status,
     TriageSeverity,
 )
-from incidents.forms import DateInput, FullReportForm
+from incidents.forms import DateInput, FullReportForm, TimeInput
 from incidents.selectors import STATUS_ALL, AssignedFilter, QueueSort
 from portal.versioned import VersionedForm
 
@@ -378,6 +380,131 @@ class DuplicateForm(ReferenceCleanMixin, ActionForm):
     prefix = "duplicate"
 
     reference = _reference_field(_("Kenmerk van de oorspronkelijke melding"))
+
+
+# --- Follow-up: callback, phone call, absence cover ---------------------------------------------
+
+
+def _moment(day, clock):
+    """A day and a time of day in the viewer's time zone, as an aware moment."""
+    return timezone.make_aware(datetime.combine(day, clock))
+
+
+class CallbackForm(ActionForm):
+    """ "Bel terug op ...": a day, a time and a short note (staff only)."""
+
+    prefix = "set_callback"
+
+    callback_day = forms.DateField(
+        label=_("Dag"),
+        widget=DateInput,
+        validators=_DATE_RANGE,
+        error_messages={"required": _("Kies de dag om terug te bellen.")},
+    )
+    callback_time = forms.TimeField(
+        label=_("Tijd"),
+        widget=TimeInput,
+        error_messages={"required": _("Kies de tijd om terug te bellen.")},
+    )
+    callback_note = forms.CharField(
+        label=_("Waarover (mag leeg)"),
+        max_length=200,
+        required=False,
+        help_text=_("Kort, bijvoorbeeld: vragen of de politie al belde. De melder ziet dit niet."),
+    )
+
+    def inputs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "callback_at": _moment(data["callback_day"], data["callback_time"]),
+            "callback_note": data.get("callback_note", ""),
+        }
+
+
+class ClearCallbackForm(ActionForm):
+    prefix = "clear_callback"
+
+
+class PhoneCallForm(forms.Form):
+    """A phone call about the incident: who called whom, when, what about (staff only)."""
+
+    prefix = "phone_call"
+
+    direction = forms.ChoiceField(
+        label=_("Wie belde?"),
+        choices=CallDirection.choices,
+        widget=forms.RadioSelect,
+        initial=CallDirection.DESK_CALLED,
+        error_messages={"required": _("Kies wie er belde.")},
+    )
+    other_party = forms.CharField(
+        label=_("Met wie (mag leeg)"),
+        max_length=200,
+        required=False,
+        help_text=_("Leeg: met de ambtsdrager. Of bijvoorbeeld: de partner, de griffier."),
+    )
+    call_day = forms.DateField(
+        label=_("Dag (leeg: vandaag)"), widget=DateInput, required=False, validators=_DATE_RANGE
+    )
+    call_time = forms.TimeField(label=_("Tijd (leeg: nu)"), widget=TimeInput, required=False)
+    summary = forms.CharField(
+        label=_("Korte samenvatting"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text=_("Alleen voor het meldpunt en het Ondersteuningsteam. De melder ziet dit niet."),
+        error_messages={"required": _("Schrijf kort waarover het gesprek ging.")},
+    )
+
+    def called_at(self):
+        """The moment of the call: the day and time given, else today or now."""
+        data, now = self.cleaned_data, timezone.localtime()
+        day, clock = data.get("call_day"), data.get("call_time")
+        if day is None and clock is None:
+            return None
+        return _moment(day or now.date(), clock or now.time().replace(second=0, microsecond=0))
+
+
+class AbsenceForm(forms.Form):
+    """A registrar's absence: who covers, from and until when (both days included)."""
+
+    prefix = "absence"
+
+    cover = forms.ModelChoiceField(
+        label=_("Wie neemt uw meldingen waar?"),
+        queryset=None,
+        help_text=_(
+            "Een collega van uw meldpunt. Uw open meldingen staan dan ook bij hem of haar."
+        ),
+        error_messages={
+            "required": _("Kies een collega die uw meldingen waarneemt."),
+            "invalid_choice": _("Kies een collega van uw eigen meldpunt als waarnemer."),
+        },
+    )
+    absent_from = forms.DateField(
+        label=_("Afwezig vanaf (leeg: nu)"),
+        widget=DateInput,
+        required=False,
+        validators=_DATE_RANGE,
+    )
+    absent_until = forms.DateField(
+        label=_("Afwezig tot en met (leeg: tot u het uitzet)"),
+        widget=DateInput,
+        required=False,
+        validators=_DATE_RANGE,
+    )
+
+    def __init__(self, *args, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cover"].queryset = colleagues
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("absent_from"), data.get("absent_until")
+        if start and end and end < start:
+            self.add_error(
+                "absent_until", _("De laatste dag van uw afwezigheid ligt vóór de eerste dag.")
+            )
+        return data
 
 
 class NoteForm(forms.Form):

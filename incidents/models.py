@@ -14,6 +14,7 @@ from incidents.constants import (
     OUTCOME_EXPLANATIONS,
     Advice,
     AffectedPerson,
+    CallDirection,
     Channel,
     EscalationRuleCode,
     EventKind,
@@ -232,6 +233,13 @@ class Incident(models.Model):
         blank=True,
     )
 
+    # Follow-up: "bel terug op ..." (workflow actions set_callback, clear_callback). The
+    # watchdog (`services.callbacks_notify_due`) notifies once: it sets
+    # `callback_notified_at` with an update that only matches while it is still empty.
+    callback_at = models.DateTimeField(_("terugbellen op"), null=True, blank=True)
+    callback_note = EncryptedCharField(_("waarover terugbellen"), max_length=200, blank=True)
+    callback_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     submitted_at = models.DateTimeField(_("ontvangen op"))
     updated_at = models.DateTimeField(_("laatst gewijzigd"))
     closed_at = models.DateTimeField(_("afgesloten op"), null=True, blank=True)
@@ -265,6 +273,12 @@ class Incident(models.Model):
                 fields=["desk", "urgency_rank", "triage_due_at", "id"],
                 condition=Q(status__in=sorted(OPEN)),
                 name="incident_desk_queue",
+            ),
+            # The callback watchdog: callbacks not yet notified, by due time.
+            models.Index(
+                fields=["callback_at"],
+                condition=Q(callback_at__isnull=False, callback_notified_at__isnull=True),
+                name="incident_callback_due",
             ),
             # What `encrypt_incident_facts` still has to do: empty once every row is counted.
             models.Index(
@@ -485,6 +499,27 @@ class Note(models.Model):
 
     def __str__(self):
         return f"note {self.pk}"
+
+
+class PhoneCall(models.Model):
+    """A phone call the desk logged: who called whom, when, and a short summary (encrypted).
+    Staff only, like a note: never shown to the officeholder."""
+
+    incident = models.ForeignKey(Incident, related_name="phone_calls", on_delete=models.CASCADE)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="+", on_delete=models.PROTECT, null=True
+    )
+    direction = models.CharField(_("wie belde"), max_length=20, choices=CallDirection.choices)
+    other_party = EncryptedCharField(_("met wie"), max_length=200, blank=True)
+    called_at = models.DateTimeField(_("wanneer"))
+    summary = EncryptedTextField(_("korte samenvatting"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["called_at", "pk"]
+
+    def __str__(self):
+        return f"phone call {self.pk}"
 
 
 class Message(models.Model):

@@ -61,6 +61,8 @@ INCIDENT_RULES = {
     "message_officeholder": _CONVERSATION,
     "message_staff": _STAFF_ONLY,
     "write_note": _STAFF_ONLY,
+    # A phone call the desk had about the incident (staff only, like a note).
+    "log_phone_call": {Role.REGISTRAR: OF_DESK & NOT_ANONYMISED},
     # The officeholder's own page: which teams looked, the summary for the police.
     "view_access_history": {Role.OFFICEHOLDER: OWN},
     "police_summary": {Role.OFFICEHOLDER: OWN & NOT_ANONYMISED},
@@ -90,6 +92,7 @@ class IncidentPolicy(Policy):
         "message_officeholder": _("bericht in het gesprek met de ambtsdrager"),
         "message_staff": _("bericht tussen meldpunt en Ondersteuningsteam"),
         "write_note": _("interne notitie schrijven"),
+        "log_phone_call": _("telefoongesprek vastleggen"),
         "view_access_history": _("zien welk team de melding las"),
         "police_summary": _("samenvatting voor de politie maken"),
         "delete": _("ingetrokken melding verwijderen"),
@@ -189,6 +192,18 @@ class NotePolicy(Policy):
         return Note.objects.all()
 
 
+class PhoneCallPolicy(Policy):
+    """Phone calls the desk logged: staff only, like notes."""
+
+    rules = {"view": _inherit("view_internal")}
+    action_labels = {"view": _("lezen")}
+
+    def base_queryset(self):
+        from incidents.models import PhoneCall
+
+        return PhoneCall.objects.all()
+
+
 class EvidencePolicy(Policy):
     rules = {"view": _inherit("view")}
     action_labels = {"view": _("bekijken en downloaden")}
@@ -261,6 +276,7 @@ class SavedQueueViewPolicy(Policy):
 message_policy = MessagePolicy()
 event_policy = EventPolicy()
 note_policy = NotePolicy()
+phone_call_policy = PhoneCallPolicy()
 evidence_policy = EvidencePolicy()
 link_policy = LinkPolicy()
 match_policy = MatchPolicy()

@@ -21,6 +21,7 @@ from django.db.models import (
     TextChoices,
 )
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -45,6 +46,7 @@ from incidents.models import (
     IncidentLink,
     Message,
     PerpetratorIdentifier,
+    PhoneCall,
     SavedQueueView,
     StandardReply,
     months_after,
@@ -55,12 +57,13 @@ from incidents.policies import (
     incident_policy,
     match_policy,
     message_policy,
+    phone_call_policy,
     saved_view_policy,
     standard_reply_policy,
 )
 from portal.constants import Role
 from portal.crypto import fact_token_lookup, identifier_hash
-from portal.models import Desk, Organisation, TeamReadDay, User
+from portal.models import Desk, Organisation, TeamReadDay, User, absent_on_q
 from portal.policies import team_label, user_policy
 from portal.reachability import desk_is_reachable, route_for_desk
 from portal.selectors import organisations_served_by
@@ -203,6 +206,63 @@ def _desk_move_text(event: Event) -> str:
     return f"{text} {reason}" if reason else text
 
 
+# Timeline entries only staff see (marked "intern").
+STAFF_ONLY_KINDS = frozenset(
+    {EventKind.NOTE, EventKind.PHONE_CALL, EventKind.CALLBACK_SET, EventKind.CALLBACK_CLEARED}
+)
+
+
+def phone_call_text(call: PhoneCall) -> str:
+    """ "Het meldpunt belde de ambtsdrager, op 6 december 2026 10:15, met ...: summary"."""
+    moment = date_format(timezone.localtime(call.called_at), "j F Y H:i")
+    parts = [call.get_direction_display(), _("op %(moment)s") % {"moment": moment}]
+    if call.other_party:
+        parts.append(_("met %(who)s") % {"who": call.other_party})
+    return f"{', '.join(str(part) for part in parts)}.\n{call.summary}"
+
+
+def _callback_text(event: Event) -> str:
+    moment = event.payload.get("callback_at")
+    if not moment:
+        return ""
+    text = str(
+        _("Terugbellen op %(moment)s.")
+        % {"moment": date_format(timezone.localtime(datetime.fromisoformat(moment)), "j F Y H:i")}
+    )
+    note = event.payload.get("note")
+    return f"{text} {note}" if note else text
+
+
+def callback_in_words(moment: datetime | None, *, now: datetime | None = None) -> str:
+    """When to call back, as the queue says it: "vandaag 14:00", "morgen 09:30",
+    "6 december 14:00"; "" without a callback."""
+    if moment is None:
+        return ""
+    local, today = timezone.localtime(moment), timezone.localdate(now or timezone.now())
+    clock = date_format(local, "H:i")
+    if local.date() == today:
+        return str(_("vandaag %(time)s") % {"time": clock})
+    if local.date() == today + timedelta(days=1):
+        return str(_("morgen %(time)s") % {"time": clock})
+    if local.date() == today - timedelta(days=1):
+        return str(_("gisteren %(time)s") % {"time": clock})
+    return date_format(local, "j F Y H:i")
+
+
+def covered_colleagues_for(*, user) -> dict[int, str]:
+    """The colleagues `user` covers today (absence cover), by id, with their names."""
+    # Only colleagues of the person's own desk (the policy; nobody for other roles).
+    people = user_policy.queryset(user, "assign_incident_to").filter(
+        absent_on_q(timezone.localdate()), cover=user
+    )
+    return {person.pk: str(person) for person in people}
+
+
+def colleagues_to_cover(*, user) -> QuerySet[User]:
+    """Whom this person may name as cover while absent (colleagues of the same desk)."""
+    return user_policy.queryset(user, "name_as_cover").order_by("first_name", "last_name")
+
+
 def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
     """The incident's history as this user may see it, oldest first (three queries)."""
     events = list(
@@ -211,6 +271,11 @@ def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
     messages = {m.pk: m for m in message_policy.queryset(user).filter(incident=incident)}
     internal_allowed = incident_policy.allows(user, "view_internal", incident)
     notes = {n.pk: n for n in incident.notes.all()} if internal_allowed else {}
+    calls = (
+        {c.pk: c for c in phone_call_policy.queryset(user).filter(incident=incident)}
+        if internal_allowed
+        else {}
+    )
     entries = []
     for event in events:
         text = ""
@@ -236,7 +301,14 @@ def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
             text = event.payload.get("reason") or ""
         elif event.kind in DESK_MOVE_KINDS:
             text = _desk_move_text(event)
-        internal = event.kind == EventKind.NOTE or (
+        elif event.kind == EventKind.PHONE_CALL:
+            call = calls.get(event.payload.get("phone_call_id"))
+            if call is None:
+                continue
+            text = phone_call_text(call)
+        elif event.kind == EventKind.CALLBACK_SET and internal_allowed:
+            text = _callback_text(event)
+        internal = event.kind in STAFF_ONLY_KINDS or (
             event.kind == EventKind.MESSAGE
             and event.payload.get("audience") == MessageAudience.STAFF
         )
@@ -421,7 +493,9 @@ def incident_queue_for(*, user, filters: Mapping[str, Any]) -> QuerySet[Incident
     if filters.get("overdue"):
         incidents = incidents.filter(overdue_q(now=now))
     if filters.get("assigned") == AssignedFilter.ME:
-        incidents = incidents.filter(assignee=user)
+        # Also the incidents of colleagues this person covers while they are absent.
+        covered = covered_colleagues_for(user=user)
+        incidents = incidents.filter(Q(assignee=user) | Q(assignee_id__in=sorted(covered)))
     elif filters.get("assigned") == AssignedFilter.NOBODY:
         incidents = incidents.filter(assignee__isnull=True)
     if filters.get("serious_untriaged"):

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,7 @@ from incidents.constants import (
     MAX_EVIDENCE_FILES,
     OFFICEHOLDER_VISIBLE_EVENTS,
     REFERENCE_DIGITS,
+    CallDirection,
     EscalationRuleCode,
     EventKind,
     EvidenceProcessing,
@@ -58,6 +60,7 @@ from incidents.models import (
     Note,
     PerpetratorIdentifier,
     PerpetratorMatch,
+    PhoneCall,
     ReferenceSequence,
     SavedQueueView,
     StandardReply,
@@ -486,6 +489,51 @@ def note_add(*, incident: Incident, actor: User, body: str) -> Note:
     return note
 
 
+PHONE_SUMMARY_MAX = 1000
+
+
+def phone_call_add(
+    *,
+    incident: Incident,
+    actor: User,
+    direction: str,
+    summary: str,
+    other_party: str = "",
+    called_at=None,
+) -> PhoneCall:
+    """Log a phone call about the incident (the desk only; never shown to the officeholder):
+    who called whom, when (default now; not in the future) and a short summary."""
+    summary, now = summary.strip(), timezone.now()
+    if not summary:
+        raise ReasonRequired(_("Schrijf kort waarover het gesprek ging."))
+    if len(summary) > PHONE_SUMMARY_MAX:
+        raise IncidentError(_("Houd de samenvatting kort: hoogstens 1000 tekens."))
+    if direction not in CallDirection.values:
+        raise ReasonRequired(_("Kies wie er belde."))
+    called_at = called_at or now
+    if called_at > now + timedelta(minutes=5):
+        raise IncidentError(_("Een gesprek dat nog moet komen, plant u met 'Terugbellen'."))
+    incident_policy.require(actor, "log_phone_call", incident)
+    with transaction.atomic():
+        call = PhoneCall.objects.create(
+            incident=incident,
+            author=actor,
+            direction=direction,
+            other_party=other_party.strip(),
+            called_at=called_at,
+            summary=summary,
+            created_at=now,
+        )
+        event_record(
+            incident=incident,
+            kind=EventKind.PHONE_CALL,
+            actor=actor,
+            payload={"phone_call_id": call.pk},
+            visible_to_officeholder=False,
+        )
+    return call
+
+
 def incident_mark_viewed(*, incident: Incident, actor: User) -> None:
     """Record the first time the desk opened the incident (shown to the officeholder).
 
@@ -535,6 +583,7 @@ NEEDS_MESSAGES = {
     "original": _("Vul het kenmerk van de oorspronkelijke melding in."),
     "other": _("Vul het kenmerk van de andere melding in."),
     "kind": _("Kies wat de meldingen met elkaar te maken hebben."),
+    "callback_at": _("Kies de dag en de tijd om terug te bellen."),
 }
 
 
@@ -579,6 +628,32 @@ def _release(incident: Incident, actor: User | None, inputs: dict) -> None:
         },
     )
     notify.incident_released_notify(event)
+
+
+def _set_callback(incident: Incident, actor: User, inputs: dict) -> None:
+    moment, note = inputs["callback_at"], _text(inputs, "callback_note")
+    if moment < timezone.now() - timedelta(minutes=5):
+        raise IncidentError(_("Dit moment is al voorbij. Kies een moment dat nog moet komen."))
+    incident.callback_at, incident.callback_note = moment, note
+    # A new moment is a new reminder, also when the old one was sent.
+    incident.callback_notified_at = None
+    event_record(
+        incident=incident,
+        kind=EventKind.CALLBACK_SET,
+        actor=actor,
+        payload={"callback_at": moment.isoformat(), "note": note},
+        visible_to_officeholder=False,
+    )
+
+
+def _clear_callback(incident: Incident, actor: User, inputs: dict) -> None:
+    incident.callback_at, incident.callback_note, incident.callback_notified_at = None, "", None
+    event_record(
+        incident=incident,
+        kind=EventKind.CALLBACK_CLEARED,
+        actor=actor,
+        visible_to_officeholder=False,
+    )
 
 
 TRIAGE_FIELDS = ("triage_severity", "risk_flags", "types", "advice_given")
@@ -727,6 +802,8 @@ EFFECTS: dict[str, Callable[[Incident, User | None, dict], Callable | None] | No
     "reopen": None,
     "withdraw": None,
     "link": _link,
+    "set_callback": _set_callback,
+    "clear_callback": _clear_callback,
     "return_to_desk": _close_escalation_after,
     "close_escalated": _close_escalated,
 }
@@ -816,6 +893,50 @@ def incident_act(
         locked.save()
         fact_counts.follow(locked, counted)
     return locked
+
+
+def callbacks_notify_due(*, now=None, limit: int = 500) -> int:
+    """Notify the handler (or, without one, the desk's registrars) of each callback that is
+    due; each callback once. Returns how many callbacks were notified.
+
+    Safe when it runs twice or at the same moment in two workers: a callback is claimed by an
+    update that only matches while `callback_notified_at` is empty, and only the run whose
+    update changed the row creates the notifications (in the same transaction). A handler
+    who is absent is covered: their colleague is notified too.
+    """
+    now = now or timezone.now()
+    due = list(
+        Incident.objects.filter(
+            callback_at__lte=now,
+            callback_notified_at__isnull=True,
+            status__in=sorted(OPEN),
+            anonymised_at__isnull=True,
+        )
+        .order_by("callback_at")
+        .values_list("pk", "callback_at")[:limit]
+    )
+    notified = 0
+    for pk, moment in due:
+        with transaction.atomic():
+            claimed = Incident.objects.filter(
+                pk=pk, callback_at=moment, callback_notified_at__isnull=True
+            ).update(callback_notified_at=now)
+            if not claimed:
+                continue  # another run took it, or the registrar changed the moment
+            incident = Incident.objects.select_related("assignee", "assignee__cover").get(pk=pk)
+            people = notify.desk_registrars(incident)
+            assignee = incident.assignee
+            if assignee is not None and assignee.is_absent(timezone.localdate(now)):
+                people.append(assignee.cover)
+            portal_services.notifications_create(
+                recipients=people,
+                event_key=f"callback:{pk}:{moment.isoformat()}",
+                kind="callback_due",
+                reference=incident.reference,
+                link=reverse("desk:detail", kwargs={"reference": incident.reference}),
+            )
+            notified += 1
+    return notified
 
 
 RELEASED_REASON = _("%(person)s werkt niet meer bij het meldpunt.")
@@ -937,6 +1058,7 @@ INCIDENT_FREE_TEXT_FIELDS = (
     "police_outcome",
     "advice_note",
     "outcome",
+    "callback_note",
 )
 
 
@@ -985,6 +1107,7 @@ def incident_anonymise(*, incident: Incident) -> Incident:
         _evidence_files_delete(files)
         locked.identifiers.all().delete()
         locked.notes.all().delete()
+        locked.phone_calls.all().delete()
         locked.messages.update(body="")
         if officeholder_id is not None:
             locked.messages.filter(author_id=officeholder_id).update(author=None)

@@ -90,3 +90,9 @@ def remove_expired_shared_uploads() -> int:
 def end_terms() -> dict:
     """End the accounts whose term is over and send the reminders before (idempotent)."""
     return services.terms_watch()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def notify_due_callbacks() -> int:
+    """Tell the desk that a callback ("bel terug op ...") is due; each one once."""
+    return services.callbacks_notify_due()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("overzichten/", desk.saved_view_save, name="saved_view_save"),
     path("overzichten/<int:pk>/verwijderen/", desk.saved_view_delete, name="saved_view_delete"),
     path("meldingen-tegelijk/", desk.bulk, name="bulk"),
+    path("afwezigheid/", desk.absence, name="absence"),
     path("overzicht/", desk.overview, name="overview"),
     path("export.csv", desk.export, name="export"),
     path("vastleggen/", desk.file_incident, name="file"),
@@ -29,6 +30,19 @@ urlpatterns = [
     path("meldingen/<str:reference>/notitie/", desk.note, name="note"),
     path("meldingen/<str:reference>/bericht/", desk.message, name="message"),
     path("meldingen/<str:reference>/overleg/", desk.staff_message, name="staff_message"),
+    path(
+        "meldingen/<str:reference>/terugbellen/",
+        desk.act,
+        {"action": "set_callback"},
+        name="set_callback",
+    ),
+    path(
+        "meldingen/<str:reference>/terugbellen/wissen/",
+        desk.act,
+        {"action": "clear_callback"},
+        name="clear_callback",
+    ),
+    path("meldingen/<str:reference>/telefoongesprek/", desk.phone_call, name="phone_call"),
     path("meldingen/<str:reference>/koppelen/", desk.act, {"action": "link"}, name="link"),
     path(
         "meldingen/<str:reference>/dubbel/",

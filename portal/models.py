@@ -149,6 +149,15 @@ class PortalUserManager(UserManager):
         return super().create_superuser(username, email, password, **extra_fields)
 
 
+def absent_on_q(day) -> Q:
+    """The people absent on `day` whose work a colleague covers (`User.is_absent`)."""
+    return (
+        Q(cover__isnull=False, is_active=True)
+        & (Q(absent_from__isnull=True) | Q(absent_from__lte=day))
+        & (Q(absent_until__isnull=True) | Q(absent_until__gte=day))
+    )
+
+
 class User(AbstractUser):
     """A person with exactly one role.
 
@@ -216,6 +225,21 @@ class User(AbstractUser):
     # Changes whenever the way this person logs in changes (password, second factor): it is
     # part of the session hash, so every session made before the change ends.
     security_stamp = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Absence cover (registrars): while absent, the open incidents this person handles show
+    # in the queue of `cover` ("mijn open meldingen"), a colleague of the same desk
+    # (`portal.services.absence_set`, policy rule `name_as_cover`). No dates: absent until
+    # switched off; the dates are days in the desk's time zone, both included.
+    cover = models.ForeignKey(
+        "self",
+        verbose_name=_("waarnemer"),
+        related_name="covered_colleagues",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    absent_from = models.DateField(_("afwezig vanaf"), null=True, blank=True, editable=False)
+    absent_until = models.DateField(_("afwezig tot en met"), null=True, blank=True, editable=False)
 
     objects = PortalUserManager()
 
@@ -262,6 +286,15 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    def is_absent(self, day) -> bool:
+        """Absent on `day` with a colleague covering (the same rule as `absent_on_q`)."""
+        return (
+            self.cover_id is not None
+            and self.is_active
+            and (self.absent_from is None or self.absent_from <= day)
+            and (self.absent_until is None or self.absent_until >= day)
+        )
 
     def clean(self):
         super().clean()

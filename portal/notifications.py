@@ -15,6 +15,8 @@ SUBJECTS = {
     "escalation_returned": _("Melding %(reference)s is teruggegeven aan het meldpunt"),
     "triage_due_soon": _("Melding %(reference)s moet binnen 2 uur beoordeeld zijn"),
     "triage_overdue": _("Melding %(reference)s is nog niet beoordeeld en te laat"),
+    # Follow-up (incidents.services.callbacks_notify_due): "bel terug op ..." is due.
+    "callback_due": _("Tijd om terug te bellen bij melding %(reference)s"),
     "escalation_unacknowledged": _("Doorverwijzing %(reference)s is nog niet bevestigd"),
     # Reachability (portal.reachability): the reference of desk_unreachable is the desk's name.
     "desk_unreachable": _("Niemand leest nu de meldingen van %(reference)s"),

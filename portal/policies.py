@@ -267,6 +267,11 @@ COLLEAGUE = Condition(
     test=_colleague_of,
     labels=(_("collega van hetzelfde meldpunt"),),
 )
+OTHER_REGISTRAR = Condition(
+    q=lambda user: Q(role=Role.REGISTRAR) & ~Q(pk=user.pk),
+    test=lambda user, other: other.role == Role.REGISTRAR and other.pk != user.pk,
+    labels=(_("een ander dan zichzelf"),),
+)
 SERVED_OFFICEHOLDER = Condition(
     q=lambda user: _served_q(user) & Q(role=Role.OFFICEHOLDER),
     test=lambda user, other: other.role == Role.OFFICEHOLDER and _serves(user, other),
@@ -357,6 +362,11 @@ class UserPolicy(Policy):
         "assign_incident_to": {Role.REGISTRAR: COLLEAGUE},
         # Who can handle a support case or own a support action.
         "give_case_to": {Role.SUPPORT: TEAM_MEMBER},
+        # Absence cover: whom a registrar may name to see their open incidents while away
+        # (a colleague of the same desk; that colleague may already act on them).
+        "name_as_cover": {Role.REGISTRAR: COLLEAGUE & OTHER_REGISTRAR},
+        # Marking oneself absent (and back).
+        "set_absence": {Role.REGISTRAR: SELF},
         # Delegated administration: invite again, change function, organisation or term,
         # deactivate (the coordinator's "Beheer" pages).
         "manage": {Role.REGISTRAR: COORDINATED_PERSON},
@@ -366,6 +376,8 @@ class UserPolicy(Policy):
         "file_for": _("melden voor deze persoon"),
         "assign_incident_to": _("melding toewijzen aan deze persoon"),
         "give_case_to": _("dossier of actie geven aan deze persoon"),
+        "name_as_cover": _("als waarnemer noemen bij afwezigheid"),
+        "set_absence": _("afwezigheid en waarnemer instellen"),
     }
 
     def base_queryset(self):

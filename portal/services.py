@@ -312,6 +312,29 @@ def user_contact_update(*, user: User, phone: str, contact_preference: str) -> U
     return user
 
 
+def absence_set(*, person: User, cover: User | None, absent_from=None, absent_until=None) -> User:
+    """Mark `person` absent (a registrar, for themselves) and name the colleague who covers.
+
+    While absent (the days between `absent_from` and `absent_until`, both included; open on
+    a side without a date), the open incidents `person` handles show in the cover's "mijn
+    open meldingen". `cover` None switches the absence off. Only a colleague of the same
+    desk may be named (policy rule `name_as_cover`); raises DomainError (Dutch) otherwise.
+    """
+    from portal.policies import user_policy
+
+    user_policy.require(person, "set_absence", person)
+    if cover is None:
+        person.cover, person.absent_from, person.absent_until = None, None, None
+    else:
+        if not user_policy.allows(person, "name_as_cover", cover):
+            raise DomainError(_("Kies een collega van uw eigen meldpunt als waarnemer."))
+        if absent_from and absent_until and absent_until < absent_from:
+            raise DomainError(_("De laatste dag van uw afwezigheid ligt vóór de eerste dag."))
+        person.cover, person.absent_from, person.absent_until = cover, absent_from, absent_until
+    person.save(update_fields=["cover", "absent_from", "absent_until"])
+    return person
+
+
 def user_language_set(*, user: User, language: str) -> bool:
     """Make `language` this person's preferred language (pages after login, e-mails).
 

@@ -571,6 +571,8 @@ CELERY_BEAT_SCHEDULE = {
     # End of term: reminders 30 and 7 days before, the account ends the day after the term
     # end where the person lives (hourly, so the Caribbean is not a day late).
     "end-terms": {"task": "incidents.tasks.end_terms", "schedule": 3600.0},
+    # Follow-up: "bel terug op ..." reaches the handler within a minute of its time.
+    "notify-due-callbacks": {"task": "incidents.tasks.notify_due_callbacks", "schedule": 60.0},
     "remove-expired-shared-uploads": {
         "task": "incidents.tasks.remove_expired_shared_uploads",
         "schedule": 300.0,

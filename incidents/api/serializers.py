@@ -366,6 +366,13 @@ class DuplicateSerializer(VersionSerializer):
 
 
 # The input of each workflow action (incidents.actions) in the API.
+class CallbackSerializer(VersionSerializer):
+    callback_at = serializers.DateTimeField(help_text="When to call back (ISO 8601).")
+    callback_note = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+
+
 ACTION_SERIALIZERS = {
     "take": VersionSerializer,
     "assign": AssignSerializer,
@@ -376,6 +383,8 @@ ACTION_SERIALIZERS = {
     "reopen": ReasonSerializer,
     "withdraw": OptionalReasonSerializer,
     "link": LinkSerializer,
+    "set_callback": CallbackSerializer,
+    "clear_callback": VersionSerializer,
 }
 
 

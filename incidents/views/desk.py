@@ -26,8 +26,11 @@ from incidents.constants import MessageAudience
 from incidents.errors import IncidentError
 from incidents.forms_desk import (
     BULK_MAX_ROWS,
+    AbsenceForm,
     AssignForm,
     BulkForm,
+    CallbackForm,
+    ClearCallbackForm,
     CloseForm,
     DuplicateForm,
     EscalateForm,
@@ -35,6 +38,7 @@ from incidents.forms_desk import (
     LinkForm,
     NoteForm,
     OfficeholderMessageForm,
+    PhoneCallForm,
     QueueFilterForm,
     ReopenForm,
     SavedViewForm,
@@ -51,7 +55,7 @@ from portal.errors import DomainError
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
 from portal.selectors import organisations_served_by
-from portal.services import access_log_record, notification_mark_read
+from portal.services import absence_set, access_log_record, notification_mark_read
 from portal.versioned import change_post
 
 desk_required = workspace_required(Workspace.DESK)
@@ -80,6 +84,7 @@ QUEUE_COLUMNS = (
     "assignee__username",
     "assignee__first_name",
     "assignee__last_name",
+    "callback_at",
 )
 
 
@@ -125,7 +130,7 @@ def queue(request):
     return _queue_page(request)
 
 
-def _queue_page(request, *, saved_view_form=None, bulk_form=None, status=200):
+def _queue_page(request, *, saved_view_form=None, bulk_form=None, absence_form=None, status=200):
     form = _queue_filter_form(request)
     filters = form.filters() if form.is_bound else {}
     incidents = selectors.incident_queue_for(user=request.user, filters=filters).only(
@@ -134,8 +139,11 @@ def _queue_page(request, *, saved_view_form=None, bulk_form=None, status=200):
     page = CappedPaginator(incidents, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     filter_query = form.query_string()
     now = timezone.now()
+    covered = selectors.covered_colleagues_for(user=request.user)
     for incident in page.object_list:
         incident.deadline_words = selectors.deadline_in_words(incident.triage_due_at, now=now)
+        incident.callback_words = selectors.callback_in_words(incident.callback_at, now=now)
+        incident.covering_for = covered.get(incident.assignee_id, "")
     return render(
         request,
         "incidents/desk/queue.html",
@@ -153,11 +161,60 @@ def _queue_page(request, *, saved_view_form=None, bulk_form=None, status=200):
             "bulk_form": bulk_form
             or BulkForm(colleagues=selectors.colleagues_to_assign(user=request.user)),
             "form_errors": page_error_summary(
-                [f for f in (saved_view_form, bulk_form) if f is not None]
+                [f for f in (saved_view_form, bulk_form, absence_form) if f is not None]
             ),
+            **_absence_context(request, absence_form, covered),
         },
         status=status,
     )
+
+
+def _absence_context(request, form, covered: dict) -> dict:
+    """The absence cover block of the queue: the person's own absence and whom they cover."""
+    user = request.user
+    colleagues = selectors.colleagues_to_cover(user=user)
+    if form is None:
+        initial = {
+            "cover": user.cover_id,
+            "absent_from": user.absent_from,
+            "absent_until": user.absent_until,
+        }
+        form = AbsenceForm(initial=initial, colleagues=colleagues)
+    return {
+        "absence_form": form,
+        "absence_active": user.cover_id is not None,
+        "absent_today": user.is_absent(timezone.localdate()),
+        "covering": sorted(covered.values()),
+    }
+
+
+@desk_required
+@require_POST
+def absence(request):
+    """Mark oneself absent and name the colleague who covers (or switch it off)."""
+    if request.POST.get("off"):
+        absence_set(person=request.user, cover=None)
+        messages.success(request, _("U bent weer aanwezig. Uw meldingen staan weer alleen bij u."))
+        return redirect("desk:queue")
+    form = AbsenceForm(request.POST, colleagues=selectors.colleagues_to_cover(user=request.user))
+    if form.is_valid():
+        try:
+            absence_set(
+                person=request.user,
+                cover=form.cleaned_data["cover"],
+                absent_from=form.cleaned_data["absent_from"],
+                absent_until=form.cleaned_data["absent_until"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("Uw afwezigheid is opgeslagen. %(name)s ziet uw open meldingen.")
+                % {"name": form.cleaned_data["cover"]},
+            )
+            return redirect("desk:queue")
+    return _queue_page(request, absence_form=form, status=400)
 
 
 @desk_required
@@ -420,6 +477,8 @@ ACTION_FORMS = {
     "mark_duplicate": DuplicateForm,
     "reopen": ReopenForm,
     "link": LinkForm,
+    "set_callback": CallbackForm,
+    "clear_callback": ClearCallbackForm,
 }
 
 ACTION_SUCCESS = {
@@ -428,6 +487,8 @@ ACTION_SUCCESS = {
     "escalate": _("De melding is doorgegeven aan het Ondersteuningsteam."),
     "close": _("De melding is afgesloten."),
     "reopen": _("De melding is weer geopend."),
+    "set_callback": _("Het moment om terug te bellen is opgeslagen. De melder ziet dit niet."),
+    "clear_callback": _("Het moment om terug te bellen is gewist."),
 }
 
 
@@ -448,6 +509,13 @@ def _action_form(name: str, request, incident: Incident, data=None):
         initial["assignee"] = incident.assignee_id
     if name == "triage":
         initial = TriageForm.initial_from(incident)
+    if name == "set_callback" and incident.callback_at is not None:
+        local = timezone.localtime(incident.callback_at)
+        initial.update(
+            callback_day=local.date(),
+            callback_time=local.time().replace(second=0, microsecond=0),
+            callback_note=incident.callback_note,
+        )
     return form_class(initial=initial, **kwargs)
 
 
@@ -463,6 +531,7 @@ def _detail_page(request, incident: Incident, *, bound: dict | None = None):
         "note_form": bound.get("note") or NoteForm(),
         "message_form": bound.get("message") or _message_form(request, incident),
         "staff_form": bound.get("staff_message") or StaffMessageForm(),
+        "phone_call_form": bound.get("phone_call") or PhoneCallForm(),
     }
     context = {
         "incident": incident,
@@ -487,6 +556,8 @@ def _detail_page(request, incident: Incident, *, bound: dict | None = None):
         "may_write_note": incident_policy.allows(user, "write_note", incident),
         "may_message": incident_policy.allows(user, "message_officeholder", incident),
         "may_message_staff": incident_policy.allows(user, "message_staff", incident),
+        "may_log_call": incident_policy.allows(user, "log_phone_call", incident),
+        "callback_words": selectors.callback_in_words(incident.callback_at),
         "form_errors": page_error_summary(bound.values()),
         "action_forms": action_forms,
         **other_forms,
@@ -659,4 +730,26 @@ def staff_message(request, reference):
             body=data["body"],
         ),
         success=_("Uw bericht aan het Ondersteuningsteam is verstuurd."),
+    )
+
+
+@desk_required
+@require_POST
+def phone_call(request, reference):
+    """Log a phone call about the incident (staff only)."""
+    form = PhoneCallForm(request.POST)
+    return _post(
+        request,
+        reference,
+        key="phone_call",
+        form=form,
+        run=lambda incident, data: services.phone_call_add(
+            incident=incident,
+            actor=request.user,
+            direction=data["direction"],
+            other_party=data["other_party"],
+            called_at=form.called_at(),
+            summary=data["summary"],
+        ),
+        success=_("Het telefoongesprek staat in de tijdlijn. De ambtsdrager ziet het niet."),
     )

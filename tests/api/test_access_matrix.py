@@ -18,10 +18,12 @@ written down here.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.constants import (
     IncidentType,
@@ -147,6 +149,11 @@ TABLE: list[Row] = [
     *scoped("POST", "incident-action-withdraw", "escalated", 409, 409, 409),
     *scoped("POST", "incident-action-link", "submitted", 409, 200, 404),
     *scoped("POST", "incident-action-link", "escalated", 409, 200, 409),
+    # Follow-up: a callback is the desk's own (staff only), on open incidents.
+    *scoped("POST", "incident-action-set_callback", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-action-set_callback", "escalated", 409, 200, 409),
+    *scoped("POST", "incident-action-clear_callback", "submitted", 409, 200, 404),
+    *scoped("POST", "incident-action-clear_callback", "closed", 409, 409, 404),
     # The deprecated endpoints of the same actions answer the same.
     *scoped("POST", "incident-transitions", "submitted", 200, 200, 404),
     *scoped("POST", "incident-transitions", "escalated", 409, 409, 409),
@@ -279,6 +286,7 @@ def _body(world, row: Row) -> dict:
         # take, close, reopen, withdraw; acknowledge, start, return_to_desk, close_case.
         return {
             "version": _version(world, row),
+            "callback_at": (timezone.now() + timedelta(hours=3)).isoformat(),
             "reason": "Past beter bij het meldpunt.",
             "outcome": "Klaar.",
             "outcome_category": OutcomeCategory.REGISTERED,

@@ -241,3 +241,60 @@ def test_overview_and_filing_on_behalf_of_an_officeholder(page, desk_demo):
     ]
     assert incident.filed_by_desk
     assert incident.officeholder.username == "statenlid.overijssel"
+
+
+def test_registrar_logs_a_call_sets_a_callback_and_a_colleague_covers(page, desk_demo):
+    """Follow-up: a phone call and a callback on the incident page; then the registrar is
+    absent and the colleague sees the incident in "Mijn open meldingen", marked as cover."""
+    from tests.factories import TEST_PASSWORD
+
+    incident = _incident("wethouder.utrecht", "Dreigende berichten na het debat over de haven.")
+    UserFactory(
+        registrar=True,
+        desk=Desk.objects.get(name="Meldpunt Utrecht"),
+        username="lotte.deboer",
+        first_name="Lotte",
+        last_name="de Boer",
+    )
+    registrar = User.objects.get(username="meldpunt.utrecht")
+
+    login(page, "meldpunt.utrecht", DEMO_PASSWORD)
+    page.goto(f"/meldpunt/meldingen/{incident.reference}/")
+    page.get_by_role("button", name="In behandeling nemen").click()
+    expect(page.get_by_role("status")).to_contain_text("U heeft de melding in behandeling genomen.")
+
+    # A phone call: the desk called the officeholder.
+    page.get_by_role("radio", name="Het meldpunt belde de ambtsdrager").check()
+    page.get_by_label("Korte samenvatting").fill("Gebeld: de wethouder doet morgen aangifte.")
+    page.get_by_role("button", name="Gesprek opslaan").click()
+    expect(page.get_by_role("status")).to_contain_text("Het telefoongesprek staat in de tijdlijn")
+    expect(page.locator(".timeline-internal")).to_contain_text("doet morgen aangifte")
+
+    # A callback tomorrow at 14:00.
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    callback = page.locator("#opvolging form").first
+    callback.get_by_label("Dag").fill(tomorrow.isoformat())
+    callback.get_by_label("Tijd").fill("14:00")
+    page.get_by_label("Waarover (mag leeg)").fill("Vragen hoe de aangifte ging")
+    page.get_by_role("button", name="Terugbellen opslaan").click()
+    expect(page.get_by_role("status")).to_contain_text("Het moment om terug te bellen")
+    expect(page.locator(".incident-callback")).to_contain_text("morgen 14:00")
+    assert_accessible(page)
+
+    # Absent from today: Lotte covers.
+    page.goto("/meldpunt/")
+    page.get_by_text("Ik ben afwezig: kies wie mijn meldingen waarneemt").click()
+    page.get_by_label("Wie neemt uw meldingen waar?").select_option(label="Lotte de Boer")
+    page.get_by_role("button", name="Afwezigheid opslaan").click()
+    expect(page.get_by_role("status")).to_contain_text("Lotte de Boer ziet uw open meldingen")
+    assert_accessible(page)
+    _log_out(page)
+
+    login(page, "lotte.deboer", TEST_PASSWORD)
+    page.goto("/meldpunt/")
+    expect(page.locator(".queue-absence")).to_contain_text(f"U neemt nu waar voor {registrar}")
+    page.get_by_role("link", name="Mijn open meldingen").click()
+    row = page.locator(f'tr[data-reference="{incident.reference}"]')
+    expect(row.locator(".queue-cover")).to_have_text(f"waarneming voor {registrar}")
+    expect(row.locator(".queue-callback")).to_have_text("terugbellen: morgen 14:00")
+    assert_accessible(page)

@@ -329,6 +329,8 @@ def test_actions_for_another_desk_or_another_officeholder_are_empty(utrecht, zwo
         "close",
         "mark_duplicate",
         "link",
+        "set_callback",
+        "clear_callback",
     ]
     steps = {
         action.to_status

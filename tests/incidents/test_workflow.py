@@ -8,9 +8,11 @@ change of the table shows up here twice.
 
 import itertools
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from incidents.actions import ACTIONS, SYSTEM, status_steps
 from incidents.constants import EventKind, LinkKind, Status, TriageSeverity
@@ -105,6 +107,11 @@ def _inputs(action: str, incident, actor) -> dict:
         "link": lambda: {"other": other(), "kind": LinkKind.SERIES},
         "return_to_desk": lambda: {"reason": "Past bij het meldpunt"},
         "close_escalated": lambda: {"outcome": "Hulp geregeld"},
+        "set_callback": lambda: {
+            "callback_at": timezone.now() + timedelta(hours=2),
+            "callback_note": "Vragen of de politie belde",
+        },
+        "clear_callback": dict,
     }[action]()
 
 

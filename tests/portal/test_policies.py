@@ -17,6 +17,7 @@ from incidents.models import (
     IncidentLink,
     Message,
     Note,
+    PhoneCall,
     SavedQueueView,
     StandardReply,
 )
@@ -28,6 +29,7 @@ from incidents.policies import (
     match_policy,
     message_policy,
     note_policy,
+    phone_call_policy,
     saved_view_policy,
     standard_reply_policy,
 )
@@ -63,6 +65,7 @@ POLICIES: dict[str, Policy] = {
     "message": message_policy,
     "event": event_policy,
     "note": note_policy,
+    "phone_call": phone_call_policy,
     "evidence": evidence_policy,
     "link": link_policy,
     "match": match_policy,
@@ -130,6 +133,14 @@ def world(private_storage_in_tmp):
     MessageFactory(incident=first)
     MessageFactory(incident=first, staff=True)
     NoteFactory(incident=first)
+    PhoneCall.objects.create(
+        incident=first,
+        author=registrar,
+        direction="desk_called",
+        called_at=first.submitted_at,
+        summary="Teruggebeld",
+        created_at=first.submitted_at,
+    )
     EventFactory(incident=first, kind="triaged")
     act(first, registrar, "link", other=incidents[1], kind="series")
     perpetrator_matches_record(incident=first, others=[incidents[4]], kinds={})
@@ -164,6 +175,7 @@ def _objects(name: str):
         "message": Message,
         "event": Event,
         "note": Note,
+        "phone_call": PhoneCall,
         "evidence": Evidence,
         "link": IncidentLink,
         "case": SupportCase,

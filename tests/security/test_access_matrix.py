@@ -247,10 +247,14 @@ TABLE = [
     ("desk:saved_view_delete", "POST", LOGIN, 404, 404, 404, 404, 404, 404, CODE),
     ("desk:bulk", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
     ("desk:bulk", "POST", LOGIN, 404, 404, 400, 400, 404, 404, CODE),
+    # Absence cover: the person's own setting; an empty form comes back with its errors.
+    ("desk:absence", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    ("desk:absence", "POST", LOGIN, 404, 404, 400, 400, 404, 404, CODE),
     *[
         row
         for step in ("take", "assign", "triage", "close", "reopen", "escalate", "note",
-                     "message", "staff_message", "link", "duplicate")
+                     "message", "staff_message", "link", "duplicate", "set_callback",
+                     "clear_callback", "phone_call")
         for row in (
             (f"desk:{step}", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
             (f"desk:{step}", "POST", LOGIN, 404, 404, 200, 404, 404, 404, CODE),
@@ -309,7 +313,7 @@ TABLE = [
     *[
         row
         for step in ("take", "assign", "triage", "escalate", "close", "mark_duplicate",
-                     "reopen", "withdraw", "link")
+                     "reopen", "withdraw", "link", "set_callback", "clear_callback")
         for row in (
             (f"api:incident-action-{step}", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
             (f"api:incident-action-{step}", "POST", 401, 400, 404, 400, 404, 400, 404, 403),

@@ -13,9 +13,12 @@ Every action must have a page address and an API endpoint: a new action without 
 `test_every_action_has_a_page_and_an_endpoint`.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from incidents.actions import ACTIONS
 from incidents.constants import LinkKind, TriageSeverity
@@ -119,12 +122,27 @@ def _inputs(action: str, incident, person, *, api: bool) -> dict:
         "reopen": {"reason": "Nieuw feit"},
         "withdraw": {"reason": ""},
         "link": {"reference": sibling.reference, "kind": LinkKind.SERIES},
+        "clear_callback": {},
+        "set_callback": _callback_inputs(api=api),
     }[action]
     data = {"version": incident.version, **values}
     if api:
         return {(reference if key == "reference" else key): v for key, v in data.items()}
     prefix = PREFIX.get(action, action)
     return {f"{prefix}-{key}" if prefix else key: value for key, value in data.items()}
+
+
+def _callback_inputs(*, api: bool) -> dict:
+    """Tomorrow at 14:00: the page sends a day and a time, the API one moment."""
+    moment = timezone.localtime().replace(hour=14, minute=0, second=0, microsecond=0)
+    moment += timedelta(days=1)
+    if api:
+        return {"callback_at": moment.isoformat(), "callback_note": "Politie?"}
+    return {
+        "callback_day": moment.date().isoformat(),
+        "callback_time": "14:00",
+        "callback_note": "Politie?",
+    }
 
 
 PREFIX = {"mark_duplicate": "duplicate", "withdraw": ""}
