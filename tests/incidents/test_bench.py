@@ -47,9 +47,9 @@ PAGES = (
     "desk overview",
 )
 SUPPORT_PAGES = ("support inbox", "support case page (a different one each)")
-# p50, p95, cpu, queries now, queries after the first chunk ("-" when not seeded), targets.
+# p50, p95, cpu, sql, queries now, queries after the first chunk ("-" when not seeded), targets.
 FIGURES = re.compile(
-    r"\s+(\d+\.\d) +(\d+\.\d) +(\d+\.\d) +(\d+) +(\d+|-)  p95 < (50|150) ms: (ok|SLOWER)"
+    r"\s+(\d+\.\d) +(\d+\.\d) +(\d+\.\d) +\d+\.\d +(\d+) +(\d+|-)  p95 < (50|150) ms: (ok|SLOWER)"
     r"(, cpu < 15 ms: (ok|SLOWER))?$"
 )
 

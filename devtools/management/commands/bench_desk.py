@@ -331,6 +331,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         require_throwaway_database(options)
         demo_accounts_ensure()
+        self.verbosity = options["verbosity"]
         self.rng = random.Random(options["seed"])  # noqa: S311 (fake data, not security)
         self.closed_share = options["closed_share"]
         self.chunk = options["chunk"]
@@ -833,7 +834,8 @@ class Command(BaseCommand):
             small = getattr(self, "small_volume", None)
             self.stdout.write(
                 f"{'page':<44} {'user':<20} {'p50 ms':>7} {'p95 ms':>7} {'cpu ms':>7} "
-                f"{'queries':>7} {'at ' + format(small, ',') if small else 'small':>9}  target"
+                f"{'sql ms':>7} {'queries':>7} "
+                f"{'at ' + format(small, ',') if small else 'small':>9}  target"
             )
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
             for username in REGISTRARS:
@@ -848,7 +850,8 @@ class Command(BaseCommand):
         self.stdout.write(
             "p50/p95: wall-clock time per request (server side, through every middleware); cpu: "
             "median CPU time of this process per request, which other load on the machine "
-            "hardly changes; queries: per request now, and after the first chunk of seeding "
+            "hardly changes; sql: time in the database of one request (its slowest query with "
+            "-v 2); queries: per request now, and after the first chunk of seeding "
             "('-' when nothing was seeded in this run). Targets (issues 4 and 18) apply on "
             "PostgreSQL at 1,000,000 incidents on a quiet 2-core machine."
         )
@@ -943,6 +946,9 @@ class Command(BaseCommand):
                 self._get(client, url_for(requests + 3))
             # Counted now: the next request clears the connection's query log.
             query_count = len(queries)
+            # Where the time goes: the database's share, and the slowest query.
+            query_times = [float(query["time"]) * 1000 for query in queries.captured_queries]
+            slowest = max(queries.captured_queries, key=lambda q: float(q["time"]), default=None)
             if requests == 0:
                 self.small_volume_queries[(label, user.username)] = query_count
                 continue
@@ -963,8 +969,14 @@ class Command(BaseCommand):
             earlier = self.small_volume_queries.get((label, user.username))
             self.stdout.write(
                 f"{label:<44} {user.username:<20} {p50:7.1f} {p95:7.1f} {cpu_ms:7.1f} "
-                f"{query_count:7d} {'-' if earlier is None else earlier:>9}  " + ", ".join(verdicts)
+                f"{sum(query_times):7.1f} {query_count:7d} "
+                f"{'-' if earlier is None else earlier:>9}  " + ", ".join(verdicts)
             )
+            if self.verbosity > 1 and slowest is not None:
+                self.stdout.write(
+                    f"    slowest query {float(slowest['time']) * 1000:.1f} ms: "
+                    f"{slowest['sql'][:300]}"
+                )
 
     def _get(self, client: Client, url: str) -> None:
         response = client.get(url)
