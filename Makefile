@@ -119,7 +119,8 @@ openapi: translations
 # until each case is in the support inbox, then upload a large photo and a BENCH_VIDEO_MB video
 # through gunicorn and print time and peak memory of the web process and the worker for each.
 # Installs what is missing (Debian packages, .venv); the servers are stopped afterwards.
-# At volume: make bench BENCH_INCIDENTS=1000000 (seeding about 20 minutes on 2 cores).
+# At volume: make bench BENCH_INCIDENTS=1000000 (seeding 650-900 incidents/s on 2 shared
+# cores, so about 20 to 26 minutes).
 # Quicker: make bench BENCH_INCIDENTS=5000 BENCH_REQUESTS=50 BENCH_REPORTS=50 BENCH_VIDEO_MB=20
 # BENCH_DESK_ARGS passes more options, e.g. "--closed-share 0.8 --organisations 100".
 BENCH_INCIDENTS ?= 100000
