@@ -110,13 +110,19 @@ openapi: export DEBUG = true
 openapi: translations
 	$(PY) manage.py spectacular --lang en --file openapi.yaml --validate
 
-# Benchmarks, not timed tests (issues 4, 5 and 15): seed BENCH_INCIDENTS incidents into a
-# throwaway PostgreSQL and print p50/p95 of the desk pages, then file BENCH_REPORTS escalating
-# reports with Redis and a real Celery worker and print the time until each case is in the
-# support inbox, then upload a large photo and a BENCH_VIDEO_MB video through gunicorn and
-# print time and peak memory of the web process and the worker for each.
+# Benchmarks, not timed tests (issues 4, 5, 15 and 18): seed BENCH_INCIDENTS incidents (COPY;
+# over about 380 organisations and 25 desks, 90% closed) into a throwaway PostgreSQL and print
+# p50/p95, CPU and queries per request of the queue (default, saved view, searches), incident
+# page, desk overview, support inbox and case page; then, in the same database, throughput of
+# the main pages through gunicorn and wrk with the ratio to the login page (bench_http); then
+# file BENCH_REPORTS escalating reports with Redis and a real Celery worker and print the time
+# until each case is in the support inbox, then upload a large photo and a BENCH_VIDEO_MB video
+# through gunicorn and print time and peak memory of the web process and the worker for each.
 # Installs what is missing (Debian packages, .venv); the servers are stopped afterwards.
+# At volume: make bench BENCH_INCIDENTS=1000000 (seeding 650-900 incidents/s on 2 shared
+# cores, so about 20 to 26 minutes).
 # Quicker: make bench BENCH_INCIDENTS=5000 BENCH_REQUESTS=50 BENCH_REPORTS=50 BENCH_VIDEO_MB=20
+# BENCH_DESK_ARGS passes more options, e.g. "--closed-share 0.8 --organisations 100".
 BENCH_INCIDENTS ?= 100000
 BENCH_REQUESTS ?= 200
 BENCH_REPORTS ?= 200
@@ -129,7 +135,7 @@ bench: export IDENTIFIER_HASH_KEY = bench-only-identifier-hash-key-0123456789
 bench: export DEVELOPMENT_TOOLS = true
 bench: export LOOPBACK_TEST_STACK = true
 bench:
-	@need=""; for pkg in postgresql redis-server libpq-dev ffmpeg; do \
+	@need=""; for pkg in postgresql redis-server libpq-dev ffmpeg wrk; do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
 	done; \
 	if [ -n "$$need" ]; then \
@@ -142,16 +148,18 @@ bench:
 	  $(PY) manage.py collectstatic --no-input --verbosity 0 && \
 	  $(PY) manage.py migrate --no-input --verbosity 0 && \
 	  $(PY) manage.py bench_desk --throwaway-database \
-	    --incidents $(BENCH_INCIDENTS) --requests $(BENCH_REQUESTS) && \
+	    --incidents $(BENCH_INCIDENTS) --requests $(BENCH_REQUESTS) $(BENCH_DESK_ARGS) && \
+	  $(PY) manage.py bench_http --throwaway-database \
+	    --duration $(BENCH_HTTP_SECONDS) --connections $(BENCH_HTTP_CONNECTIONS) $(BENCH_HTTP_ARGS) && \
 	  $(PY) manage.py bench_escalation --throwaway-database --reports $(BENCH_REPORTS) && \
 	  $(PY) manage.py bench_evidence --throwaway-database --video-mb $(BENCH_VIDEO_MB)'
-	$(MAKE) --no-print-directory bench-http
 
 # Throughput through gunicorn (issues 14 and 18): seed the demo data into a throwaway
 # PostgreSQL, start gunicorn (gunicorn.conf.py, 2 workers, DEBUG off) on a free loopback port,
 # log in as the demo officeholder, registrar and support member, and run wrk (Debian package
 # `wrk`) BENCH_HTTP_SECONDS per page; prints requests/s, p50, p99 and the ratio to the login
-# page. Quicker: make bench-http BENCH_HTTP_SECONDS=5
+# page. `make bench` runs it too, in its database at volume after bench_desk.
+# Quicker: make bench-http BENCH_HTTP_SECONDS=5
 BENCH_HTTP_SECONDS ?= 10
 BENCH_HTTP_CONNECTIONS ?= 8
 bench-http: export DEBUG = false
