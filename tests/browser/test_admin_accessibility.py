@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import Page, expect
 
+from incidents.models import StandardReply
 from portal.constants import Role
 from portal.models import (
     AccessAction,
@@ -31,7 +32,8 @@ from portal.models import (
     WorkerHeartbeat,
 )
 from portal.selectors import site_configuration_get
-from support.constants import ActionStatus, ServiceType
+from support.constants import ActionStatus, RuleCode, ServiceType
+from support.models import EscalationRule
 from tests.browser.fixtures import assert_accessible, expect_console_error, login
 from tests.factories import (
     TEST_PASSWORD,
@@ -98,6 +100,14 @@ def _one_of_every_model(administrator) -> None:
     AccessAttempt.objects.create(**attempt, get_data="", post_data="", failures_since_start=3)
     AccessFailureLog.objects.create(**attempt, locked_out=False)
     AccessLog.objects.create(**attempt, logout_time=now + timedelta(hours=1))
+    # The migrations make the rules, but a transactional test before this one empties the table.
+    for code in RuleCode:
+        EscalationRule.objects.get_or_create(code=code)
+    StandardReply.objects.create(
+        title="Melding ontvangen",
+        text_nl="Wij hebben uw melding ontvangen.",
+        text_en="We have received your report.",
+    )
 
 
 def _admin_pages(administrator) -> list[str]:

@@ -824,10 +824,19 @@ class Command(BaseCommand):
     def _measure(self, requests: int) -> None:
         """Time every page `requests` times; with 0, only count each page's queries once (at
         a small volume, to compare with the counts at the end)."""
-        # Every forced login is logged by django-axes; that is not what is measured here.
-        logging.getLogger("axes").setLevel(logging.WARNING)
-        # Nor is the access log line of every request (it would bury the figures).
-        logging.getLogger("portal.access").setLevel(logging.WARNING)
+        # Every forced login is logged by django-axes, and every request by the access log:
+        # that is not what is measured here (it would bury the figures).
+        quieted = {name: logging.getLogger(name) for name in ("axes", "portal.access")}
+        levels = {name: logger.level for name, logger in quieted.items()}
+        for logger in quieted.values():
+            logger.setLevel(logging.WARNING)
+        try:
+            self._measure_quietly(requests)
+        finally:
+            for name, logger in quieted.items():
+                logger.setLevel(levels[name])
+
+    def _measure_quietly(self, requests: int) -> None:
         counting = requests == 0
         if not counting:
             self.stdout.write(f"Load average before measuring: {self._load()}")
