@@ -20,11 +20,9 @@ runs with `--throwaway-database`; `make bench` runs it against a throwaway Postg
 """
 
 import argparse
-import http.client
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,17 +31,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from devtools.gunicorn import Gunicorn, database_url
 from devtools.management.commands.bench_desk import (
     database_description,
     require_throwaway_database,
@@ -55,7 +52,6 @@ from portal.models import Organisation, User
 
 BENCH_USERNAME = "bench.evidence"
 LOCATION = "+52.0907+005.1214/"
-START_TIMEOUT = 60
 # Generous: a benchmark on a busy machine must finish, the figures say how long it took.
 REQUEST_TIMEOUT = 600
 
@@ -106,26 +102,6 @@ def _peak_mb(pid: int | str = "self") -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) // 1024
     return 0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _database_url() -> str:
-    config = connection.settings_dict
-    if connection.vendor == "sqlite":
-        if config["NAME"] in ("", ":memory:") or "mode=memory" in str(config["NAME"]):
-            raise CommandError("An in-memory SQLite database cannot be shared with gunicorn.")
-        return f"sqlite:///{config['NAME']}"
-    user = quote(config["USER"] or "", safe="")
-    password = quote(config["PASSWORD"] or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = config["HOST"] or "localhost"
-    port = f":{config['PORT']}" if config["PORT"] else ""
-    return f"postgres://{credentials}{host}{port}/{quote(config['NAME'], safe='')}"
 
 
 def _ffmpeg(*args: str) -> None:
@@ -185,66 +161,6 @@ def make_video(path: Path, megabytes: int, work: Path) -> None:
         "-metadata", f"location={LOCATION}", "-metadata", "title=Voor mijn huis",
         str(path),
     )  # fmt: skip
-
-
-class Gunicorn:
-    """One gunicorn with one sync worker, started for one measurement."""
-
-    def __init__(self, env: dict[str, str], log: Path):
-        self.port = _free_port()
-        self._log = log.open("wb")
-        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "portal.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "1",
-                "--timeout",
-                str(REQUEST_TIMEOUT),
-            ],  # fmt: skip
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise CommandError(f"gunicorn exited:\n{log.read_text(errors='replace')}")
-            try:
-                # Warm up: the whole URLconf and the API load, without a template.
-                status = self.request("GET", "/api/v1/notifications/").status
-                if status in (401, 403):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise CommandError(f"gunicorn did not answer:\n{log.read_text(errors='replace')}")
-
-    def request(self, method, url, body=None, headers=None) -> http.client.HTTPResponse:
-        client = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
-        client.request(method, url, body=body, headers=headers or {})
-        response = client.getresponse()
-        response.read()
-        client.close()
-        return response
-
-    def worker_pid(self) -> int:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return int(children.read_text().split()[0])
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
 
 
 def _multipart(path: Path, name: str, content_type: str, token: str):
@@ -359,7 +275,7 @@ class Command(BaseCommand):
     def _children_env(self) -> dict[str, str]:
         return {
             **os.environ,
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
             "PRIVATE_STORAGE_ROOT": str(settings.PRIVATE_STORAGE_ROOT),
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             # gunicorn on loopback over http (portal/checks.py).
@@ -375,7 +291,16 @@ class Command(BaseCommand):
         session[HASH_SESSION_KEY] = officeholder.get_session_auth_hash()
         session.create()
         token = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret
-        server = Gunicorn(self._children_env(), work / "gunicorn.log")
+        server = Gunicorn(
+            env=self._children_env(),
+            log=work / "gunicorn.log",
+            # The whole URLconf and the API load, without a template.
+            ready=lambda server: (
+                server.request("GET", "/api/v1/notifications/").status in (401, 403)
+            ),
+            arguments=("--workers", "1", "--timeout", str(REQUEST_TIMEOUT)),
+            request_timeout=REQUEST_TIMEOUT,
+        )
         try:
             pid = server.worker_pid()
             before = _peak_mb(pid)

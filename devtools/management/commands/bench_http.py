@@ -29,25 +29,22 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 
+from devtools.gunicorn import Gunicorn, database_url
 from devtools.management.commands.bench_desk import (
     database_description,
     require_throwaway_database,
 )
-from devtools.management.commands.bench_evidence import _database_url, _free_port
 from portal.models import User
 from portal.two_factor import totp_code, totp_device_get
 
@@ -56,7 +53,6 @@ REGISTRAR = "meldpunt.utrecht"
 SUPPORT = "ondersteuning"
 # Only used in the throwaway database: the demo accounts get it when they are seeded.
 PASSWORD = "bench-http-demo-password"  # noqa: S105
-START_TIMEOUT = 60
 TARGET_RATIO = 0.5
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -169,52 +165,6 @@ def run_wrk(port: int, page: Page, *, duration: int, connections: int, threads: 
     )
 
 
-class Gunicorn:
-    """The portal under gunicorn, as in production: gunicorn.conf.py, sync workers."""
-
-    def __init__(self, *, workers: int, log: Path):
-        self.port = _free_port()
-        self._log = log.open("wb")
-        self.log_path = log
-        env = {
-            **os.environ,
-            "DATABASE_URL": _database_url(),
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DEBUG": "false",
-            "WEB_CONCURRENCY": str(workers),
-            # gunicorn on loopback over http (portal/checks.py).
-            "LOOPBACK_TEST_STACK": "true",
-        }
-        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{self.port}"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise CommandError(f"gunicorn exited:\n{log.read_text(errors='replace')}")
-            try:
-                client = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-                client.request("GET", reverse("login"))
-                if client.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise CommandError(f"gunicorn did not answer:\n{log.read_text(errors='replace')}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
-
-
 def demo_seed() -> None:
     """The demo organisations, people and stories (what `seed_demo` creates), once."""
     from devtools.demo import people, stories
@@ -313,7 +263,19 @@ class Command(BaseCommand):
         demo_seed()
         self.stdout.write(f"Database: {database_description()}")
         with tempfile.TemporaryDirectory(prefix="mwb-bench-http-") as folder:
-            server = Gunicorn(workers=options["workers"], log=Path(folder) / "gunicorn.log")
+            server = Gunicorn(
+                env={
+                    **os.environ,
+                    "DATABASE_URL": database_url(),
+                    "DJANGO_SETTINGS_MODULE": "portal.settings",
+                    "DEBUG": "false",
+                    "WEB_CONCURRENCY": str(options["workers"]),
+                    # gunicorn on loopback over http (portal/checks.py).
+                    "LOOPBACK_TEST_STACK": "true",
+                },
+                log=Path(folder) / "gunicorn.log",
+                ready=lambda server: server.request("GET", reverse("login")).status == 200,
+            )
             try:
                 self._measure(server.port, options)
             finally:

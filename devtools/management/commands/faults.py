@@ -50,8 +50,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from devtools.gunicorn import database_url
 from devtools.management.commands.bench_desk import require_throwaway_database
-from devtools.management.commands.bench_evidence import _database_url
 from devtools.nginx import render_nginx_config
 
 PASSWORD = "weerbaar-demo"  # noqa: S105 (the demo accounts' password, in a throwaway database)
@@ -606,7 +606,7 @@ class Command(BaseCommand):
             **os.environ,
             **FAST_ENVIRONMENT,
             "DEBUG": "false",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.broker.port}/0",
             "CACHE_URL": f"redis://127.0.0.1:{self.cache.port}/0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
