@@ -110,6 +110,22 @@ openapi: export DEBUG = true
 openapi: translations
 	$(PY) manage.py spectacular --lang en --file openapi.yaml --validate
 
+# The Debian packages in $(1) that are missing: installed with apt-get when that can (as
+# root), otherwise named, and the target stops.
+define debian_packages
+@need=""; for pkg in $(1); do \
+  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
+done; \
+if [ -n "$$need" ]; then \
+  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+    echo "Installing Debian packages:$$need"; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+  else \
+    echo "make $@ needs these Debian packages: apt-get install$$need" >&2; exit 1; \
+  fi; \
+fi
+endef
+
 # Benchmarks, not timed tests (issues 4, 5, 15 and 18): seed BENCH_INCIDENTS incidents (COPY;
 # over about 380 organisations and 25 desks, 90% closed) into a throwaway PostgreSQL and print
 # p50/p95, CPU and queries per request of the queue (default, saved view, searches), incident
@@ -128,20 +144,14 @@ BENCH_REQUESTS ?= 200
 BENCH_REPORTS ?= 200
 BENCH_VIDEO_MB ?= 200
 
-bench: export DEBUG = false
-bench: export SECRET_KEY = bench-only-secret-key-that-is-long-enough-for-django-checks-0123456789
-bench: export FIELD_ENCRYPTION_KEYS = YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=
-bench: export IDENTIFIER_HASH_KEY = bench-only-identifier-hash-key-0123456789
-bench: export DEVELOPMENT_TOOLS = true
-bench: export LOOPBACK_TEST_STACK = true
+bench bench-http: export DEBUG = false
+bench bench-http: export SECRET_KEY = bench-only-secret-key-that-is-long-enough-for-django-checks-0123456789
+bench bench-http: export FIELD_ENCRYPTION_KEYS = YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=
+bench bench-http: export IDENTIFIER_HASH_KEY = bench-only-identifier-hash-key-0123456789
+bench bench-http: export DEVELOPMENT_TOOLS = true
+bench bench-http: export LOOPBACK_TEST_STACK = true
 bench:
-	@need=""; for pkg in postgresql redis-server libpq-dev ffmpeg wrk; do \
-	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
-	done; \
-	if [ -n "$$need" ]; then \
-	  echo "Installing OS packages:$$need"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
-	fi
+	$(call debian_packages,postgresql redis-server libpq-dev ffmpeg wrk)
 	$(MAKE) --no-print-directory translations
 	scripts/with-test-services.sh sh -c '\
 	  export CELERY_BROKER_URL="$$TEST_REDIS_URL" VAR_DIR="$$TEST_SERVICES_DIR/var" && \
@@ -162,20 +172,8 @@ bench:
 # Quicker: make bench-http BENCH_HTTP_SECONDS=5
 BENCH_HTTP_SECONDS ?= 10
 BENCH_HTTP_CONNECTIONS ?= 8
-bench-http: export DEBUG = false
-bench-http: export SECRET_KEY = bench-only-secret-key-that-is-long-enough-for-django-checks-0123456789
-bench-http: export FIELD_ENCRYPTION_KEYS = YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTA=
-bench-http: export IDENTIFIER_HASH_KEY = bench-only-identifier-hash-key-0123456789
-bench-http: export DEVELOPMENT_TOOLS = true
-bench-http: export LOOPBACK_TEST_STACK = true
 bench-http:
-	@need=""; for pkg in postgresql redis-server libpq-dev wrk; do \
-	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
-	done; \
-	if [ -n "$$need" ]; then \
-	  echo "Installing OS packages:$$need"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
-	fi
+	$(call debian_packages,postgresql redis-server libpq-dev wrk)
 	$(MAKE) --no-print-directory translations
 	scripts/with-test-services.sh sh -c '\
 	  export CELERY_BROKER_URL="$$TEST_REDIS_URL" VAR_DIR="$$TEST_SERVICES_DIR/var" && \
@@ -200,17 +198,7 @@ faults: export IDENTIFIER_HASH_KEY = faults-only-identifier-hash-key-0123456789
 faults: export DEVELOPMENT_TOOLS = true
 faults: export LOOPBACK_TEST_STACK = true
 faults:
-	@need=""; for pkg in $(FAULT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || need="$$need $$pkg"; \
-	done; \
-	if [ -n "$$need" ]; then \
-	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    echo "make faults needs these Debian packages; installing them:$$need"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
-	  else \
-	    echo "make faults needs these Debian packages: apt-get install$$need" >&2; exit 1; \
-	  fi; \
-	fi
+	$(call debian_packages,$(FAULT_PACKAGES))
 	$(MAKE) --no-print-directory translations
 	timeout 20m scripts/with-test-services.sh sh -c '\
 	  export CELERY_BROKER_URL="$$TEST_REDIS_URL" VAR_DIR="$$TEST_SERVICES_DIR/var" && \
