@@ -104,6 +104,11 @@ def assert_accessible(page: Page, *, read_imported_css: bool = True) -> None:
     admin's test passes `read_imported_css=False`: axe then skips that reading, and with it
     only its check that the page does not lock the phone's orientation."""
     original = page.viewport_size
+    # Check the page as it stands: every stylesheet applied (a check right after a click can
+    # come before the next page's CSS), and no colour half-way through a button's transition
+    # (Bootstrap drops its transitions for people who ask for reduced motion).
+    page.wait_for_load_state("load")
+    page.emulate_media(reduced_motion="reduce")
     options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}}
     if not read_imported_css:
         options["preload"] = False
