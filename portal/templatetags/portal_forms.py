@@ -8,6 +8,7 @@ static/js/portal.js focuses the summary when the page loads.
 
 from django import template
 
+from portal import form_html
 from portal.error_summary import error_problems
 
 register = template.Library()
@@ -20,3 +21,9 @@ def error_summary(form):
     if getattr(form, "error_summary_above", False):
         return {"problems": []}
     return {"problems": error_problems(form)}
+
+
+@register.simple_tag(takes_context=True)
+def bootstrap_field(context):
+    """The body of templates/bootstrap5/field.html: crispy's field, drawn by portal.form_html."""
+    return form_html.bootstrap_field(context)
