@@ -31,6 +31,11 @@ def database_url() -> str:
         if config["NAME"] in ("", ":memory:") or "mode=memory" in str(config["NAME"]):
             raise CommandError("An in-memory SQLite database cannot be shared with gunicorn.")
         return f"sqlite:///{config['NAME']}"
+    return postgres_url(config)
+
+
+def postgres_url(config: dict) -> str:
+    """A PostgreSQL connection's settings (`connection.settings_dict`) as a DATABASE_URL."""
     user = quote(config["USER"] or "", safe="")
     password = quote(config["PASSWORD"] or "", safe="")
     credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import kombu.pools
 import pytest
@@ -29,6 +29,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from devtools.gunicorn import postgres_url
 from portal.celery import app as celery_app
 
 WORKER_START_TIMEOUT = 30
@@ -128,12 +129,7 @@ def worker_database_url() -> str:
             f"tests run on {connection.vendor}. Run them through scripts/with-test-services.sh "
             "(make test does)."
         )
-    user = quote(config["USER"] or "", safe="")
-    password = quote(config["PASSWORD"] or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = config["HOST"] or "localhost"
-    port = f":{config['PORT']}" if config["PORT"] else ""
-    return f"postgres://{credentials}{host}{port}/{quote(config['NAME'], safe='')}"
+    return postgres_url(config)
 
 
 def redis_url_for_this_process() -> str:

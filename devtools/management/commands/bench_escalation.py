@@ -21,7 +21,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -29,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from devtools.gunicorn import postgres_url
 from devtools.management.commands.bench_desk import (
     database_description,
     demo_accounts_ensure,
@@ -56,12 +56,7 @@ def database_url() -> str:
         return f"sqlite:///{Path(config['NAME']).resolve()}"
     if connection.vendor != "postgresql":
         raise CommandError(f"The worker cannot be pointed at a {connection.vendor} database.")
-    user = quote(config["USER"] or "", safe="")
-    password = quote(config["PASSWORD"] or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = config["HOST"] or "localhost"
-    port = f":{config['PORT']}" if config["PORT"] else ""
-    return f"postgres://{credentials}{host}{port}/{quote(config['NAME'], safe='')}"
+    return postgres_url(config)
 
 
 class Worker:
