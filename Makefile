@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= weerbaar-demo
 
-.PHONY: install run test lint messages translations openapi bench bench-http faults clean ffmpeg lock sbom kubectl
+.PHONY: install run test lint messages translations openapi bench bench-http faults clean ffmpeg lock sbom kubectl \
+	oidc-provider
 
 # Exactly the versions and files of the lock (every file checked against its sha256), then
 # the project itself without dependencies. The image installs requirements/base.lock the same
@@ -64,6 +65,23 @@ kubectl:
 	  fi; \
 	}
 
+# The login tests' OpenID Connect provider (tests/oidc_provider: the npm package oidc-provider
+# under node), installed from its package-lock.json whenever that is newer than node_modules.
+# Node and npm are Debian's `nodejs npm` when missing (installed here when apt-get can).
+OIDC_PROVIDER := tests/oidc_provider
+oidc-provider:
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing OS packages: nodejs npm"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else \
+	    echo "node and npm are needed for the OpenID Connect test provider: install nodejs npm." >&2; \
+	    exit 1; \
+	  fi; \
+	}
+	@[ $(OIDC_PROVIDER)/node_modules/.package-lock.json -nt $(OIDC_PROVIDER)/package-lock.json ] || \
+	  { cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund; }
+
 run: export DEBUG ?= true
 run: translations ffmpeg
 	mkdir -p var/broker/queue var/broker/processed var/broker/control
@@ -84,7 +102,7 @@ test: export IDENTIFIER_HASH_KEY = test-only-identifier-hash-key-0123456789
 test: export DEVELOPMENT_TOOLS = true
 # The test stacks live on loopback (http base URL, a local SMTP server): portal/checks.py.
 test: export LOOPBACK_TEST_STACK = true
-test: lint translations ffmpeg kubectl
+test: lint translations ffmpeg kubectl oidc-provider
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	scripts/with-test-services.sh $(PY) -m pytest -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)

@@ -53,6 +53,9 @@ FUNCTIONAL_ADMINISTRATOR_PERMISSIONS = {
     "portal.user": ("view", "add", "change"),
     "portal.personchange": ("view",),
     "portal.siteconfiguration": ("view", "change"),
+    # Single sign-on: the providers, and removing a person's link (portal.sso).
+    "portal.identityprovider": ("view", "add", "change"),
+    "portal.externalidentity": ("view", "delete"),
     "portal.workerheartbeat": ("view",),
     "portal.accesslogentry": ("view",),
     "portal.outboxentry": ("view",),
@@ -104,6 +107,9 @@ class FunctionalAdministratorBackend(BaseBackend):
 SECOND_FACTOR_ROLES = (Role.REGISTRAR, Role.SUPPORT, Role.ADMIN)
 # Set at login for an officeholder who chose a second factor: their session needs it too.
 SECOND_FACTOR_PENDING_SESSION_KEY = "portal_second_factor_pending"
+# Set at a single sign-on whose provider said the person used more than one factor there (a
+# configured `acr` or `amr` value, portal.sso): that counts as this session's second factor.
+SECOND_FACTOR_BY_PROVIDER_SESSION_KEY = "portal_second_factor_by_provider"
 
 
 def user_must_use_second_factor(user) -> bool:
@@ -126,10 +132,12 @@ def second_factor_missing(request) -> bool:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or session_is_verified(user):
         return False
+    session = getattr(request, "session", None) or {}
+    if session.get(SECOND_FACTOR_BY_PROVIDER_SESSION_KEY):
+        return False
     if user_must_use_second_factor(user):
         return True
-    session = getattr(request, "session", None)
-    return bool(session is not None and session.get(SECOND_FACTOR_PENDING_SESSION_KEY))
+    return bool(session.get(SECOND_FACTOR_PENDING_SESSION_KEY))
 
 
 def user_may_switch_second_factor_off(user) -> bool:

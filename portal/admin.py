@@ -13,12 +13,14 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django_otp_webauthn.models import WebAuthnCredential
 
-from portal import services
+from portal import services, sso
 from portal.csv_files import CsvFileError
 from portal.errors import DomainError
 from portal.models import (
     AccessLogEntry,
     Desk,
+    ExternalIdentity,
+    IdentityProvider,
     Organisation,
     OutboxEntry,
     PersonChange,
@@ -444,8 +446,18 @@ class TotpDeviceAdmin(admin.ModelAdmin):
             )
 
 
+class DeleteOnlyAdmin(admin.ModelAdmin):
+    """Rows the administrator can look at and remove, never add or change."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WebAuthnCredential)
-class PasskeyAdmin(admin.ModelAdmin):
+class PasskeyAdmin(DeleteOnlyAdmin):
     """Passkeys: who has one and when it was used; never key material.
 
     The only change an administrator can make is deleting one (a lost phone), like an
@@ -459,12 +471,6 @@ class PasskeyAdmin(admin.ModelAdmin):
     fields = ["user", "name", "created_at", "last_used_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def delete_model(self, request, obj):
         services.passkey_remove(user=obj.user, passkey_id=obj.pk)
         services.person_device_change_record(
@@ -477,6 +483,89 @@ class PasskeyAdmin(admin.ModelAdmin):
             services.person_device_change_record(
                 actor=request.user, person=passkey.user, what="passkey verwijderd"
             )
+
+
+class IdentityProviderForm(forms.ModelForm):
+    """The client secret is written, never shown: left empty on a change, it stays as it was.
+    Saving reads the provider's discovery document, so a wrong issuer is found now."""
+
+    issuer = forms.URLField(
+        label=IdentityProvider._meta.get_field("issuer").verbose_name,
+        help_text=IdentityProvider._meta.get_field("issuer").help_text,
+        max_length=300,
+        assume_scheme="https",
+    )
+    client_secret = forms.CharField(
+        label=_("client secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_(
+            "Wordt versleuteld bewaard en niet meer getoond. Leeg laten: blijft hetzelfde."
+        ),
+    )
+
+    class Meta:
+        model = IdentityProvider
+        fields = [
+            "name",
+            "desk",
+            "issuer",
+            "client_id",
+            "client_secret",
+            "mfa_acr_values",
+            "mfa_amr_values",
+            "is_active",
+        ]
+
+    def clean_client_secret(self):
+        secret = self.cleaned_data["client_secret"]
+        if not secret and not self.instance.client_secret:
+            raise forms.ValidationError(_("Vul het client secret in."))
+        return secret or self.instance.client_secret
+
+    def clean_issuer(self):
+        issuer = self.cleaned_data["issuer"]
+        problem = sso.issuer_problem(issuer)
+        if problem:
+            raise forms.ValidationError(problem)
+        return issuer
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(admin.ModelAdmin):
+    """The organisations' identity providers for single sign-on (portal.sso)."""
+
+    form = IdentityProviderForm
+    list_display = ["name", "desk", "issuer", "client_id", "is_active", "linked_people"]
+    list_select_related = ["desk"]
+    search_fields = ["name", "issuer", "desk__name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(linked=Count("identities"))
+
+    @admin.display(description=_("gekoppelde personen"))
+    def linked_people(self, provider):
+        return provider.linked
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(DeleteOnlyAdmin):
+    """Who logs in through which provider. An administrator can only remove a link (the
+    person then needs a new invitation); links are made by an invitation or a coordinator."""
+
+    list_display = ["person", "provider", "subject", "linked_at", "linked_by", "last_login_at"]
+    list_select_related = ["person", "provider", "linked_by"]
+    search_fields = ["person__username", "person__first_name", "person__last_name", "subject"]
+    list_filter = ["provider"]
+    fields = list_display
+    readonly_fields = fields
+
+    def delete_model(self, request, obj):
+        services.external_identities_remove(actor=request.user, person=obj.person)
+
+    def delete_queryset(self, request, queryset):
+        for person in User.objects.filter(pk__in=queryset.values("person")):
+            services.external_identities_remove(actor=request.user, person=person)
 
 
 @admin.register(OutboxEntry)

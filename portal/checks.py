@@ -113,6 +113,12 @@ def configuration_problems() -> list[str]:
                 problems.append(
                     f"The origin of PORTAL_BASE_URL ({origin}) is not in CSRF_TRUSTED_ORIGINS."
                 )
+    if settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS >= settings.STAFF_IDLE_TIMEOUT.total_seconds():
+        problems.append(
+            f"SSO_RECHECK_SECONDS ({settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS}) must be less "
+            "than the staff idle timeout: someone disabled at their organisation would keep "
+            "working here."
+        )
     for number, key in enumerate(settings.FIELD_ENCRYPTION_KEYS, start=1):
         if not _fernet_key_valid(key):
             problems.append(

@@ -84,6 +84,8 @@ class SecurityChange(models.TextChoices):
     TWO_FACTOR_OFF = "two_factor_off", _("Inloggen met een code uitgezet")
     SECOND_FACTOR_RESET = "second_factor_reset", _("Inloggen met een code teruggezet")
     PASSKEY_REMOVED = "passkey_removed", _("Passkey verwijderd")
+    ACCOUNT_LINKED = "account_linked", _("Gekoppeld aan het account van de organisatie")
+    ACCOUNT_UNLINKED = "account_unlinked", _("Koppeling met het account van de organisatie weg")
 
 
 class SecurityNotice(models.TextChoices):
@@ -96,3 +98,5 @@ class SecurityNotice(models.TextChoices):
     PASSKEY_REMOVED = "passkey_removed", _("Passkey verwijderd")
     SECOND_FACTOR_RESET = "second_factor_reset", _("Inloggen met een code teruggezet")
     API_TOKENS_REVOKED = "api_tokens_revoked", _("API-sleutels ingetrokken")
+    ACCOUNT_LINKED = "account_linked", _("Gekoppeld aan het account van de organisatie")
+    ACCOUNT_UNLINKED = "account_unlinked", _("Koppeling met het account van de organisatie weg")

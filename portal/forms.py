@@ -115,6 +115,19 @@ def _officeholder_functions():
     return [("", _("Kies een functie")), *OfficeholderFunction.choices]
 
 
+class IdentityLinkForm(forms.Form):
+    """A coordinator links a colleague to their account at the desk's identity provider."""
+
+    subject = forms.CharField(
+        label=_("Inlog-ID bij de organisatie"),
+        max_length=255,
+        help_text=_(
+            "Het vaste ID van het account van deze persoon bij de inlogdienst (de 'sub'), "
+            "bijvoorbeeld de object-ID in Entra ID. Niet het e-mailadres."
+        ),
+    )
+
+
 class PersonSearchForm(forms.Form):
     q = forms.CharField(label=_("Zoek op naam of e-mailadres"), max_length=100, required=False)
 

@@ -56,6 +56,9 @@ SECOND_FACTOR_OPEN_URL_NAMES = frozenset(
     {
         "login",
         "logout",
+        "sso_choose",
+        "sso_start",
+        "sso_callback",
         "two_factor_verify",
         "two_factor_setup",
         "set_language",

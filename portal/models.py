@@ -953,3 +953,120 @@ class OfficeholderImport(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.created_at:%Y-%m-%d})"
+
+
+class IdentityProvider(models.Model):
+    """An organisation's OpenID Connect provider through which its staff log in (portal.sso).
+
+    One per desk (each organisation runs its own), and one for the Ondersteuningsteam. Nobody
+    gets an account by logging in: a login only works for a person linked to this provider
+    beforehand (`ExternalIdentity`).
+    """
+
+    name = models.CharField(
+        _("naam op de inlogknop"),
+        max_length=100,
+        help_text=_(
+            "Bijvoorbeeld: Gemeente Utrecht. De knop heet 'Inloggen met Gemeente Utrecht'."
+        ),
+    )
+    desk = models.OneToOneField(
+        Desk,
+        verbose_name=_("meld- en steunpunt"),
+        related_name="identity_provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Voor de medewerkers van dit meldpunt. Leeg: voor het Ondersteuningsteam."),
+    )
+    issuer = models.URLField(
+        _("issuer"),
+        max_length=300,
+        help_text=_(
+            "Het adres van de inlogdienst, zoals in het veld 'issuer' van "
+            "/.well-known/openid-configuration."
+        ),
+    )
+    client_id = models.CharField(_("client-id"), max_length=200)
+    # Never shown again after it is saved; encrypted with FIELD_ENCRYPTION_KEYS.
+    client_secret = EncryptedCharField(_("client secret"), max_length=500)
+    mfa_acr_values = models.CharField(
+        _("acr-waarden voor meerfactor"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Gescheiden door spaties. Geeft de inlogdienst een van deze waarden in 'acr', dan "
+            "telt dat als tweede stap."
+        ),
+    )
+    mfa_amr_values = models.CharField(
+        _("amr-waarden voor meerfactor"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Gescheiden door spaties, bijvoorbeeld: mfa. Staat een van deze waarden in 'amr', "
+            "dan telt dat als tweede stap."
+        ),
+    )
+    is_active = models.BooleanField(_("actief"), default=True)
+
+    class Meta:
+        verbose_name = _("inlogdienst")
+        verbose_name_plural = _("inlogdiensten")
+        ordering = ["name"]
+        constraints = [
+            # At most one provider for the Ondersteuningsteam (desk empty).
+            models.UniqueConstraint(
+                fields=["desk"],
+                name="one_identity_provider_per_desk",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ExternalIdentity(models.Model):
+    """A person's account at an identity provider: (issuer, subject) names exactly one person.
+
+    Made once, by accepting an invitation with that provider or by the desk's coordinator; an
+    e-mail address never links an account.
+    """
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("persoon"),
+        related_name="external_identities",
+        on_delete=models.CASCADE,
+    )
+    provider = models.ForeignKey(
+        IdentityProvider,
+        verbose_name=_("inlogdienst"),
+        related_name="identities",
+        on_delete=models.CASCADE,
+    )
+    # The issuer at the time of linking: a provider whose issuer changes links nobody.
+    issuer = models.CharField(_("issuer"), max_length=300)
+    subject = models.CharField(_("subject"), max_length=255)
+    linked_at = models.DateTimeField(_("gekoppeld op"))
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("gekoppeld door"),
+        related_name="+",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    last_login_at = models.DateTimeField(_("laatst ingelogd"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("gekoppeld account")
+        verbose_name_plural = _("gekoppelde accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_person_per_subject"),
+            models.UniqueConstraint(fields=["person", "provider"], name="one_link_per_provider"),
+        ]
+
+    def __str__(self):
+        return f"{self.person} ({self.provider})"

@@ -52,6 +52,10 @@ SECURITY_SUBJECTS = {
     "security_passkey_removed": _("Er is een passkey van uw account verwijderd"),
     "security_second_factor_reset": _("Inloggen met een code is teruggezet door de beheerder"),
     "security_api_tokens_revoked": _("Uw API-sleutels zijn ingetrokken"),
+    "security_account_linked": _("U logt nu in met het account van uw organisatie"),
+    "security_account_unlinked": _(
+        "Uw account is niet meer gekoppeld aan het account van uw organisatie"
+    ),
 }
 SECURITY_BODY = _(
     "Er is iets veranderd aan de beveiliging van uw account bij het Meldpunt Weerbaar "

@@ -370,9 +370,12 @@ class UserPolicy(Policy):
         # Delegated administration: invite again, change function, organisation or term,
         # deactivate (the coordinator's "Beheer" pages).
         "manage": {Role.REGISTRAR: COORDINATED_PERSON},
+        # Linking a colleague to their account at the desk's identity provider (portal.sso).
+        "link_identity": {Role.REGISTRAR: COORDINATED_PERSON & OTHER_REGISTRAR},
     }
     action_labels = {
         "manage": _("beheren (uitnodigen, wijzigen, uitschakelen)"),
+        "link_identity": _("koppelen aan het account bij de eigen organisatie"),
         "file_for": _("melden voor deze persoon"),
         "assign_incident_to": _("melding toewijzen aan deze persoon"),
         "give_case_to": _("dossier of actie geven aan deze persoon"),
@@ -495,6 +498,22 @@ def desk_coordinators(*, desk_id: int):
     return User.objects.filter(
         role=Role.REGISTRAR, desk_id=desk_id, is_coordinator=True, is_active=True
     ).order_by("pk")
+
+
+def identity_provider_for(person):
+    """The identity provider through which `person` logs in (portal.sso), or None.
+
+    A registrar uses their desk's, a member of the Ondersteuningsteam the team's (the one
+    without a desk). Officeholders and administrators always use the portal's own login.
+    """
+    from portal.models import IdentityProvider
+
+    providers = IdentityProvider.objects.filter(is_active=True)
+    if person.role == Role.REGISTRAR and person.desk_id:
+        return providers.filter(desk_id=person.desk_id).first()
+    if person.role == Role.SUPPORT:
+        return providers.filter(desk__isnull=True).first()
+    return None
 
 
 user_policy = UserPolicy()

@@ -36,6 +36,7 @@ from portal.models import (
     AccessLogEntry,
     ApiToken,
     Desk,
+    IdentityProvider,
     KeptForm,
     Notification,
     PersonChange,
@@ -45,7 +46,13 @@ from portal.models import (
 )
 from portal.notifications import notification_body, notification_subject
 from portal.phones import phone_clean
-from portal.policies import administrators, desk_coordinators, reading_team
+from portal.policies import (
+    administrators,
+    desk_coordinators,
+    identity_provider_for,
+    reading_team,
+    user_policy,
+)
 from portal.publishing import task_publish
 from portal.reachability import (
     DESK_MAILBOX_CONFIRMATION_VALID,
@@ -427,6 +434,8 @@ SECURITY_CHANGE_NOTICES = {
     SecurityChange.TWO_FACTOR_OFF: SecurityNotice.TWO_FACTOR_OFF,
     SecurityChange.SECOND_FACTOR_RESET: SecurityNotice.SECOND_FACTOR_RESET,
     SecurityChange.PASSKEY_REMOVED: SecurityNotice.PASSKEY_REMOVED,
+    SecurityChange.ACCOUNT_LINKED: SecurityNotice.ACCOUNT_LINKED,
+    SecurityChange.ACCOUNT_UNLINKED: SecurityNotice.ACCOUNT_UNLINKED,
 }
 
 
@@ -869,7 +878,8 @@ def person_changes_record(
 
 
 def person_device_change_record(*, actor: User | None, person: User, what: str) -> PersonChange:
-    """Record a change to a person's second factor or passkeys (`what` names it, no secret)."""
+    """Record a change to a person's second factor, passkeys or linked account (`what` names
+    it, no secret)."""
     return PersonChange.objects.create(
         person=person, actor=actor, at=timezone.now(), field="devices", new_value=what[:200]
     )
@@ -1241,7 +1251,7 @@ def invitation_create(*, actor: User | None, person: User, now=None):
     from portal.models import Invitation
 
     now = now or timezone.now()
-    if person.has_usable_password() and person.is_active:
+    if person_uses_account(person) and person.is_active:
         raise DomainError(
             _(
                 "%(name)s gebruikt het account al. Een nieuw wachtwoord vraagt de persoon zelf "
@@ -1342,7 +1352,7 @@ def invitation_for_token(*, token: str, now=None) -> InvitationState | None:
     )
     if invitation is None:
         return None
-    if invitation.used_at or invitation.revoked_at or invitation.person.has_usable_password():
+    if invitation.used_at or invitation.revoked_at or person_uses_account(invitation.person):
         return InvitationState(invitation, "used")
     if invitation.expires_at <= now:
         return InvitationState(invitation, "expired")
@@ -1360,6 +1370,20 @@ def invitation_accept(*, token: str, password: str, now=None) -> User:
     """
     from django.contrib.auth.password_validation import validate_password
 
+    def choose_password(person):
+        try:
+            validate_password(password, user=person)
+        except ValidationError as error:
+            raise DomainError(" ".join(error.messages)) from None
+        person.set_password(password)
+
+    return _invitation_use(token=token, now=now, log_in_with=choose_password)
+
+
+def _invitation_use(*, token: str, now, log_in_with) -> User:
+    """Use an invitation's link: `log_in_with(person)` sets how the person logs in from now
+    on (a password, or a provider's account); then the account is active, the link used,
+    the person's other links revoked and the change recorded, all under a lock on the row."""
     from portal.models import Invitation
 
     now = now or timezone.now()
@@ -1374,12 +1398,8 @@ def invitation_accept(*, token: str, password: str, now=None) -> User:
         if state is None or state.state != "valid":
             raise DomainError(_("Deze link werkt niet meer. Vraag een nieuwe link aan."))
         person = invitation.person
-        try:
-            validate_password(password, user=person)
-        except ValidationError as error:
-            raise DomainError(" ".join(error.messages)) from None
         before = person_tracked_values(person)
-        person.set_password(password)
+        log_in_with(person)
         person.is_active = True
         person.save(update_fields=["password", "is_active"])
         invitation.used_at = now
@@ -1389,6 +1409,106 @@ def invitation_accept(*, token: str, password: str, now=None) -> User:
         ).update(revoked_at=now)
         person_changes_record(actor=person, person=person, before=before, now=now)
     return person
+
+
+def person_uses_account(person: User) -> bool:
+    """True when the person can log in: a password of their own, or a linked account at
+    their organisation's identity provider (portal.sso)."""
+    return person.has_usable_password() or person.external_identities.exists()
+
+
+def invitation_accept_with_identity(
+    *, token: str, provider: IdentityProvider, subject: str, now=None
+) -> User:
+    """The invited person logged in at `provider` as `subject`: that account is linked to
+    them, their account becomes active, the link is used. No password is kept.
+
+    Guarantees, as `invitation_accept`: one transaction under a lock on the invitation, a
+    link works once and not after it expired; and: `provider` is the one that serves the
+    person (`identity_provider_for`); a subject linked to somebody else is refused
+    (DomainError); the link and the change to active are recorded with the person as actor.
+    """
+
+    def link(person):
+        _identity_link(actor=person, person=person, provider=provider, subject=subject, now=now)
+        person.set_unusable_password()
+
+    return _invitation_use(token=token, now=now, log_in_with=link)
+
+
+def external_identity_link(*, actor: User, person: User, subject: str, now=None):
+    """A coordinator links a colleague to their account at the desk's identity provider.
+
+    Guarantees: only for whom the actor may (`user_policy` "link_identity"); the desk must have
+    an active provider; a subject linked to somebody else is refused; the person's password
+    goes (from now on they log in through their organisation), every session and API token
+    of theirs ends and they get a "was u dit?" e-mail (`account_security_change`).
+    """
+    user_policy.require(actor, "link_identity", person)
+    provider = identity_provider_for(person)
+    if provider is None:
+        raise DomainError(_("Het meldpunt van deze persoon heeft geen eigen inlogdienst."))
+    subject = subject.strip()
+    if not subject:
+        raise DomainError(_("Vul het inlog-ID van deze persoon bij de organisatie in."))
+    with transaction.atomic():
+        identity = _identity_link(
+            actor=actor, person=person, provider=provider, subject=subject, now=now
+        )
+        person.set_unusable_password()
+        person.save(update_fields=["password"])
+        account_security_change(user=person, change=SecurityChange.ACCOUNT_LINKED)
+    return identity
+
+
+def external_identity_unlink(*, actor: User, person: User) -> int:
+    """A coordinator removes a colleague's link (`user_policy` "link_identity"); see
+    `external_identities_remove`."""
+    user_policy.require(actor, "link_identity", person)
+    return external_identities_remove(actor=actor, person=person)
+
+
+def external_identities_remove(*, actor: User, person: User) -> int:
+    """The person can no longer log in through their organisation: their links go, their
+    sessions and API tokens end, and they get a "was u dit?" e-mail. To log in again they need
+    a new invitation. Returns how many links went. The caller decides who may (a coordinator:
+    `external_identity_unlink`; the functional administrator in the admin)."""
+    from portal.models import ExternalIdentity
+
+    with transaction.atomic():
+        removed, _kinds = ExternalIdentity.objects.filter(person=person).delete()
+        if removed:
+            person_device_change_record(
+                actor=actor, person=person, what=str(SecurityChange.ACCOUNT_UNLINKED.label)
+            )
+            account_security_change(user=person, change=SecurityChange.ACCOUNT_UNLINKED)
+    return removed
+
+
+def _identity_link(*, actor: User, person: User, provider: IdentityProvider, subject: str, now):
+    from portal.models import ExternalIdentity
+
+    if identity_provider_for(person) != provider:
+        raise DomainError(_("Deze inlogdienst hoort niet bij het meldpunt van deze persoon."))
+    taken = ExternalIdentity.objects.filter(issuer=provider.issuer, subject=subject)
+    if taken.exclude(person=person).exists():
+        raise DomainError(
+            _("Dit account van de organisatie is al gekoppeld aan een andere persoon.")
+        )
+    identity, _created = ExternalIdentity.objects.update_or_create(
+        person=person,
+        provider=provider,
+        defaults={
+            "issuer": provider.issuer,
+            "subject": subject,
+            "linked_at": now or timezone.now(),
+            "linked_by": actor,
+        },
+    )
+    person_device_change_record(
+        actor=actor, person=person, what=f"{SecurityChange.ACCOUNT_LINKED.label}: {provider}"
+    )
+    return identity
 
 
 # A person asks at most once a day for a new link (the coordinators get one notification).

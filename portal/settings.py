@@ -131,6 +131,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.StaffIdleTimeoutMiddleware",
+    # A staff member who logged in through their organisation is re-checked there regularly.
+    "portal.sso.SessionRefreshMiddleware",
     # After the idle timeout and the user: gives a form kept at a lost session back.
     "portal.kept_forms.KeptFormMiddleware",
     "portal.middleware.SecondFactorMiddleware",
@@ -206,6 +208,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # A login through the organisation's identity provider (portal/sso.py).
+    "portal.sso.ProviderBackend",
     # A passkey login (portal/views_passkeys.py): the credential names the person.
     "django_otp_webauthn.backends.WebAuthnBackend",
     # The functional administrator's admin permissions (portal/access.py): not a superuser.
@@ -443,6 +447,26 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = True
 STAFF_IDLE_TIMEOUT = timedelta(minutes=env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30))
 # Staff see a warning with "Ingelogd blijven" this long before that timeout.
 STAFF_IDLE_WARNING = timedelta(minutes=env.int("STAFF_IDLE_WARNING_MINUTES", default=5))
+
+# Single sign-on for staff through their organisation's OpenID Connect provider (portal/sso.py,
+# with mozilla-django-oidc). The providers themselves (issuer, client, which acr/amr values
+# count as a second factor) are set by the functional administrator, one per desk and one
+# for the Ondersteuningsteam; these are what all of them share.
+OIDC_CREATE_USER = False  # nobody gets an account by logging in: accounts are linked first
+OIDC_RP_SCOPES = "openid"  # the subject is all the portal needs; never matched on e-mail
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the hint for logging out at the provider
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+OIDC_TIMEOUT = env.int("SSO_TIMEOUT_SECONDS", default=10)
+OIDC_CLOCK_LEEWAY = 60
+# The provider is asked again (without showing anything) this often while a staff member
+# works, so that someone disabled there is out within this time; always within the idle
+# timeout (portal/checks.py).
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int(
+    "SSO_RECHECK_SECONDS", default=min(600, int(STAFF_IDLE_TIMEOUT.total_seconds()) // 2)
+)
 # A form that arrives after the session ended is kept this long for the person who typed it
 # (portal.kept_forms); the login cookie that says whose browser it is lasts KEPT_FORM_ACCOUNT_DAYS.
 KEPT_FORM_AGE = timedelta(minutes=env.int("KEPT_FORM_MINUTES", default=60))

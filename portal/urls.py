@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views, views_ops
+from portal import sso, views, views_ops
 
 auth_patterns = [
     path("inloggen/", views.LoginView.as_view(), name="login"),
-    path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("inloggen/organisatie/", views.sso_choose, name="sso_choose"),
+    path("inloggen/organisatie/<int:pk>/", sso.LoginStartView.as_view(), name="sso_start"),
+    path("inloggen/organisatie/terug/", sso.CallbackView.as_view(), name="sso_callback"),
+    path("uitloggen/", views.LogoutView.as_view(), name="logout"),
     path("tweestapsverificatie/", views.two_factor_verify, name="two_factor_verify"),
     path("tweestapsverificatie/instellen/", views.two_factor_setup, name="two_factor_setup"),
     path("tweestapsverificatie/uitzetten/", views.two_factor_remove, name="two_factor_remove"),
@@ -23,6 +26,7 @@ auth_patterns = [
     path("passkeys/", include("portal.urls_passkeys")),
     path("profiel/sleutels/<int:pk>/intrekken/", views.api_token_revoke, name="api_token_revoke"),
     path("uitnodiging/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("uitnodiging/<str:token>/koppelen/", views.invitation_sso, name="invitation_sso"),
     path(
         "uitnodiging/<str:token>/nieuwe-link/",
         views.invitation_renewal_request,

@@ -15,5 +15,11 @@ urlpatterns = [
         views_manage.person_invitation_resend,
         name="person_invitation_resend",
     ),
+    path("<int:pk>/koppelen/", views_manage.person_identity_link, name="person_identity_link"),
+    path(
+        "<int:pk>/koppeling-verwijderen/",
+        views_manage.person_identity_unlink,
+        name="person_identity_unlink",
+    ),
     path("<int:pk>/uitschakelen/", views_manage.person_deactivate, name="person_deactivate"),
 ]

@@ -25,7 +25,7 @@ from django.views.i18n import set_language
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from portal import kept_forms, passkeys, pwa, selectors, services, two_factor
+from portal import kept_forms, passkeys, pwa, selectors, services, sso, two_factor
 from portal.access import (
     SECOND_FACTOR_PENDING_SESSION_KEY,
     api_token_idle_timeout,
@@ -54,7 +54,7 @@ from portal.login_protection import (
 )
 from portal.middleware import LAST_SEEN_SESSION_KEY
 from portal.models import Notification
-from portal.policies import Workspace, home_template_for, workspaces_for
+from portal.policies import Workspace, home_template_for, identity_provider_for, workspaces_for
 from portal.reachability import desks_unreachable
 
 
@@ -143,6 +143,8 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["passkeys_unavailable_reason"] = passkeys.passkeys_unavailable_reason(self.request)
         context["kept_form_waiting"] = kept_forms.kept_form_waiting(self.request)
+        context["sso_available"] = sso.providers_for_login().exists()
+        context["provider_logout"] = self.request.session.pop(sso.PROVIDER_LOGOUT_SESSION_KEY, None)
         return context
 
     def post(self, request, *args, **kwargs):
@@ -152,29 +154,58 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        user = form.get_user()
-        # A secret shown during an earlier, unfinished setup (an initial password shared,
-        # a device reset) never becomes this person's second factor.
-        two_factor.unconfirmed_devices_remove(user=user)
-        if two_factor.user_has_second_factor(user):
-            # An officeholder who chose a second factor needs it on every login too.
-            self.request.session[SECOND_FACTOR_PENDING_SESSION_KEY] = True
-        if second_factor_missing(self.request):
-            response = redirect_to_login(
-                self.get_success_url(), login_url=reverse("two_factor_verify")
-            )
-        # A language chosen on the login page (or before it) becomes the preference.
-        chosen = self.request.session.pop(LANGUAGE_CHOSEN_SESSION_KEY, None)
-        if chosen:
-            services.user_language_set(user=user, language=chosen)
-        language = user.preferred_language
-        translation.activate(language)
-        response.set_cookie(
-            "django_language", language, samesite="Lax", secure=self.request.is_secure()
-        )
-        kept_forms.account_cookie_set(response, user=user)
+        return login_completed(self.request, form.get_user(), super().form_valid(form))
+
+
+def login_completed(request, user, response):
+    """What every login does once the person is known (a password here, or a provider:
+    portal.sso). `response` goes where the person was heading; the code step comes first
+    when the second factor is still missing."""
+    # A secret shown during an earlier, unfinished setup (an initial password shared,
+    # a device reset) never becomes this person's second factor.
+    two_factor.unconfirmed_devices_remove(user=user)
+    if two_factor.user_has_second_factor(user):
+        # An officeholder who chose a second factor needs it on every login too.
+        request.session[SECOND_FACTOR_PENDING_SESSION_KEY] = True
+    if second_factor_missing(request):
+        response = redirect_to_login(response.url, login_url=reverse("two_factor_verify"))
+    # A language chosen on the login page (or before it) becomes the preference.
+    chosen = request.session.pop(LANGUAGE_CHOSEN_SESSION_KEY, None)
+    if chosen:
+        services.user_language_set(user=user, language=chosen)
+    language = user.preferred_language
+    translation.activate(language)
+    response.set_cookie("django_language", language, samesite="Lax", secure=request.is_secure())
+    kept_forms.account_cookie_set(response, user=user)
+    return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout, plus: after a login through a provider, the login page offers to log
+    out there too (a link: the provider's own page asks, and the CSP allows no form to go
+    there)."""
+
+    def post(self, request, *args, **kwargs):
+        offer = sso.provider_logout_offer(request)
+        response = super().post(request, *args, **kwargs)
+        if offer:
+            request.session[sso.PROVIDER_LOGOUT_SESSION_KEY] = offer
         return response
+
+
+@require_GET
+def sso_choose(request):
+    """ "Inloggen met uw organisatie": the providers, one link each."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    return render(
+        request,
+        "portal/sso_choose.html",
+        {"providers": sso.providers_for_login(), "next": next_url},
+    )
 
 
 # A language chosen before logging in, kept in the (anonymous) session until the login.
@@ -248,9 +279,7 @@ def profile(request):
     """The person's profile: who they are here, and their personal API tokens."""
     form = ApiTokenForm(request.POST or None)
     new_key = None
-    may_create_tokens = session_is_verified(request.user) or not user_must_use_second_factor(
-        request.user
-    )
+    may_create_tokens = not second_factor_missing(request)
     if request.method == "POST" and not may_create_tokens:
         raise PermissionDenied
     if request.method == "POST" and form.is_valid():
@@ -262,9 +291,7 @@ def profile(request):
 
 
 def _profile_page(request, *, form=None, new_key=None, contact_form=None):
-    may_create_tokens = session_is_verified(request.user) or not user_must_use_second_factor(
-        request.user
-    )
+    may_create_tokens = not second_factor_missing(request)
     user = request.user
     return render(
         request,
@@ -555,6 +582,19 @@ def invitation_accept(request, token):
     if state is None or state.state != "valid":
         return _invitation_invalid(request, token=token, state=state)
     person = state.invitation.person
+    provider = identity_provider_for(person)
+    if provider is not None:
+        # The person logs in with their organisation's account: the portal keeps no password.
+        return render(
+            request,
+            "portal/invitation_accept_sso.html",
+            {
+                "person": person,
+                "provider": provider,
+                "token": token,
+                "expires_at": state.invitation.expires_at,
+            },
+        )
     form = InvitationAcceptForm(person, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -578,6 +618,19 @@ def invitation_accept(request, token):
         "portal/invitation_accept.html",
         {"form": form, "person": person, "expires_at": state.invitation.expires_at},
     )
+
+
+@require_GET
+def invitation_sso(request, token):
+    """The invitation's link for a person whose organisation has a provider: log in there
+    once, and that account is linked to this person (portal.sso)."""
+    state = services.invitation_for_token(token=token)
+    if state is None or state.state != "valid":
+        return _invitation_invalid(request, token=token, state=state)
+    provider = identity_provider_for(state.invitation.person)
+    if provider is None:
+        return redirect("invitation_accept", token=token)
+    return sso.login_start(request, provider, invitation_token=token)
 
 
 def _invitation_invalid(request, *, token, state, requested=False):

@@ -12,6 +12,7 @@ from portal import selectors, services
 from portal.csv_files import CsvFileError
 from portal.errors import DomainError
 from portal.forms import (
+    IdentityLinkForm,
     OfficeholderImportForm,
     PersonChangeForm,
     PersonInviteForm,
@@ -20,6 +21,7 @@ from portal.forms import (
 from portal.models import ImportStatus
 from portal.policies import (
     Workspace,
+    identity_provider_for,
     officeholder_import_policy,
     user_policy,
     workspace_required,
@@ -93,24 +95,7 @@ def _people_queryset():
 def person(request, pk):
     """One person: their details, their invitations, and what the coordinator can change."""
     managed = _managed(request, pk)
-    is_officeholder = managed.organisation_id is not None
-    organisations = selectors.organisations_open_to(user=request.user)
-    if is_officeholder:
-        # The current organisation stays selectable, even when it has ended since.
-        organisations = organisations | type(managed.organisation).objects.filter(
-            pk=managed.organisation_id
-        )
-    form = PersonChangeForm(
-        request.POST or None,
-        organisations=organisations.distinct().order_by("name"),
-        officeholder=is_officeholder,
-        initial={
-            "organisation": managed.organisation_id,
-            "function": managed.function,
-            "term_start": managed.term_start,
-            "term_end": managed.term_end,
-        },
-    )
+    form = _person_change_form(request, managed, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -130,6 +115,31 @@ def person(request, pk):
                 _("De wijziging is opgeslagen.") if changed else _("Er is niets veranderd."),
             )
             return redirect("manage:person", pk=managed.pk)
+    return _person_page(request, managed, form=form)
+
+
+def _person_change_form(request, managed, data) -> PersonChangeForm:
+    is_officeholder = managed.organisation_id is not None
+    organisations = selectors.organisations_open_to(user=request.user)
+    if is_officeholder:
+        # The current organisation stays selectable, even when it has ended since.
+        organisations = organisations | type(managed.organisation).objects.filter(
+            pk=managed.organisation_id
+        )
+    return PersonChangeForm(
+        data,
+        organisations=organisations.distinct().order_by("name"),
+        officeholder=is_officeholder,
+        initial={
+            "organisation": managed.organisation_id,
+            "function": managed.function,
+            "term_start": managed.term_start,
+            "term_end": managed.term_end,
+        },
+    )
+
+
+def _person_page(request, managed, *, form, link_form=None):
     return render(
         request,
         "portal/manage/person.html",
@@ -138,8 +148,67 @@ def person(request, pk):
             "form": form,
             "state": selectors.person_managed_state(person=managed),
             "invitations": selectors.person_invitations(person=managed),
+            **_identity_context(request, managed, link_form=link_form),
         },
     )
+
+
+def _identity_context(request, managed, *, link_form=None) -> dict:
+    """The single sign-on part of a colleague's page: their link, or the form to make one."""
+    if not user_policy.allows(request.user, "link_identity", managed):
+        return {}
+    provider = identity_provider_for(managed)
+    if provider is None:
+        return {}
+    return {
+        "identity_provider": provider,
+        "identity": managed.external_identities.filter(provider=provider).first(),
+        "identity_form": link_form or IdentityLinkForm(),
+    }
+
+
+@manage_required
+@require_POST
+def person_identity_link(request, pk):
+    """Link a colleague to their account at the desk's identity provider."""
+    managed = _managed(request, pk)
+    form = IdentityLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            services.external_identity_link(
+                actor=request.user, person=managed, subject=form.cleaned_data["subject"]
+            )
+        except DomainError as error:
+            form.add_error("subject", error.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(name)s logt nu in met het account van de organisatie. Het wachtwoord "
+                    "in het portaal werkt niet meer."
+                )
+                % {"name": managed},
+            )
+            return redirect("manage:person", pk=managed.pk)
+    form_for_change = _person_change_form(request, managed, None)
+    return _person_page(request, managed, form=form_for_change, link_form=form)
+
+
+@manage_required
+@require_POST
+def person_identity_unlink(request, pk):
+    """Remove a colleague's link: they need a new invitation to log in again."""
+    managed = _managed(request, pk)
+    if services.external_identity_unlink(actor=request.user, person=managed):
+        messages.success(
+            request,
+            _(
+                "De koppeling is verwijderd. %(name)s kan niet meer inloggen tot u een nieuwe "
+                "uitnodiging stuurt."
+            )
+            % {"name": managed},
+        )
+    return redirect("manage:person", pk=managed.pk)
 
 
 @manage_required

@@ -19,7 +19,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # (portal/checks.py). Subprocesses inherit this.
 os.environ.setdefault("LOOPBACK_TEST_STACK", "true")
 
-pytest_plugins = ["tests.browser.fixtures", "tests.celery_worker", "tests.redis_server"]
+pytest_plugins = [
+    "tests.browser.fixtures",
+    "tests.celery_worker",
+    "tests.redis_server",
+    "tests.oidc_provider",
+]
 
 
 def verified_login(client, user):

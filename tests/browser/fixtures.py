@@ -1,7 +1,9 @@
 """Browser-test fixtures shared by every issue: headless Chromium against the live server.
 
 - Every request that does not go to the test server is aborted (no CDN may be needed), and the
-  aborted request shows up as a console error, which fails the test. Service workers are
+  aborted request shows up as a console error, which fails the test. A test that sends the
+  browser elsewhere on purpose (the OpenID Connect test provider) allows that origin with
+  `allow_origin(page, url)`. Service workers are
   blocked: a request a service worker answers never reaches that guard. Only the service
   worker's own test (tests/browser/test_installable.py) allows them, in a context of its own.
 - Any JavaScript error or console error (a CSP violation included) fails the test.
@@ -11,6 +13,7 @@
 
 import os
 import shutil
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -56,16 +59,18 @@ def page(browser, live_server, transactional_db) -> Page:
     )
     context.set_default_timeout(10_000)
     problems: list[str] = []
+    allowed_origins = [_origin(live_server.url)]
 
-    def only_the_test_server(route):
-        if route.request.url.startswith(live_server.url):
+    def only_allowed_origins(route):
+        if _origin(route.request.url) in allowed_origins:
             route.continue_()
         else:
             problems.append(f"blocked request to {route.request.url}")
             route.abort()
 
-    context.route("**/*", only_the_test_server)
+    context.route("**/*", only_allowed_origins)
     page = context.new_page()
+    page.allowed_origins = allowed_origins
     page.on(
         "console",
         lambda message: (
@@ -85,6 +90,16 @@ def page(browser, live_server, transactional_db) -> Page:
     ]
     if problems:
         pytest.fail("The browser reported problems:\n" + "\n".join(problems))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def allow_origin(page: Page, url: str) -> None:
+    """Let this tab's requests reach the origin of `url` too (e.g. the test provider's issuer)."""
+    page.allowed_origins.append(_origin(url))
 
 
 def expect_console_error(page: Page, text: str) -> None:

@@ -26,6 +26,8 @@ from portal.constants import Role
 from portal.models import (
     AccessAction,
     AccessLogEntry,
+    ExternalIdentity,
+    IdentityProvider,
     OutboxEntry,
     PersonChange,
     TotpDevice,
@@ -70,6 +72,21 @@ def _one_of_every_model(administrator) -> None:
         owner=UserFactory(support=True),
         created_at=now,
         updated_at=now,
+    )
+    provider = IdentityProvider.objects.create(
+        name="Gemeente Utrecht",
+        desk=registrar.desk,
+        issuer="https://login.example.nl",
+        client_id="meldpunt",
+        client_secret="geheim",
+    )
+    ExternalIdentity.objects.create(
+        person=registrar,
+        provider=provider,
+        issuer=provider.issuer,
+        subject="obj-1",
+        linked_at=now,
+        linked_by=administrator,
     )
     site_configuration_get()
     WorkerHeartbeat.objects.create(name="celery@worker", last_seen_at=now)

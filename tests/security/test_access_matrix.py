@@ -121,6 +121,8 @@ TABLE = [
             "manage:person",
             "manage:person_invitation_resend",
             "manage:person_deactivate",
+            "manage:person_identity_link",
+            "manage:person_identity_unlink",
             "manage:import",
             "manage:import_detail",
             "replies:list",
@@ -132,6 +134,17 @@ TABLE = [
     ],
     ("login", "GET", 200, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
     ("login", "POST", 200, HOME, HOME, HOME, HOME, HOME, HOME, HOME),
+    # Logging in through an organisation: a public list, a provider that does not exist (back
+    # to the login page, which sends the logged-in home) and a callback for a login that was
+    # never started here (the same; nobody is logged out by it).
+    ("sso_choose", "GET", *[200] * 8),
+    ("sso_choose", "POST", *[405] * 8),
+    ("sso_start", "GET", *[LOGIN] * 8),
+    ("sso_start", "POST", *[405] * 8),
+    ("sso_callback", "GET", *[LOGIN] * 8),
+    ("sso_callback", "POST", *[405] * 8),
+    ("invitation_sso", "GET", 404, 404, 404, 404, 404, 404, 404, CODE),
+    ("invitation_sso", "POST", 405, 405, 405, 405, 405, 405, 405, CODE),
     ("logout", "GET", 405, 405, 405, 405, 405, 405, 405, 405),
     ("logout", "POST", LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     ("two_factor_verify", "GET", LOGIN, HOME, HOME, HOME, HOME, HOME, HOME, 200),
@@ -393,7 +406,14 @@ def _url(world, name: str, params: set[str]) -> str:
         kwargs["pk"] = 999_999  # nobody's: nothing is removed, nothing is told
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "geen-geldig-token"}
-    elif name in ("desk_mailbox_confirm", "invitation_accept", "invitation_renewal_request"):
+    elif name == "sso_start":
+        kwargs["pk"] = 999_999  # no such provider
+    elif name in (
+        "desk_mailbox_confirm",
+        "invitation_accept",
+        "invitation_renewal_request",
+        "invitation_sso",
+    ):
         kwargs = {"token": "geen-geldig-token"}
     elif name.startswith("manage:"):
         kwargs["pk"] = world.users["owner"].pk
