@@ -326,3 +326,10 @@ class FactKind(models.TextChoices):
     POLICE_STATUS = "police_status", _("Politie")
     RULE_CODE = "rule_code", _("Doorverwijsregel")
     ACTION_TYPE = "action_type", _("Soort hulp")
+
+
+class SavedViewWorkspace(models.TextChoices):
+    """Which list a saved view belongs to: the desk's queue or the support team's inbox."""
+
+    DESK = "desk", _("Meldingen van het meldpunt")
+    SUPPORT = "support", _("Dossiers van het Ondersteuningsteam")

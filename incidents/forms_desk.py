@@ -11,7 +11,6 @@ from datetime import date, datetime
 from crispy_forms.layout import Fieldset
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +28,7 @@ from incidents.constants import (
 )
 from incidents.forms import DateInput, FullReportForm, TimeInput
 from incidents.selectors import STATUS_ALL, AssignedFilter, QueueSort
+from portal.forms import FilterForm
 from portal.versioned import VersionedForm
 
 
@@ -43,7 +43,7 @@ _DATE_RANGE = [
 ]
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(FilterForm):
     """The queue's GET filters. Invalid values are reported and ignored, never a 500."""
 
     q = forms.CharField(
@@ -122,21 +122,6 @@ class QueueFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", _("Deze datum ligt vóór de datum 'Ontvangen vanaf'."))
         return data
-
-    def filters(self) -> dict:
-        """The valid filters only: an invalid one is left out (and shown as an error)."""
-        self.is_valid()
-        return {key: value for key, value in self.cleaned_data.items() if key not in self.errors}
-
-    def query_string(self) -> str:
-        """The valid, filled-in filters as a query string (what a saved view keeps)."""
-        if not self.is_bound:
-            return ""
-        query = QueryDict(mutable=True)
-        for key, value in self.filters().items():
-            if value not in (None, "", False):
-                query[key] = self.data.get(key)
-        return query.urlencode()
 
 
 class SavedViewForm(forms.Form):

@@ -34,6 +34,7 @@ from incidents.constants import (
     PoliceStatus,
     ReporterSeverity,
     RiskFlag,
+    SavedViewWorkspace,
     Status,
     SupportWish,
     TriageSeverity,
@@ -706,9 +707,10 @@ class SharedUpload(models.Model):
 
 
 class SavedQueueView(models.Model):
-    """A registrar's own saved queue filters ("mijn open meldingen"), shown only to them.
+    """A person's own saved list filters ("mijn open meldingen"), shown only to them: a
+    registrar's for the desk's queue, a team member's for the support inbox (`workspace`).
 
-    `query` is the queue's filter query string as the filter form cleaned it; opening the view
+    `query` is the list's filter query string as its filter form cleaned it; opening the view
     runs it through the same form and the same policy, so a view never shows more than the
     person may see today.
     """
@@ -719,6 +721,12 @@ class SavedQueueView(models.Model):
         related_name="saved_queue_views",
         on_delete=models.CASCADE,
     )
+    workspace = models.CharField(
+        _("lijst"),
+        max_length=20,
+        choices=SavedViewWorkspace.choices,
+        default=SavedViewWorkspace.DESK,
+    )
     name = models.CharField(_("naam"), max_length=60)
     query = models.CharField(_("filters"), max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -728,7 +736,9 @@ class SavedQueueView(models.Model):
         verbose_name_plural = _("opgeslagen overzichten")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_unique_name")
+            models.UniqueConstraint(
+                fields=["owner", "workspace", "name"], name="saved_view_unique_name"
+            )
         ]
 
     def __str__(self):

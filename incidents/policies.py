@@ -259,11 +259,12 @@ OWN_SAVED_VIEW = Condition(
 
 
 class SavedQueueViewPolicy(Policy):
-    """A saved queue view is its owner's alone; registrars keep them (the queue is theirs)."""
+    """A saved view is its owner's alone; registrars keep them for the desk's queue, the
+    Ondersteuningsteam for its inbox (each list shows only the views of its own workspace)."""
 
     rules = {
-        "view": {Role.REGISTRAR: OWN_SAVED_VIEW},
-        "delete": {Role.REGISTRAR: OWN_SAVED_VIEW},
+        "view": {Role.REGISTRAR: OWN_SAVED_VIEW, Role.SUPPORT: OWN_SAVED_VIEW},
+        "delete": {Role.REGISTRAR: OWN_SAVED_VIEW, Role.SUPPORT: OWN_SAVED_VIEW},
     }
     action_labels = {"view": _("zien en openen"), "delete": _("verwijderen")}
 

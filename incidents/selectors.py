@@ -34,6 +34,7 @@ from incidents.constants import (
     IdentifierKind,
     IncidentType,
     MessageAudience,
+    SavedViewWorkspace,
     Status,
     SupportWish,
 )
@@ -416,7 +417,7 @@ def _month_start(today: date) -> datetime:
     return timezone.make_aware(datetime.combine(today.replace(day=1), time.min))
 
 
-def _search_q(text: str) -> Q:
+def incident_search_q(text: str) -> Q:
     """What the queue's search box finds: a reference (also the number alone, "15" for
     MWB-2026-000015), the officeholder's name (every word must match), or a perpetrator's
     account, e-mail address or phone number, matched exactly through its keyed hash. Nothing
@@ -450,7 +451,7 @@ def incident_queue_for(*, user, filters: Mapping[str, Any]) -> QuerySet[Incident
     status ("" = open, "all", or a status), triage_severity, reporter_severity, type,
     risk_flag, channel,
     organisation, date_from, date_to (received date, viewer's time zone), overdue, assigned
-    ("me" / "nobody"), serious_untriaged, q (see `_search_q`) and sort (QueueSort).
+    ("me" / "nobody"), serious_untriaged, q (see `incident_search_q`) and sort (QueueSort).
     Every row is annotated with `is_overdue`.
     """
     now = timezone.now()
@@ -501,7 +502,7 @@ def incident_queue_for(*, user, filters: Mapping[str, Any]) -> QuerySet[Incident
     if filters.get("serious_untriaged"):
         incidents = incidents.filter(untriaged_q(), urgency_rank__lte=2)
     if (filters.get("q") or "").strip():
-        incidents = incidents.filter(_search_q(filters["q"]))
+        incidents = incidents.filter(incident_search_q(filters["q"]))
     sort = filters.get("sort") or QueueSort.URGENT
     return incidents.order_by(*_QUEUE_ORDER.get(sort, _QUEUE_ORDER[QueueSort.URGENT]))
 
@@ -576,9 +577,9 @@ def desk_overview_for(*, user) -> DeskOverview:
     )
 
 
-def saved_views_for(*, user) -> QuerySet[SavedQueueView]:
-    """The person's own saved queue views, by name."""
-    return saved_view_policy.queryset(user).order_by("name")
+def saved_views_for(*, user, workspace: str = SavedViewWorkspace.DESK) -> QuerySet[SavedQueueView]:
+    """The person's own saved views of one list (the desk's queue by default), by name."""
+    return saved_view_policy.queryset(user).filter(workspace=workspace).order_by("name")
 
 
 def incident_find_for(*, user, reference: str) -> Incident | None:

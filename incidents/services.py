@@ -34,6 +34,7 @@ from incidents.constants import (
     EvidenceProcessing,
     MessageAudience,
     OutcomeCategory,
+    SavedViewWorkspace,
     Status,
 )
 from incidents.errors import (
@@ -1472,18 +1473,22 @@ def incident_facts_convert(
 SAVED_VIEWS_PER_PERSON = 20
 
 
-def saved_view_save(*, owner: User, name: str, query: str) -> SavedQueueView:
-    """Save the queue's current filters under `name` for `owner`; the same name replaces
-    the filters of that view. At most SAVED_VIEWS_PER_PERSON per person (SavedViewsLimited)."""
+def saved_view_save(
+    *, owner: User, name: str, query: str, workspace: str = SavedViewWorkspace.DESK
+) -> SavedQueueView:
+    """Save a list's current filters under `name` for `owner` in `workspace` (the desk's
+    queue or the support inbox); the same name replaces the filters of that view. At most
+    SAVED_VIEWS_PER_PERSON per person and workspace (SavedViewsLimited)."""
     name = name.strip()
-    existing = SavedQueueView.objects.filter(owner=owner, name=name).first()
+    views = SavedQueueView.objects.filter(owner=owner, workspace=workspace)
+    existing = views.filter(name=name).first()
     if existing is not None:
         existing.query = query
         existing.save(update_fields=["query"])
         return existing
-    if SavedQueueView.objects.filter(owner=owner).count() >= SAVED_VIEWS_PER_PERSON:
+    if views.count() >= SAVED_VIEWS_PER_PERSON:
         raise SavedViewsLimited()
-    return SavedQueueView.objects.create(owner=owner, name=name, query=query)
+    return SavedQueueView.objects.create(owner=owner, workspace=workspace, name=name, query=query)
 
 
 def saved_view_delete(*, view: SavedQueueView) -> None:

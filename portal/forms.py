@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 
@@ -225,3 +226,24 @@ class InvitationAcceptForm(auth_forms.SetPasswordForm):
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].label = _("Kies een wachtwoord")
         self.fields["new_password2"].label = _("Herhaal het wachtwoord")
+
+
+class FilterForm(forms.Form):
+    """The GET filters of a list (the desk's queue, the support inbox). Invalid values are
+    reported and ignored, never a 500."""
+
+    def filters(self) -> dict:
+        """The valid filters only: an invalid one is left out (and shown as an error)."""
+        self.is_valid()
+        return {key: value for key, value in self.cleaned_data.items() if key not in self.errors}
+
+    def query_string(self, *, without: tuple[str, ...] = ()) -> str:
+        """The valid, filled-in filters as a query string (what a saved view keeps), leaving
+        out the fields named in `without`."""
+        if not self.is_bound:
+            return ""
+        query = QueryDict(mutable=True)
+        for key, value in self.filters().items():
+            if value not in (None, "", False) and key not in without:
+                query[key] = self.data.get(key)
+        return query.urlencode()

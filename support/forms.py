@@ -10,8 +10,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from incidents.forms import DateInput
+from portal.constants import OrganisationType
+from portal.forms import FilterForm
 from portal.versioned import VersionedForm
-from support.constants import ActionStatus, ServiceType
+from support.constants import ActionStatus, CaseStatus, ServiceType
+from support.selectors import ME, NOBODY
 
 MEMBER_ERROR = _("Deze persoon kunt u niet kiezen. Kies een lid van het Ondersteuningsteam.")
 
@@ -173,3 +176,53 @@ class CloseForm(CaseVersionedForm):
         max_length=5000,
         error_messages={"required": _("Vul de uitkomst in. Zonder uitkomst kunt u niet sluiten.")},
     )
+
+
+# --- The inbox's and the agenda's filters (GET) ---------------------------------------------
+
+
+def _member_choices(members) -> list[tuple[str, str]]:
+    return [(str(member.pk), str(member)) for member in members]
+
+
+class InboxFilterForm(FilterForm):
+    """The inbox's search and filters. The status is the tab (a hidden field here), so that
+    searching keeps the tab and a saved view keeps it too."""
+
+    q = forms.CharField(
+        label=_("Zoek op kenmerk of naam"),
+        help_text=_("Een kenmerk (ook alleen het nummer, zoals 15) of de naam van de ambtsdrager."),
+        max_length=100,
+        required=False,
+    )
+    status = forms.ChoiceField(choices=CaseStatus.choices, required=False, widget=forms.HiddenInput)
+    handler = forms.ChoiceField(label=_("Casemanager"), required=False)
+    organisation_type = forms.ChoiceField(
+        label=_("Soort organisatie"),
+        choices=[("", _("Alle soorten"))] + OrganisationType.choices,
+        required=False,
+    )
+    overdue = forms.BooleanField(
+        label=_("Alleen dossiers die te laat zijn om te bevestigen"), required=False
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["handler"].choices = [
+            ("", _("Iedereen")),
+            (ME, _("Aan mij")),
+            (NOBODY, _("Nog niemand")),
+        ] + _member_choices(members)
+
+
+class AgendaFilterForm(FilterForm):
+    """Whose actions the agenda shows: the whole team, one's own, or one member's."""
+
+    owner = forms.ChoiceField(label=_("Acties van"), required=False)
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [
+            ("", _("Het hele team")),
+            (ME, _("Mijn acties")),
+        ] + _member_choices(members)

@@ -1,14 +1,17 @@
-"""Reads of the support workspace: the inbox per case status and one case with its history.
+"""Reads of the support workspace: the inbox per case status (searched and filtered), the
+agenda of planned actions, and one case with its history.
 
 Scoping always starts from `support.access`; the incident's history comes from
 `incidents.selectors`, so the team sees exactly what `incidents.access` allows it.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, TextChoices
 from django.http import Http404
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -21,7 +24,7 @@ from incidents.constants import (
     IdentifierKind,
     MessageAudience,
 )
-from incidents.models import Escalation, Message
+from incidents.models import Escalation, Incident, Message
 from incidents.policies import incident_policy, match_policy
 from portal.models import User
 from portal.policies import user_policy
@@ -31,13 +34,18 @@ from support.policies import case_policy, support_action_policy
 
 INBOX_PAGE_SIZE = 50
 
-# Most urgent first: a new case by its acknowledgement deadline, a closed one by closing time.
+# The values of the handler / owner filters besides a member's pk.
+ME = "me"
+NOBODY = "nobody"
+
+# Most urgent first. An open case: acknowledgement deadline passed first, then the incident's
+# urgency (`incidents.actions.urgency_rank`: acute danger and critical first), then the
+# nearest deadline. A closed or returned one: the most recently closed first.
 _INBOX_ORDER = {
-    CaseStatus.NEW: ("acknowledge_due_at", "pk"),
     CaseStatus.CLOSED: ("-closed_at", "-pk"),
     CaseStatus.RETURNED: ("-closed_at", "-pk"),
 }
-_DEFAULT_ORDER = ("-created_at", "-pk")
+_URGENT_ORDER = ("-ack_overdue", "incident__urgency_rank", "acknowledge_due_at", "pk")
 
 
 def age_label(moment: datetime, *, now: datetime | None = None) -> str:
@@ -71,6 +79,7 @@ def escalated_by_label(escalation: Escalation) -> str:
 class InboxRow:
     case: SupportCase
     reference: str
+    officeholder: str
     organisation: str
     age: str
     is_overdue: bool
@@ -91,55 +100,191 @@ def case_is_overdue(case: SupportCase, *, now: datetime | None = None) -> bool:
     return case.status == CaseStatus.NEW and case.acknowledge_due_at < (now or timezone.now())
 
 
-def inbox_counts_for(*, user) -> list[tuple[str, str, int]]:
-    """The number of cases per status tab, in one query."""
-    counts = case_policy.queryset(user).aggregate(
+def _ack_overdue_q(now: datetime) -> Q:
+    return Q(status=CaseStatus.NEW, acknowledge_due_at__lt=now)
+
+
+def _member_filter(field: str, value: str, user) -> Q:
+    """The handler / owner filter: "me", "nobody" or a member's pk ("" is everyone)."""
+    if value == ME:
+        return Q(**{field: user})
+    if value == NOBODY:
+        return Q(**{f"{field}__isnull": True})
+    if value.isdigit():
+        return Q(**{f"{field}_id": int(value)})
+    return Q()
+
+
+def inbox_filtered_for(
+    *, user, filters: Mapping[str, Any], now: datetime | None = None
+) -> QuerySet[SupportCase]:
+    """The cases this person may see, searched and filtered (every status).
+
+    `filters` holds cleaned values of the inbox filter form (missing keys mean "no filter"):
+    q (a reference or the officeholder's name, the desk queue's search:
+    `incidents.selectors.incident_search_q`), handler ("me", "nobody" or a member's pk),
+    organisation_type and overdue (still new after the acknowledgement deadline). Every case
+    is annotated with `ack_overdue`.
+    """
+    now = now or timezone.now()
+    cases = case_policy.queryset(user).annotate(
+        ack_overdue=ExpressionWrapper(_ack_overdue_q(now), output_field=BooleanField())
+    )
+    text = (filters.get("q") or "").strip()
+    if text:
+        # The search runs on the incidents, the scope on the cases: a match outside the
+        # team's cases (an incident never escalated) is never shown.
+        found = Incident.objects.filter(incident_selectors.incident_search_q(text))
+        cases = cases.filter(incident__in=found.values("pk"))
+    if filters.get("handler"):
+        cases = cases.filter(_member_filter("handler", filters["handler"], user))
+    if filters.get("organisation_type"):
+        cases = cases.filter(incident__organisation__type=filters["organisation_type"])
+    if filters.get("overdue"):
+        cases = cases.filter(_ack_overdue_q(now))
+    return cases
+
+
+def inbox_counts_for(*, cases: QuerySet[SupportCase]) -> list[tuple[str, str, int]]:
+    """The number of these cases per status tab, in one query."""
+    counts = cases.aggregate(
         **{status.value: Count("pk", filter=Q(status=status)) for status in CaseStatus}
     )
     return [(status.value, status.label, counts[status.value]) for status in CaseStatus]
 
 
-def inbox_cases_for(*, user, status: CaseStatus) -> QuerySet[SupportCase]:
-    """The cases of one status tab, most urgent first, with what an inbox row shows."""
+def inbox_cases_for(
+    *, user, status: CaseStatus, filters: Mapping[str, Any] | None = None, now=None
+) -> QuerySet[SupportCase]:
+    """The cases of one status tab, searched and filtered, most urgent first, with what an
+    inbox row shows."""
     return (
-        case_policy.queryset(user)
+        inbox_filtered_for(user=user, filters=filters or {}, now=now)
         .filter(status=status)
         .select_related(
             "incident",
             "incident__organisation",
+            "incident__officeholder",
             "handler",
             "escalation",
             "escalation__escalated_by",
             "escalation__escalated_by__desk",
         )
-        .order_by(*_INBOX_ORDER.get(status, _DEFAULT_ORDER))
+        .order_by(*_INBOX_ORDER.get(status, _URGENT_ORDER))
     )
 
 
-def inbox_for(*, user, status: CaseStatus, page_number=None) -> Inbox:
-    """One page of one status tab plus the counts of all tabs; three queries, whatever the size.
+def inbox_for(
+    *, user, status: CaseStatus, filters: Mapping[str, Any] | None = None, page_number=None
+) -> Inbox:
+    """One page of one status tab plus the counts of all tabs, both with the search and the
+    filters applied; three queries, whatever the size.
 
     1. the counts per tab, 2. the count for the paginator, 3. the page of cases joined with
-    their incident, organisation, handler and escalation; nothing per row.
+    their incident, officeholder, organisation, handler and escalation; nothing per row.
     """
     now = timezone.now()
-    tabs = inbox_counts_for(user=user)
-    page = Paginator(inbox_cases_for(user=user, status=status), INBOX_PAGE_SIZE).get_page(
-        page_number
-    )
+    filters = filters or {}
+    tabs = inbox_counts_for(cases=inbox_filtered_for(user=user, filters=filters, now=now))
+    listed = inbox_cases_for(user=user, status=status, filters=filters, now=now)
+    page = Paginator(listed, INBOX_PAGE_SIZE).get_page(page_number)
     rows = [
         InboxRow(
             case=case,
             reference=case.incident.reference,
+            officeholder=str(case.incident.officeholder or ""),
             organisation=case.incident.organisation.name,
             age=age_label(case.created_at, now=now),
-            is_overdue=case_is_overdue(case, now=now),
+            is_overdue=case.ack_overdue,
             escalated_by=escalated_by_label(case.escalation),
             reasons=escalation_reasons(case.escalation),
         )
         for case in page.object_list
     ]
     return Inbox(status=status, tabs=tabs, page=page, rows=rows)
+
+
+# --- The agenda: the team's planned actions by due date --------------------------------------
+
+
+class AgendaGroup(TextChoices):
+    LATE = "late", _("Te laat")
+    TODAY = "today", _("Vandaag")
+    THIS_WEEK = "this_week", _("Deze week")
+    LATER = "later", _("Later")
+    NO_DATE = "no_date", _("Zonder datum")
+
+
+def agenda_group(due_on: date | None, *, today: date) -> AgendaGroup:
+    """Where an action with this due date goes on the agenda; the week ends on Sunday."""
+    if due_on is None:
+        return AgendaGroup.NO_DATE
+    if due_on < today:
+        return AgendaGroup.LATE
+    if due_on == today:
+        return AgendaGroup.TODAY
+    if due_on <= today + timedelta(days=6 - today.weekday()):
+        return AgendaGroup.THIS_WEEK
+    return AgendaGroup.LATER
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    action: SupportAction
+    reference: str
+    service: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class AgendaSection:
+    group: AgendaGroup
+    rows: list[AgendaRow]
+
+
+# The agenda shows at most this many actions (the earliest due); it says when there are more.
+AGENDA_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Agenda:
+    sections: list[AgendaSection]  # only the groups with actions, in AgendaGroup order
+    total: int
+    more: bool
+
+
+def agenda_for(*, user, owner: str = "", today: date) -> Agenda:
+    """The planned and running actions (not done, not cancelled) of the cases this person
+    may see, earliest due first, in the groups of `AgendaGroup`; one query.
+
+    `owner` is "" (the whole team), "me" or a member's pk; `today` is the viewer's local date
+    (`timezone.localdate()` in the view, a fixed date in tests).
+    """
+    actions = (
+        support_action_policy.queryset(user)
+        .filter(
+            case__in=case_policy.queryset(user).values("pk"),
+            status__in=[ActionStatus.PLANNED, ActionStatus.IN_PROGRESS],
+        )
+        .filter(_member_filter("owner", owner, user))
+        .select_related("case__incident", "owner")
+        .order_by(F("due_on").asc(nulls_last=True), "pk")
+    )
+    found = list(actions[: AGENDA_LIMIT + 1])
+    grouped: dict[AgendaGroup, list[AgendaRow]] = {group: [] for group in AgendaGroup}
+    for action in found[:AGENDA_LIMIT]:
+        grouped[agenda_group(action.due_on, today=today)].append(
+            AgendaRow(
+                action=action,
+                reference=action.case.incident.reference,
+                service=action.get_service_type_display(),
+                owner=str(action.owner),
+            )
+        )
+    sections = [AgendaSection(group, rows) for group, rows in grouped.items() if rows]
+    return Agenda(
+        sections=sections, total=min(len(found), AGENDA_LIMIT), more=len(found) > AGENDA_LIMIT
+    )
 
 
 def support_members(*, user) -> QuerySet[User]:

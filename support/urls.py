@@ -12,6 +12,9 @@ app_name = "support"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("overzichten/", views.saved_view_save, name="saved_view_save"),
+    path("overzichten/<int:pk>/verwijderen/", views.saved_view_delete, name="saved_view_delete"),
+    path("agenda/", views.agenda, name="agenda"),
     path("signalen/", views.signals, name="signals"),
     path("dossiers/<str:reference>/", views.case_detail, name="case"),
     path(

@@ -1,4 +1,5 @@
-"""Pages of the Ondersteuningsteam: the inbox per case status and the case page.
+"""Pages of the Ondersteuningsteam: the inbox per case status (search, filters, saved views),
+the agenda of planned actions and the case page.
 
 Only people with the support workspace get here; everyone else gets a 404. Cases are fetched
 through the case policy, so an incident that was never escalated answers 404 on every URL. The
@@ -13,12 +14,17 @@ from typing import Any
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from incidents import selectors as incident_selectors
 from incidents import services as incident_services
-from incidents.constants import MessageAudience
+from incidents.constants import MessageAudience, SavedViewWorkspace
+from incidents.forms_desk import SavedViewForm
 from incidents.policies import incident_policy
+from incidents.views.saved_views import saved_view_delete_post, saved_view_save_post
 from portal.error_summary import page_error_summary
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
@@ -30,8 +36,10 @@ from support.forms import (
     AcknowledgeForm,
     ActionAddForm,
     ActionUpdateForm,
+    AgendaFilterForm,
     AssignForm,
     CloseForm,
+    InboxFilterForm,
     NoteForm,
     OfficeholderMessageForm,
     ReturnForm,
@@ -45,17 +53,93 @@ from support.selectors import CaseDetail
 support_required = workspace_required(Workspace.SUPPORT)
 
 
+# The inbox's ready-made views (links with filters), besides the person's own saved ones.
+PRESET_VIEWS = (
+    (_lazy("Aan mij"), "handler=me"),
+    (_lazy("Bevestiging over tijd"), "status=new&overdue=on"),
+)
+
+
+def _inbox_filter_form(request, data=None) -> InboxFilterForm:
+    """The inbox's filters from `data` (a saved view's query), else from the address."""
+    return InboxFilterForm(
+        data if data is not None else (request.GET or None),
+        members=selectors.support_members(user=request.user),
+    )
+
+
 @support_required
 @require_GET
 def inbox(request):
-    """The team's cases in tabs per status (new first), with age and acknowledgement deadline."""
-    status = request.GET.get("status", "")
-    if status not in CaseStatus.values:
-        status = CaseStatus.NEW
+    """The team's cases in tabs per status (new first), most urgent first, with search,
+    filters and saved views."""
+    return _inbox_page(request)
+
+
+def _inbox_page(request, *, saved_view_form=None, status=200):
+    form = _inbox_filter_form(request)
+    filters = form.filters() if form.is_bound else {}
     inbox = selectors.inbox_for(
-        user=request.user, status=CaseStatus(status), page_number=request.GET.get("page")
+        user=request.user,
+        status=CaseStatus(filters.get("status") or CaseStatus.NEW),
+        filters=filters,
+        page_number=request.GET.get("page"),
     )
-    return render(request, "support/inbox.html", {"inbox": inbox})
+    filter_query = form.query_string()
+    context = {
+        "inbox": inbox,
+        "form": form,
+        "filter_query": filter_query,
+        "tab_query": form.query_string(without=("status",)),
+        "preset_views": PRESET_VIEWS,
+        "saved_views": incident_selectors.saved_views_for(
+            user=request.user, workspace=SavedViewWorkspace.SUPPORT
+        ),
+        "saved_view_form": saved_view_form or SavedViewForm(initial={"query": filter_query}),
+        "form_errors": page_error_summary([saved_view_form] if saved_view_form else []),
+    }
+    return render(request, "support/inbox.html", context, status=status)
+
+
+def _inbox_url(query: str) -> str:
+    return reverse("support:inbox") + (f"?{query}" if query else "")
+
+
+@support_required
+@require_POST
+def saved_view_save(request):
+    """Save the inbox's current search and filters as one of the person's own views."""
+    return saved_view_save_post(
+        request,
+        workspace=SavedViewWorkspace.SUPPORT,
+        clean_query=lambda query: _inbox_filter_form(request, query).query_string(),
+        list_url=_inbox_url,
+        page=lambda form: _inbox_page(request, saved_view_form=form, status=400),
+    )
+
+
+@support_required
+@require_POST
+def saved_view_delete(request, pk):
+    """Delete one of the person's own inbox views (another person's answers 404)."""
+    return saved_view_delete_post(
+        request, pk, workspace=SavedViewWorkspace.SUPPORT, list_url=reverse("support:inbox")
+    )
+
+
+@support_required
+@require_GET
+def agenda(request):
+    """The team's planned actions across all cases by due date: late, today, this week,
+    later; the whole team's, one's own or one member's."""
+    form = AgendaFilterForm(
+        request.GET or None, members=selectors.support_members(user=request.user)
+    )
+    filters = form.filters() if form.is_bound else {}
+    agenda = selectors.agenda_for(
+        user=request.user, owner=filters.get("owner") or "", today=timezone.localdate()
+    )
+    return render(request, "support/agenda.html", {"agenda": agenda, "form": form})
 
 
 @support_required

@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import selectors, services
-from incidents.constants import MessageAudience
+from incidents.constants import MessageAudience, SavedViewWorkspace
 from incidents.errors import IncidentError
 from incidents.forms_desk import (
     BULK_MAX_ROWS,
@@ -49,7 +49,8 @@ from incidents.forms_desk import (
     TriageForm,
 )
 from incidents.models import Incident
-from incidents.policies import incident_policy, saved_view_policy
+from incidents.policies import incident_policy
+from incidents.views.saved_views import saved_view_delete_post, saved_view_save_post
 from portal.error_summary import page_error_summary
 from portal.errors import DomainError
 from portal.models import AccessAction
@@ -156,7 +157,9 @@ def _queue_page(request, *, saved_view_form=None, bulk_form=None, absence_form=N
             "filtered": any(value for key, value in filters.items() if key != "sort"),
             "offered": selectors.incidents_offered_to(user=request.user),
             "preset_views": PRESET_VIEWS,
-            "saved_views": selectors.saved_views_for(user=request.user),
+            "saved_views": selectors.saved_views_for(
+                user=request.user, workspace=SavedViewWorkspace.DESK
+            ),
             "saved_view_form": saved_view_form or SavedViewForm(initial={"query": filter_query}),
             "bulk_form": bulk_form
             or BulkForm(colleagues=selectors.colleagues_to_assign(user=request.user)),
@@ -221,33 +224,22 @@ def absence(request):
 @require_POST
 def saved_view_save(request):
     """Save the queue's current filters as one of the person's own views."""
-    form = SavedViewForm(request.POST)
-    if form.is_valid():
-        query = _queue_filter_form(request, QueryDict(form.cleaned_data["query"]))
-        try:
-            view = services.saved_view_save(
-                owner=request.user, name=form.cleaned_data["name"], query=query.query_string()
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(
-                request,
-                _("Het overzicht '%(name)s' is opgeslagen. U vindt het boven de lijst.")
-                % {"name": view.name},
-            )
-            return redirect(_queue_url(request, view.query))
-    return _queue_page(request, saved_view_form=form, status=400)
+    return saved_view_save_post(
+        request,
+        workspace=SavedViewWorkspace.DESK,
+        clean_query=lambda query: _queue_filter_form(request, query).query_string(),
+        list_url=lambda query: _queue_url(request, query),
+        page=lambda form: _queue_page(request, saved_view_form=form, status=400),
+    )
 
 
 @desk_required
 @require_POST
 def saved_view_delete(request, pk):
     """Delete one of the person's own saved views (another person's answers 404)."""
-    view = saved_view_policy.get(request.user, "delete", pk=pk)
-    services.saved_view_delete(view=view)
-    messages.success(request, _("Het overzicht '%(name)s' is verwijderd.") % {"name": view.name})
-    return redirect("desk:queue")
+    return saved_view_delete_post(
+        request, pk, workspace=SavedViewWorkspace.DESK, list_url=reverse("desk:queue")
+    )
 
 
 @desk_required

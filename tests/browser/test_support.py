@@ -175,3 +175,70 @@ def test_escalated_report_is_handled_by_the_support_team_end_to_end(page: Page, 
     # The action shared with the desk is visible to the desk.
     expect(page.locator(".shared-support-actions")).to_contain_text(ACTION_TEXT)
     assert_accessible(page)
+
+
+def test_the_team_searches_filters_saves_a_view_and_opens_the_agenda(page: Page, demo_data):
+    """A team member searches the inbox by the officeholder's name, filters on cases late to
+    acknowledge, saves that as a view, opens it again and then reads the team's agenda."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.models import User
+    from support.constants import ServiceType
+    from support.models import SupportAction
+    from tests.factories import UserFactory
+    from tests.support import escalated_case
+
+    member = User.objects.get(username="ondersteuning")
+    late = escalated_case(officeholder=UserFactory(first_name="Anna", last_name="de Vries"))
+    SupportCase.objects.filter(pk=late.pk).update(
+        acknowledge_due_at=timezone.now() - timedelta(hours=1)
+    )
+    other = escalated_case(officeholder=UserFactory(first_name="Bram", last_name="de Jong"))
+    now = timezone.now()
+    SupportAction.objects.create(
+        case=other,
+        owner=member,
+        service_type=ServiceType.LEGAL_HELP,
+        description="Advocaat bellen over een contactverbod.",
+        due_on=timezone.localdate() - timedelta(days=1),
+        created_at=now,
+        updated_at=now,
+    )
+    reference = late.incident.reference
+
+    login(page, "ondersteuning", DEMO_PASSWORD)
+    page.get_by_role("link", name="Dossiers", exact=True).click()
+    page.get_by_label("Zoek op kenmerk of naam").fill("anna vries")
+    page.get_by_label("Alleen dossiers die te laat zijn om te bevestigen").check()
+    page.get_by_role("button", name="Toon dossiers").click()
+    rows = _main(page).locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(reference)
+    expect(rows.first).to_contain_text("Anna de Vries")
+    expect(rows.first).to_contain_text("Te laat")
+    expect(_main(page)).not_to_contain_text(other.incident.reference)
+    assert_accessible(page)
+
+    # Save the search as an own view; it opens again from the list of views.
+    page.get_by_text("Deze filters opslaan als eigen overzicht").click()
+    page.get_by_label("Naam van dit overzicht").fill("Anna, te laat")
+    page.get_by_role("button", name="Overzicht opslaan").click()
+    expect(page.get_by_role("status").filter(has_text="is opgeslagen")).to_be_visible()
+    page.get_by_role("link", name="Filters wissen").click()
+    expect(_main(page)).to_contain_text(other.incident.reference)
+    page.get_by_role("link", name="Anna, te laat").click()
+    expect(_main(page).locator("tbody tr")).to_have_count(1)
+
+    # The agenda: yesterday's action of the other case is late, with a link to its case.
+    page.get_by_role("link", name="Agenda", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agenda van het Ondersteuningsteam")
+    page.get_by_label("Acties van").select_option(label="Mijn acties")
+    page.get_by_role("button", name="Toon acties").click()
+    late_section = page.get_by_role("region", name=re.compile(r"^Te laat"))
+    expect(late_section).to_contain_text("Juridische hulp")
+    expect(late_section).to_contain_text("Advocaat bellen over een contactverbod.")
+    assert_accessible(page)
+    late_section.get_by_role("link", name=other.incident.reference).click()
+    expect(page).to_have_url(re.compile(rf"/dossiers/{other.incident.reference}/"))

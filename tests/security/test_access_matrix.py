@@ -279,6 +279,12 @@ TABLE = [
     # "Same perpetrator" signals across desks: the team's alone.
     ("support:signals", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
     ("support:signals", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
+    ("support:agenda", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
+    ("support:agenda", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
+    ("support:saved_view_save", "GET", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
+    ("support:saved_view_save", "POST", LOGIN, 404, 404, 404, 404, 400, 404, CODE),
+    ("support:saved_view_delete", "GET", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
+    ("support:saved_view_delete", "POST", LOGIN, 404, 404, 404, 404, 404, 404, CODE),
     ("support:case", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
     ("support:case", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
     *[
@@ -402,7 +408,13 @@ def _url(world, name: str, params: set[str]) -> str:
         kwargs["pk"] = world.notifications["owner"].pk
     elif name == "api_token_revoke":
         kwargs["pk"] = ApiToken.objects.filter(user=world.users["owner"]).first().pk
-    elif name in ("passkey_remove", "desk:saved_view_delete", "replies:edit", "replies:deactivate"):
+    elif name in (
+        "passkey_remove",
+        "desk:saved_view_delete",
+        "support:saved_view_delete",
+        "replies:edit",
+        "replies:deactivate",
+    ):
         kwargs["pk"] = 999_999  # nobody's: nothing is removed, nothing is told
     elif name == "password_reset_confirm":
         kwargs = {"uidb64": "MQ", "token": "geen-geldig-token"}

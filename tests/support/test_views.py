@@ -34,18 +34,6 @@ from tests.support import escalated_case
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def member(db):
-    """A member of the Ondersteuningsteam with a name the officeholder will read."""
-    return UserFactory(support=True, first_name="Fatima", last_name="El Amrani")
-
-
-@pytest.fixture
-def member_client(client, member):
-    verified_login(client, member)
-    return client
-
-
 def _url(name, case, **kwargs):
     return reverse(f"support:{name}", kwargs={"reference": case.incident.reference, **kwargs})
 
