@@ -13,11 +13,14 @@ from typing import Any
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents import services as incident_services
+from incidents.case_file import case_file_response
 from incidents.constants import MessageAudience
+from incidents.forms import CaseFileForm
 from incidents.policies import incident_policy
 from portal.error_summary import page_error_summary
 from portal.models import AccessAction
@@ -149,6 +152,7 @@ def _case_page(request, detail: CaseDetail, *, bound: dict[str, Any] | None = No
         "officeholder_message_form": bound.get("message") or OfficeholderMessageForm(),
         "staff_message_form": bound.get("staff_message") or StaffMessageForm(),
         "note_form": bound.get("note") or NoteForm(),
+        "case_file_form": CaseFileForm(),
     }
     return render(request, "support/case.html", context)
 
@@ -166,6 +170,23 @@ def case_detail(request, reference):
     )
     notification_mark_read(user=request.user, reference=detail.incident.reference)
     return _case_page(request, detail)
+
+
+@support_required
+@require_GET
+def case_file(request, reference):
+    """The case page as a PDF (incidents.case_file): 404 exactly like the page."""
+    show_names = CaseFileForm(request.GET).show_names()
+    file = selectors.support_case_file_for(
+        user=request.user, reference=reference, show_names=show_names, now=timezone.now()
+    )
+    access_log_record(
+        request=request,
+        action=AccessAction.PRINT_CASE_FILE,
+        incident=file.incident,
+        what="case file PDF (support)",
+    )
+    return case_file_response(file)
 
 
 def _post(request, reference, *, key: str, form, run, success, anchor: str = ""):
