@@ -42,6 +42,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=portal.settings \
     PRIVATE_STORAGE_ROOT=/data/private
 
+# libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz-subset0, fonts-dejavu-core: WeasyPrint draws
+# the case file PDF (portal/pdf.py) with them.
 # ffmpeg: ffprobe checks audio and video uploads (web), ffmpeg removes their metadata (worker).
 # postgresql-client-16: pg_dump and pg_restore of the server's major version (compose runs
 # PostgreSQL 16) for `manage.py backup` and `restore`; Debian 12 ships 15, so it comes from
@@ -56,7 +58,9 @@ RUN apt-get update \
     && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt ${VERSION_CODENAME}-pgdg main" \
         > /etc/apt/sources.list.d/pgdg.list \
     && apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 ffmpeg "postgresql-client-${POSTGRES_CLIENT_MAJOR}" \
+    && apt-get install -y --no-install-recommends libpq5 ffmpeg \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        "postgresql-client-${POSTGRES_CLIENT_MAJOR}" \
     && apt-get purge -y curl && apt-get autoremove -y \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 portal \

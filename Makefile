@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= weerbaar-demo
 
-.PHONY: install run test lint messages translations openapi bench bench-http faults clean ffmpeg lock sbom kubectl \
+.PHONY: install run test lint messages translations openapi bench bench-http faults clean ffmpeg pdf-libraries lock sbom kubectl \
 	oidc-provider
 
 # Exactly the versions and files of the lock (every file checked against its sha256), then
@@ -52,6 +52,11 @@ ffmpeg:
 	  fi; \
 	}
 
+# The case file PDF (portal/pdf.py) is made by WeasyPrint, which loads Pango and HarfBuzz from
+# the OS and draws with the DejaVu fonts. Installed when missing and apt-get can (as root).
+pdf-libraries:
+	$(call debian_packages,libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+
 # The Kubernetes manifests are rendered with `kubectl kustomize` in the tests: any kubectl on
 # the PATH, or Debian's `kubernetes-client` package (installed here when apt-get can).
 kubectl:
@@ -83,7 +88,7 @@ oidc-provider:
 	  { cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund; }
 
 run: export DEBUG ?= true
-run: translations ffmpeg
+run: translations ffmpeg pdf-libraries
 	mkdir -p var/broker/queue var/broker/processed var/broker/control
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo --password '$(DEMO_PASSWORD)'
@@ -102,7 +107,7 @@ test: export IDENTIFIER_HASH_KEY = test-only-identifier-hash-key-0123456789
 test: export DEVELOPMENT_TOOLS = true
 # The test stacks live on loopback (http base URL, a local SMTP server): portal/checks.py.
 test: export LOOPBACK_TEST_STACK = true
-test: lint translations ffmpeg kubectl oidc-provider
+test: lint translations ffmpeg pdf-libraries kubectl oidc-provider
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	scripts/with-test-services.sh $(PY) -m pytest -n 2 --dist loadgroup --durations=25 $(PYTEST_ARGS)

@@ -517,3 +517,16 @@ class CompleteReportForm(VersionedForm, FullReportForm):
         self.fields.pop("submission_token")
         self.helper.layout.fields.remove("submission_token")
         self.helper.layout.fields.insert(0, "version")
+
+
+class CaseFileForm(forms.Form):
+    """The GET form of "Dossier als PDF" on the desk's incident page and the team's case page."""
+
+    names = forms.BooleanField(
+        label=_("Namen van medewerkers tonen"),
+        required=False,
+        help_text=_("Zonder vinkje staat alleen het team erin, bijvoorbeeld 'Meldpunt Utrecht'."),
+    )
+
+    def show_names(self) -> bool:
+        return self.is_valid() and self.cleaned_data["names"]

@@ -162,6 +162,17 @@ class TimelineEntry:
     text: str
     internal: bool
     payload: dict
+    # For the printed case file: the actor's name with their team ("Sanne de Vries (Meldpunt
+    # Utrecht)", never "U"), and the team alone ("Meldpunt Utrecht"); empty for the rules.
+    name: str = ""
+    team: str = ""
+
+
+def _actor_team(event: Event) -> str:
+    actor = event.actor
+    if actor is None:
+        return ""
+    return team_label(role=event.actor_role, desk=actor.desk if actor.desk_id else None)
 
 
 def _actor_label(event: Event, viewer) -> str:
@@ -322,6 +333,8 @@ def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:
                 text=text,
                 internal=internal,
                 payload=event.payload,
+                name=author_label(event.actor, event.actor_role) if event.actor else "",
+                team=_actor_team(event),
             )
         )
     return entries

@@ -482,6 +482,8 @@ class AccessAction(models.TextChoices):
 
     VIEW_INCIDENT = "view_incident", _("Melding bekeken")
     DOWNLOAD_EVIDENCE = "download_evidence", _("Bewijsstuk gedownload")
+    # The printable case file (PDF) of the desk's incident page or the team's case page.
+    PRINT_CASE_FILE = "print_case_file", _("Dossier als PDF gemaakt")
     EXPORT = "export", _("Export")
     API_READ = "api_read", _("Gelezen via de API")
     CHANGE = "change", _("Wijziging")

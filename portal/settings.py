@@ -735,6 +735,9 @@ LOGGING = {
         # ADMINS (portal.error_reports: no variables, no form data).
         "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
         "portal.access": {"level": env("ACCESS_LOG_LEVEL", default="INFO")},
+        # WeasyPrint (portal/pdf.py) logs every rendering step at INFO; only its problems count.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # Python's warnings (Django captures them) as JSON lines too, not raw text.
         "py.warnings": {"handlers": [], "propagate": True},
     },

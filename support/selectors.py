@@ -14,10 +14,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, TextChoices
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from incidents import selectors as incident_selectors
+from incidents.case_file import CaseFile, PlanRow, case_file_timeline, staff_label
 from incidents.constants import (
     OFFICEHOLDER_VISIBLE_EVENTS,
     EventKind,
@@ -458,3 +460,62 @@ def signals_for(*, user, page_number=None) -> tuple[Page, list[SignalRow]]:
         for match in page.object_list
     ]
     return page, rows
+
+
+def _nameless_support_text(entry) -> str:
+    """The team's own event text without a person's name (for a case file without names)."""
+    if entry.kind == EventKind.SUPPORT_CASE_CHANGED and "handler" in entry.payload:
+        return _("Casemanager gekozen")
+    return entry.text
+
+
+def support_case_file_for(*, user, reference: str, show_names: bool, now: datetime) -> CaseFile:
+    """The team's case file: what its case page shows (`case_detail_for`), or 404 like it."""
+    detail = case_detail_for(user=user, reference=reference)
+    case, incident = detail.case, detail.incident
+    escalated_by = (
+        detail.escalated_by
+        if show_names or detail.escalation.escalated_by is None
+        else staff_label(detail.escalation.escalated_by, show_names=False)
+    )
+    summary = [
+        (_("Dossier"), case.get_status_display()),
+        (_("Melding"), incident.get_status_display()),
+        (_("Meldpunt"), str(incident.desk)),
+        (
+            _("Doorgegeven op"),
+            date_format(timezone.localtime(detail.escalation.created_at), "j F Y H:i"),
+        ),
+        (_("Door"), escalated_by),
+        (_("Waarom"), "\n".join(detail.reasons)),
+        (
+            _("Casemanager"),
+            staff_label(case.handler, show_names=show_names) or _("Nog niemand"),
+        ),
+    ]
+    if case.outcome:
+        summary.append((_("Uitkomst"), case.outcome))
+    plan = [
+        PlanRow(
+            title=action.get_service_type_display(),
+            status=action.get_status_display(),
+            owner=staff_label(action.owner, show_names=show_names),
+            due_on=action.due_on,
+            description=action.description,
+            shared_with_desk=action.shared_with_desk,
+        )
+        for action in detail.actions
+    ]
+    return CaseFile(
+        incident=incident,
+        title=_("Dossier %(reference)s") % {"reference": incident.reference},
+        printed_by=staff_label(user, show_names=show_names),
+        printed_at=now,
+        show_names=show_names,
+        summary=summary,
+        timeline=case_file_timeline(
+            detail.timeline, show_names=show_names, nameless_text=_nameless_support_text
+        ),
+        plan=plan,
+        has_plan=True,
+    )

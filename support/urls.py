@@ -17,6 +17,7 @@ urlpatterns = [
     path("agenda/", views.agenda, name="agenda"),
     path("signalen/", views.signals, name="signals"),
     path("dossiers/<str:reference>/", views.case_detail, name="case"),
+    path("dossiers/<str:reference>/dossier.pdf", views.case_file, name="case_file"),
     path(
         "dossiers/<str:reference>/bevestigen/",
         views.act,

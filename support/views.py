@@ -21,7 +21,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents import selectors as incident_selectors
 from incidents import services as incident_services
+from incidents.case_file import case_file_response
 from incidents.constants import MessageAudience, SavedViewWorkspace
+from incidents.forms import CaseFileForm
 from incidents.forms_desk import SavedViewForm
 from incidents.policies import incident_policy
 from incidents.views.saved_views import saved_view_delete_post, saved_view_save_post
@@ -233,6 +235,7 @@ def _case_page(request, detail: CaseDetail, *, bound: dict[str, Any] | None = No
         "officeholder_message_form": bound.get("message") or OfficeholderMessageForm(),
         "staff_message_form": bound.get("staff_message") or StaffMessageForm(),
         "note_form": bound.get("note") or NoteForm(),
+        "case_file_form": CaseFileForm(),
     }
     return render(request, "support/case.html", context)
 
@@ -250,6 +253,23 @@ def case_detail(request, reference):
     )
     notification_mark_read(user=request.user, reference=detail.incident.reference)
     return _case_page(request, detail)
+
+
+@support_required
+@require_GET
+def case_file(request, reference):
+    """The case page as a PDF (incidents.case_file): 404 exactly like the page."""
+    show_names = CaseFileForm(request.GET).show_names()
+    file = selectors.support_case_file_for(
+        user=request.user, reference=reference, show_names=show_names, now=timezone.now()
+    )
+    access_log_record(
+        request=request,
+        action=AccessAction.PRINT_CASE_FILE,
+        incident=file.incident,
+        what="case file PDF (support)",
+    )
+    return case_file_response(file)
 
 
 def _post(request, reference, *, key: str, form, run, success, anchor: str = ""):

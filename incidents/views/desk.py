@@ -22,8 +22,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import selectors, services
+from incidents.case_file import case_file_response
+from incidents.case_file import desk_case_file_for as case_file_for
 from incidents.constants import MessageAudience, SavedViewWorkspace
 from incidents.errors import IncidentError
+from incidents.forms import CaseFileForm
 from incidents.forms_desk import (
     BULK_MAX_ROWS,
     AbsenceForm,
@@ -552,6 +555,7 @@ def _detail_page(request, incident: Incident, *, bound: dict | None = None):
         "callback_words": selectors.callback_in_words(incident.callback_at),
         "form_errors": page_error_summary(bound.values()),
         "action_forms": action_forms,
+        "case_file_form": CaseFileForm(),
         **other_forms,
     }
     return render(request, "incidents/desk/detail.html", context)
@@ -568,6 +572,23 @@ def detail(request, reference):
     )
     notification_mark_read(user=request.user, reference=incident.reference)
     return _detail_page(request, incident)
+
+
+@desk_required
+@require_GET
+def case_file(request, reference):
+    """The incident page as a PDF (incidents.case_file): 404 exactly like the page."""
+    show_names = CaseFileForm(request.GET).show_names()
+    file = case_file_for(
+        user=request.user, reference=reference, show_names=show_names, now=timezone.now()
+    )
+    access_log_record(
+        request=request,
+        action=AccessAction.PRINT_CASE_FILE,
+        incident=file.incident,
+        what="case file PDF (desk)",
+    )
+    return case_file_response(file)
 
 
 def _post(request, reference, *, key: str, form, run, success):

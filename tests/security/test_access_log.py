@@ -52,12 +52,27 @@ def test_desk_detail_page_is_logged_with_actor_role_desk_ip_and_what(world, clie
             "police summary",
         ),
         ("support", "support:case", "escalated", AccessAction.VIEW_INCIDENT, "case page"),
+        (
+            "registrar",
+            "desk:case_file",
+            "submitted",
+            AccessAction.PRINT_CASE_FILE,
+            "case file PDF (desk)",
+        ),
+        (
+            "support",
+            "support:case_file",
+            "escalated",
+            AccessAction.PRINT_CASE_FILE,
+            "case file PDF (support)",
+        ),
     ],
 )
 def test_web_pages_with_incident_details_are_logged(
     world, client, role, url_name, target, action, what
 ):
-    """The officeholder's own pages and the support case page leave one entry each."""
+    """The officeholder's own pages, the support case page and both case file PDFs leave one
+    entry each."""
     incident = world.incidents[target]
     log_in(client, world.users[role])
     assert client.get(reverse(url_name, args=[incident.reference])).status_code == 200

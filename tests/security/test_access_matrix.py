@@ -250,6 +250,9 @@ TABLE = [
     ("desk:file", "POST", LOGIN, 404, 404, 200, 200, 404, 404, CODE),
     ("desk:detail", "GET", LOGIN, 404, 404, 200, 404, 404, 404, CODE),
     ("desk:detail", "POST", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    # The incident page as a PDF: exactly who may open the page.
+    ("desk:case_file", "GET", LOGIN, 404, 404, 200, 404, 404, 404, CODE),
+    ("desk:case_file", "POST", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
     # Taking back needs an offer to the own desk: the world's incidents were never moved.
     ("desk:take_back", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
     ("desk:take_back", "POST", LOGIN, 404, 404, 404, 404, 404, 404, CODE),
@@ -287,6 +290,9 @@ TABLE = [
     ("support:saved_view_delete", "POST", LOGIN, 404, 404, 404, 404, 404, 404, CODE),
     ("support:case", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
     ("support:case", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
+    # The case page as a PDF: exactly who may open the page.
+    ("support:case_file", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
+    ("support:case_file", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
     *[
         row
         for step in ("acknowledge", "start", "assign", "action_add", "action_update",
