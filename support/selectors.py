@@ -25,7 +25,13 @@ from incidents.models import Escalation, Message
 from incidents.policies import incident_policy, match_policy
 from portal.models import User
 from portal.policies import user_policy
-from support.constants import ActionStatus, CaseStatus, RuleCode, ServiceType
+from support.constants import (
+    OPEN_ACTION_STATUSES,
+    ActionStatus,
+    CaseStatus,
+    RuleCode,
+    ServiceType,
+)
 from support.models import SupportAction, SupportCase
 from support.policies import case_policy, support_action_policy
 
@@ -142,6 +148,11 @@ def inbox_for(*, user, status: CaseStatus, page_number=None) -> Inbox:
     return Inbox(status=status, tabs=tabs, page=page, rows=rows)
 
 
+def case_open_actions(*, case: SupportCase) -> list[SupportAction]:
+    """The plan's actions that are still to be done (closing the case asks about them)."""
+    return list(case.actions.filter(status__in=OPEN_ACTION_STATUSES).order_by("due_on", "pk"))
+
+
 def support_members(*, user) -> QuerySet[User]:
     """Who this person may give a case or an action to (the active team members)."""
     return user_policy.queryset(user, "give_case_to").order_by(
@@ -183,6 +194,7 @@ class CaseDetail:
     actions: list[SupportAction]
     earlier_cases: list[SupportCase]
     matches: list
+    linked: list
 
 
 def _support_event_text(entry) -> str:
@@ -252,6 +264,7 @@ def case_detail_for(*, user, reference: str) -> CaseDetail:
         actions=actions,
         earlier_cases=earlier,
         matches=incident_selectors.matches_for(user=user, incident=incident),
+        linked=incident_selectors.linked_incidents_for(user=user, incident=incident),
     )
 
 
