@@ -150,6 +150,9 @@ class OutcomeCategory(models.TextChoices):
     REFERRED_SUPPORT = "referred_support", _("Doorverwezen naar het Ondersteuningsteam")
     DUPLICATE = "duplicate", _("Dubbele melding")
     OTHER = "other", _("Anders")
+    # How the Ondersteuningsteam closes a case (support.constants.CASE_OUTCOME_CATEGORIES).
+    SUPPORT_GIVEN = "support_given", _("Ondersteuning gegeven")
+    SUPPORT_NOT_NEEDED = "support_not_needed", _("Geen ondersteuning meer nodig")
 
 
 # What the officeholder reads about each category, in plain words.
@@ -167,6 +170,14 @@ OUTCOME_EXPLANATIONS = {
         "Deze melding ging over hetzelfde als een andere melding. Die andere melding loopt door."
     ),
     OutcomeCategory.OTHER: _("Het meldpunt heeft de melding afgesloten."),
+    OutcomeCategory.SUPPORT_GIVEN: _(
+        "Het Ondersteuningsteam heeft u geholpen. De hulp is afgerond. Heeft u later nog "
+        "vragen? Neem dan contact op met uw meldpunt."
+    ),
+    OutcomeCategory.SUPPORT_NOT_NEEDED: _(
+        "U en het Ondersteuningsteam hebben afgesproken dat er nu geen hulp meer nodig is. "
+        "Gebeurt er iets nieuws? Doe dan een nieuwe melding."
+    ),
 }
 
 

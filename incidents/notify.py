@@ -25,6 +25,8 @@ NOTIFYING_KINDS = frozenset(
         EventKind.STATUS_CHANGED,
         EventKind.MOVED,
         EventKind.OFFERED_BACK,
+        EventKind.ESCALATED,
+        EventKind.SUPPORT_ACKNOWLEDGED,
     }
 )
 
@@ -68,12 +70,38 @@ def recipients_for_event(event: Event) -> tuple[str, list[User]]:
         return "incident_offered_back", list(
             desk_registrars_active(desk_id=incident.moved_from_desk_id)
         )
+    if kind == EventKind.ESCALATED:
+        # Automatic or by a colleague: the desk keeps knowing where its report is.
+        return "escalation_to_support", _officeholder(incident) + desk_registrars(incident)
+    if kind == EventKind.SUPPORT_ACKNOWLEDGED:
+        return "escalation_acknowledged", _officeholder(incident) + desk_registrars(incident)
     if kind == EventKind.STATUS_CHANGED and not by_officeholder:
-        payload = event.payload
-        if payload.get("from") == Status.ESCALATED and payload.get("to") == Status.IN_TRIAGE:
-            return "escalation_returned", _officeholder(incident) + desk_registrars(incident)
-        return "status_changed", _officeholder(incident)
+        if event.payload.get("to") == Status.ESCALATED:
+            return "", []  # the escalation's own event tells (above)
+        return _status_kind(event.payload), _status_recipients(event.payload, incident)
     return "", []
+
+
+def _status_kind(payload: dict) -> str:
+    """The notification kind of a status change: what happened, in the e-mail's subject."""
+    from_status, to_status = payload.get("from"), payload.get("to")
+    if from_status == Status.ESCALATED:
+        return "escalation_returned" if to_status == Status.IN_TRIAGE else "escalation_closed"
+    if to_status == Status.CLOSED:
+        return "incident_closed"
+    if to_status == Status.IN_TRIAGE and from_status == Status.CLOSED:
+        return "incident_reopened"
+    if to_status == Status.IN_TRIAGE:
+        return "incident_in_triage"
+    return "status_changed"
+
+
+def _status_recipients(payload: dict, incident: Incident) -> list[User]:
+    """The officeholder hears of every status change; the desk also of the team's returning
+    and closing of an escalated incident."""
+    if payload.get("from") == Status.ESCALATED:
+        return _officeholder(incident) + desk_registrars(incident)
+    return _officeholder(incident)
 
 
 # Kinds meant for the desk's staff: a desk without active staff hears them in its confirmed
@@ -84,6 +112,9 @@ DESK_KINDS = frozenset(
         "incident_updated",
         "message",
         "escalation_returned",
+        "escalation_to_support",
+        "escalation_acknowledged",
+        "escalation_closed",
         "incident_moved",
         "incident_offered_back",
     }

@@ -786,7 +786,8 @@ def _close_escalation_after(incident: Incident, actor: User, inputs: dict) -> Ca
 
 def _close_escalated(incident: Incident, actor: User, inputs: dict) -> Callable:
     # The Ondersteuningsteam closes the case: for the officeholder it was a referral to the team.
-    inputs.setdefault("outcome_category", OutcomeCategory.REFERRED_SUPPORT)
+    if not inputs.get("outcome_category"):
+        inputs["outcome_category"] = OutcomeCategory.REFERRED_SUPPORT
     return _close_escalation_after(incident, actor, inputs)
 
 

@@ -9,8 +9,16 @@ SUBJECTS = {
     "incident_new": _("Nieuwe melding %(reference)s"),
     "incident_filed_for_you": _("Het meldpunt heeft melding %(reference)s voor u vastgelegd"),
     "incident_updated": _("Nieuwe informatie bij melding %(reference)s"),
-    "message": _("Nieuw bericht bij melding %(reference)s"),
+    "message": _("Er is een nieuw bericht bij melding %(reference)s"),
     "status_changed": _("De status van melding %(reference)s is gewijzigd"),
+    "incident_in_triage": _("Het meldpunt is bezig met melding %(reference)s"),
+    "incident_closed": _("Melding %(reference)s is afgesloten"),
+    "incident_reopened": _("Melding %(reference)s is weer in behandeling"),
+    "escalation_to_support": _(
+        "Melding %(reference)s is doorgegeven aan het Ondersteuningsteam Weerbaar Bestuur"
+    ),
+    "escalation_acknowledged": _("Het Ondersteuningsteam heeft melding %(reference)s opgepakt"),
+    "escalation_closed": _("Het Ondersteuningsteam heeft het dossier van %(reference)s afgesloten"),
     "escalation_new": _("Nieuwe doorverwijzing %(reference)s voor het Ondersteuningsteam"),
     "escalation_returned": _("Melding %(reference)s is teruggegeven aan het meldpunt"),
     "triage_due_soon": _("Melding %(reference)s moet binnen 2 uur beoordeeld zijn"),

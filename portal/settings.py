@@ -706,6 +706,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.constants.Status",
         "CaseStatusEnum": "support.constants.CaseStatus",
         "ActionStatusEnum": "support.constants.ActionStatus",
+        "OutcomeCategoryEnum": "incidents.constants.OutcomeCategory",
+        "CaseOutcomeCategoryEnum": "support.constants.CASE_OUTCOME_CHOICES",
     },
 }
 

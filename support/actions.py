@@ -103,9 +103,13 @@ CASE_ACTIONS: dict[str, Action] = action_table(
         CaseStatus.CLOSED,
         TEAM,
         EventKind.SUPPORT_CASE_CHANGED,
-        needs=("outcome",),
+        needs=("outcome", "outcome_category"),
+        takes=("open_actions_confirmed",),
         follows="close_escalated",
-        effect=_("de melding wordt ook afgesloten"),
+        effect=_(
+            "de melding wordt ook afgesloten; open acties vervallen, na een bevestiging; "
+            "het meldpunt krijgt bericht"
+        ),
     ),
 )
 

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from incidents.constants import EscalationRuleCode
+from incidents.constants import EscalationRuleCode, OutcomeCategory
 
 # The rule vocabulary lives with the Escalation record it is written into (incidents).
 RuleCode = EscalationRuleCode
@@ -38,5 +38,16 @@ class ActionStatus(models.TextChoices):
     DONE = "done", _("Klaar")
     CANCELLED = "cancelled", _("Vervallen")
 
+
+# How the team closes a case: what the officeholder then reads on their page
+# (incidents.constants.OUTCOME_EXPLANATIONS).
+CASE_OUTCOME_CATEGORIES = (
+    OutcomeCategory.SUPPORT_GIVEN,
+    OutcomeCategory.REFERRED_POLICE,
+    OutcomeCategory.SUPPORT_NOT_NEEDED,
+)
+CASE_OUTCOME_CHOICES = [(category.value, category.label) for category in CASE_OUTCOME_CATEGORIES]
+# Actions that are still to be done: closing a case with them needs a confirmation.
+OPEN_ACTION_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 
 ACKNOWLEDGE_WITHIN_HOURS = 4

@@ -23,3 +23,11 @@ class CaseStale(SupportError, errors.StaleVersion):
 
 class CaseInputRequired(SupportError, errors.InputRequired):
     code = "reason_required"
+
+
+class CaseOpenActions(SupportError):
+    code = "open_actions"
+    default_message = _(
+        "Er staan nog acties open in het plan. Kijk of ze klaar zijn. Wilt u toch afsluiten? "
+        "Zet dan een vinkje bij 'Toch afsluiten'. De open acties vervallen dan."
+    )

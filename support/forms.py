@@ -7,13 +7,15 @@ changes something sends back the case `version` it showed (stale check).
 """
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from incidents.constants import OUTCOME_EXPLANATIONS
 from incidents.forms import DateInput
 from portal.constants import OrganisationType
 from portal.forms import FilterForm
 from portal.versioned import VersionedForm
-from support.constants import ActionStatus, CaseStatus, ServiceType
+from support.constants import CASE_OUTCOME_CATEGORIES, ActionStatus, CaseStatus, ServiceType
 from support.selectors import ME, NOBODY
 
 MEMBER_ERROR = _("Deze persoon kunt u niet kiezen. Kies een lid van het Ondersteuningsteam.")
@@ -166,9 +168,25 @@ class ReturnForm(CaseVersionedForm):
     )
 
 
+def _outcome_choice(category) -> tuple[str, str]:
+    explanation = OUTCOME_EXPLANATIONS[category]
+    return category.value, format_lazy(
+        "{}. {} “{}”", category.label, _("De ambtsdrager leest:"), explanation
+    )
+
+
 class CloseForm(CaseVersionedForm):
+    """Closing a case: the outcome, its category (what the officeholder reads on their page)
+    and, when actions are still open, a confirmation that they go."""
+
     prefix = "close"
 
+    outcome_category = forms.ChoiceField(
+        label=_("Hoe sluit u af?"),
+        choices=[_outcome_choice(category) for category in CASE_OUTCOME_CATEGORIES],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Kies hoe u afsluit.")},
+    )
     outcome = forms.CharField(
         label=_("Uitkomst"),
         help_text=_("De ambtsdrager en het meldpunt lezen de uitkomst."),
@@ -176,6 +194,16 @@ class CloseForm(CaseVersionedForm):
         max_length=5000,
         error_messages={"required": _("Vul de uitkomst in. Zonder uitkomst kunt u niet sluiten.")},
     )
+    open_actions_confirmed = forms.BooleanField(
+        label=_("Toch afsluiten. De open acties vervallen."),
+        required=False,
+    )
+
+    def __init__(self, *args, open_actions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.open_actions = list(open_actions)
+        if not self.open_actions:
+            del self.fields["open_actions_confirmed"]
 
 
 # --- The inbox's and the agenda's filters (GET) ---------------------------------------------

@@ -30,7 +30,13 @@ from incidents.models import Escalation, Incident, Message
 from incidents.policies import incident_policy, match_policy
 from portal.models import User
 from portal.policies import user_policy
-from support.constants import ActionStatus, CaseStatus, RuleCode, ServiceType
+from support.constants import (
+    OPEN_ACTION_STATUSES,
+    ActionStatus,
+    CaseStatus,
+    RuleCode,
+    ServiceType,
+)
 from support.models import SupportAction, SupportCase
 from support.policies import case_policy, support_action_policy
 
@@ -266,7 +272,7 @@ def agenda_for(*, user, owner: str = "", today: date) -> Agenda:
         support_action_policy.queryset(user)
         .filter(
             case__in=case_policy.queryset(user).values("pk"),
-            status__in=[ActionStatus.PLANNED, ActionStatus.IN_PROGRESS],
+            status__in=OPEN_ACTION_STATUSES,
         )
         .filter(_member_filter("owner", owner, user))
         .select_related("case__incident", "owner")
@@ -287,6 +293,11 @@ def agenda_for(*, user, owner: str = "", today: date) -> Agenda:
     return Agenda(
         sections=sections, total=min(len(found), AGENDA_LIMIT), more=len(found) > AGENDA_LIMIT
     )
+
+
+def case_open_actions(*, case: SupportCase) -> list[SupportAction]:
+    """The plan's actions that are still to be done (closing the case asks about them)."""
+    return list(case.actions.filter(status__in=OPEN_ACTION_STATUSES).order_by("due_on", "pk"))
 
 
 def support_members(*, user) -> QuerySet[User]:
@@ -330,6 +341,7 @@ class CaseDetail:
     actions: list[SupportAction]
     earlier_cases: list[SupportCase]
     matches: list
+    linked: list
 
 
 def _support_event_text(entry) -> str:
@@ -399,6 +411,7 @@ def case_detail_for(*, user, reference: str) -> CaseDetail:
         actions=actions,
         earlier_cases=earlier,
         matches=incident_selectors.matches_for(user=user, incident=incident),
+        linked=incident_selectors.linked_incidents_for(user=user, incident=incident),
     )
 
 

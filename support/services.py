@@ -26,8 +26,21 @@ from portal.policies import user_policy
 from portal.services import notifications_create
 from support import notify, rules
 from support.actions import OPEN, case_action_get
-from support.constants import ACKNOWLEDGE_WITHIN_HOURS, ActionStatus, CaseStatus, RuleCode
-from support.errors import CaseInputRequired, CaseStale, CaseStepNotAllowed, SupportError
+from support.constants import (
+    ACKNOWLEDGE_WITHIN_HOURS,
+    CASE_OUTCOME_CATEGORIES,
+    OPEN_ACTION_STATUSES,
+    ActionStatus,
+    CaseStatus,
+    RuleCode,
+)
+from support.errors import (
+    CaseInputRequired,
+    CaseOpenActions,
+    CaseStale,
+    CaseStepNotAllowed,
+    SupportError,
+)
 from support.models import EscalationRule, SupportAction, SupportCase
 from support.policies import case_policy
 
@@ -142,6 +155,7 @@ NEEDS_MESSAGES = {
     "handler": _("Kies een lid van het Ondersteuningsteam."),
     "owner": _("Kies een lid van het Ondersteuningsteam als eigenaar."),
     "service_type": _("Kies de soort hulp."),
+    "outcome_category": _("Kies wat de ambtsdrager als uitkomst leest."),
 }
 
 
@@ -245,6 +259,18 @@ def _close(case: SupportCase, actor: User, inputs: dict) -> dict:
     return {"text": text}
 
 
+def _close_case(case: SupportCase, actor: User, inputs: dict) -> dict:
+    """Closing with care: open actions are listed first and only go (cancelled) once the
+    team member confirmed; the outcome's category is what the officeholder reads."""
+    if inputs.get("outcome_category") not in CASE_OUTCOME_CATEGORIES:
+        raise CaseInputRequired(NEEDS_MESSAGES["outcome_category"])
+    open_actions = case.actions.filter(status__in=OPEN_ACTION_STATUSES)
+    if open_actions.exists() and not inputs.get("open_actions_confirmed"):
+        raise CaseOpenActions()
+    cancelled = open_actions.update(status=ActionStatus.CANCELLED, updated_at=timezone.now())
+    return {**_close(case, actor, inputs), "cancelled_actions": cancelled}
+
+
 EFFECTS = {
     "acknowledge": _acknowledge,
     "start": None,
@@ -253,7 +279,7 @@ EFFECTS = {
     "add_action": _add_action,
     "update_action": _update_action,
     "return_to_desk": _close,
-    "close_case": _close,
+    "close_case": _close_case,
 }
 
 
@@ -295,6 +321,7 @@ def support_case_act(
                 version=None,
                 reason=inputs.get("reason", ""),
                 outcome=inputs.get("outcome", ""),
+                outcome_category=inputs.get("outcome_category", ""),
             )
         from_status = locked.status
         if step.to_status is not None and step.to_status != from_status:

@@ -185,6 +185,8 @@ def _form_for(name: str, request, case: SupportCase, data=None):
     kwargs = {}
     if name in ("assign_handler", "add_action"):
         kwargs["members"] = selectors.support_members(user=request.user)
+    if name == "close_case":
+        kwargs["open_actions"] = selectors.case_open_actions(case=case)
     if data is not None:
         return form_class(data, **kwargs)
     initial = {"version": case.version}

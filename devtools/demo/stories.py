@@ -56,7 +56,7 @@ from PIL import Image, ImageDraw
 
 from incidents import deadlines, services
 from incidents.actions import is_serious
-from incidents.constants import EvidenceProcessing, MessageAudience
+from incidents.constants import EvidenceProcessing, MessageAudience, OutcomeCategory
 from incidents.evidence import InspectedFile, evidence_inspect
 from incidents.evidence_processing import evidence_process
 from incidents.models import (
@@ -326,7 +326,14 @@ def step_run(*, incident: Incident, step: Step, people: People, at: datetime) ->
         case (True, "return"):
             _case_act(case, actor, "return_to_desk", reason=step.text)
         case (True, "close"):
-            _case_act(case, actor, "close_case", outcome=step.text)
+            _case_act(
+                case,
+                actor,
+                "close_case",
+                outcome=step.text,
+                outcome_category=OutcomeCategory.SUPPORT_GIVEN,
+                open_actions_confirmed=True,
+            )
         case _:
             raise ValueError(f"Unknown demo step {step.action!r}.")
     return True

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from support.constants import ActionStatus, CaseStatus, ServiceType
+from incidents.constants import OutcomeCategory
+from support.constants import CASE_OUTCOME_CHOICES, ActionStatus, CaseStatus, ServiceType
 from support.models import SupportAction, SupportCase
 
 VERSION_HELP = "The case version you last saw; 409 when stale."
@@ -64,6 +65,16 @@ class CaseReasonSerializer(CaseVersionSerializer):
 
 class CaseOutcomeSerializer(CaseVersionSerializer):
     outcome = serializers.CharField()
+    outcome_category = serializers.ChoiceField(
+        choices=CASE_OUTCOME_CHOICES,
+        default=OutcomeCategory.SUPPORT_GIVEN,
+        help_text="What the officeholder reads as the outcome on their page.",
+    )
+    open_actions_confirmed = serializers.BooleanField(
+        default=False,
+        help_text="Close although actions of the plan are still open: they are cancelled. "
+        "Without it, a case with open actions is refused (code open_actions).",
+    )
 
 
 class SupportActionSerializer(serializers.ModelSerializer):

@@ -289,7 +289,11 @@ def _body(world, row: Row) -> dict:
             "callback_at": (timezone.now() + timedelta(hours=3)).isoformat(),
             "reason": "Past beter bij het meldpunt.",
             "outcome": "Klaar.",
-            "outcome_category": OutcomeCategory.REGISTERED,
+            **(
+                {"outcome_category": OutcomeCategory.SUPPORT_GIVEN, "open_actions_confirmed": True}
+                if name.startswith("support-case-action-")
+                else {"outcome_category": OutcomeCategory.REGISTERED}
+            ),
         }
     if name == "incident-list":
         body = {
@@ -311,7 +315,11 @@ def _body(world, row: Row) -> dict:
             "version": _version(world, row),
             "to_status": to_status,
             "outcome": "Klaar.",
-            "outcome_category": OutcomeCategory.REGISTERED,
+            **(
+                {"outcome_category": OutcomeCategory.SUPPORT_GIVEN, "open_actions_confirmed": True}
+                if name.startswith("support-case-action-")
+                else {"outcome_category": OutcomeCategory.REGISTERED}
+            ),
         }
     if name == "incident-triage":
         return {

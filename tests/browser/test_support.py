@@ -134,8 +134,11 @@ def test_escalated_report_is_handled_by_the_support_team_end_to_end(page: Page, 
     expect(page.locator("#gesprek-ambtsdrager")).to_contain_text(MESSAGE)
     expect(page.locator("#overleg-meldpunt")).not_to_contain_text(MESSAGE)
 
-    # Close with an outcome.
+    # Close with an outcome: the planned action is listed and goes only after a confirmation.
+    expect(page.locator("#open-acties")).to_contain_text("Juridische hulp")
+    page.get_by_label("Ondersteuning gegeven", exact=False).check()
     page.get_by_label("Uitkomst").fill(OUTCOME)
+    page.get_by_label("Toch afsluiten", exact=False).check()
     page.get_by_role("button", name="Dossier afsluiten").click()
     expect(page.get_by_role("status")).to_contain_text("Het dossier en de melding zijn afgesloten.")
     expect(page.locator(".case-status")).to_have_text("Afgesloten")

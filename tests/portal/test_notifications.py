@@ -125,7 +125,7 @@ def test_the_officeholder_hears_of_a_message_from_the_desk(
         )
 
     [mail] = _mails_to(mailoutbox, officeholder)
-    assert mail.subject == f"Nieuw bericht bij melding {incident.reference}"
+    assert mail.subject == f"Er is een nieuw bericht bij melding {incident.reference}"
     _assert_reference_and_link_only(
         mail,
         reference=incident.reference,
@@ -161,7 +161,7 @@ def test_the_officeholder_hears_of_a_status_change(officeholder, registrar, comm
         incident_act(action="take", incident=incident, actor=registrar, version=incident.version)
 
     [mail] = _mails_to(mailoutbox, officeholder)
-    assert mail.subject == f"De status van melding {incident.reference} is gewijzigd"
+    assert mail.subject == f"Het meldpunt is bezig met melding {incident.reference}"
     _assert_reference_and_link_only(
         mail, reference=incident.reference, path=f"/meldingen/{incident.reference}/"
     )

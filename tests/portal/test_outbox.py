@@ -103,7 +103,13 @@ def test_an_anonymisation_pending_for_more_than_a_week_is_still_processed(
     incident = IncidentFactory(escalated=True, types=[IncidentType.PHYSICAL_VIOLENCE])
     case = case_open(incident.escalations.get())
     case_act(case, support_user, "acknowledge")
-    case_act(case, support_user, "close_case", outcome="Geheime uitkomst")
+    case_act(
+        case,
+        support_user,
+        "close_case",
+        outcome="Geheime uitkomst",
+        outcome_category="support_given",
+    )
     with django_capture_on_commit_callbacks(execute=False):  # the broker is "down"
         incident_anonymise(incident=Incident.objects.get(pk=incident.pk))
     event = Event.objects.get(incident=incident, kind=EventKind.ANONYMISED)

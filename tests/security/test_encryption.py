@@ -336,7 +336,15 @@ def test_no_marker_in_a_database_dump_or_the_evidence_folder(
     support_page = _text(
         client.get(reverse("support:case", kwargs={"reference": incident.reference}))
     )
-    team("close", {"close-version": case_version(), "close-outcome": f"{marker} support outcome"})
+    team(
+        "close",
+        {
+            "close-version": case_version(),
+            "close-outcome": f"{marker} support outcome",
+            "close-outcome_category": "support_given",
+            "close-open_actions_confirmed": "on",
+        },
+    )
 
     # Everything really went in: the fields read back decrypted.
     incident = Incident.objects.get(pk=incident.pk)

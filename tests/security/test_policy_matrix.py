@@ -222,7 +222,11 @@ def _case_inputs(action: str, people, *, prefix: str | None) -> dict:
         "assign_handler": {"handler": support.pk},
         "add_action": {"service_type": ServiceType.ADVICE, "owner": support.pk},
         "return_to_desk": {"reason": "Past bij het meldpunt"},
-        "close_case": {"outcome": "Hulp geregeld"},
+        "close_case": {
+            "outcome": "Hulp geregeld",
+            "outcome_category": "support_given",
+            "open_actions_confirmed": True,
+        },
     }[action]
     if prefix is None:
         return values

@@ -240,7 +240,14 @@ def test_admin_sees_no_free_text_of_cases_or_actions(client, support_user, admin
     """The admin lists and change pages of cases and actions hold no outcome or description."""
     case = _planned_case(support_user)
     case.refresh_from_db()
-    case_act(case, support_user, "close_case", outcome=SECRET_OUTCOME)
+    case_act(
+        case,
+        support_user,
+        "close_case",
+        outcome=SECRET_OUTCOME,
+        outcome_category="support_given",
+        open_actions_confirmed=True,
+    )
     case.refresh_from_db()
     assert case.outcome == SECRET_OUTCOME
     # The service type is encrypted: found in Python, not by a query.

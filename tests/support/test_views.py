@@ -275,7 +275,12 @@ def test_stale_close_keeps_the_typed_outcome_and_refreshes_the_version(client, m
     verified_login(client, member)
     outcome = "Advocaat geregeld; aangifte gedaan met domicilie."
     response = client.post(
-        _url("close", case), {"close-version": shown_version, "close-outcome": outcome}
+        _url("close", case),
+        {
+            "close-version": shown_version,
+            "close-outcome": outcome,
+            "close-outcome_category": "support_given",
+        },
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -285,7 +290,14 @@ def test_stale_close_keeps_the_typed_outcome_and_refreshes_the_version(client, m
     assert new_version == _fresh(case).version
     assert _fresh(case).status == CaseStatus.ACKNOWLEDGED
 
-    client.post(_url("close", case), {"close-version": new_version, "close-outcome": outcome})
+    client.post(
+        _url("close", case),
+        {
+            "close-version": new_version,
+            "close-outcome": outcome,
+            "close-outcome_category": "support_given",
+        },
+    )
     case = _fresh(case)
     assert case.status == CaseStatus.CLOSED
     assert case.incident.status == Status.CLOSED
@@ -496,7 +508,12 @@ def test_a_new_case_cannot_be_closed_yet(member_client):
     page = member_client.get(_url("case", case)).content.decode()
     assert "Dossier afsluiten" not in page
     response = member_client.post(
-        _url("close", case), {"close-version": case.version, "close-outcome": "Klaar."}
+        _url("close", case),
+        {
+            "close-version": case.version,
+            "close-outcome": "Klaar.",
+            "close-outcome_category": "support_given",
+        },
     )
     assert "Deze stap is niet mogelijk" in response.content.decode()
     assert _fresh(case).status == CaseStatus.NEW
@@ -541,7 +558,14 @@ def test_officeholder_reads_the_outcome_after_closing_and_no_internal_work(clien
         audience=MessageAudience.STAFF,
         body="Overleg alleen voor het meldpunt.",
     )
-    case_act(case, member, "close_case", outcome="Nazorg afgerond.")
+    case_act(
+        case,
+        member,
+        "close_case",
+        outcome="Nazorg afgerond.",
+        outcome_category="support_given",
+        open_actions_confirmed=True,
+    )
     page = _officeholder_page(client, case)
     assert "Het Ondersteuningsteam Weerbaar Bestuur heeft uw melding afgerond." in page
     assert "Uw contactpersoon was Fatima El Amrani." in page

@@ -306,7 +306,7 @@ def test_the_sweeper_requeues_events_left_unprocessed(
 ):
     """Outbox entries still pending after PENDING_WORK_AGE (their queueing was lost in a broker
     outage) are queued again and delivered: the incident is escalated once and each person is
-    e-mailed once."""
+    e-mailed once about each thing."""
     settings.PENDING_WORK_AGE = timedelta(seconds=0)
     incident = IncidentFactory(officeholder=officeholder, types=[IncidentType.PHYSICAL_VIOLENCE])
     event = EventFactory(
@@ -324,9 +324,9 @@ def test_the_sweeper_requeues_events_left_unprocessed(
     }
     assert Escalation.objects.filter(incident=incident).count() == 1
     assert SupportCase.objects.filter(incident=incident).count() == 1
-    recipients = [tuple(mail.to) for mail in mailoutbox]
-    assert len(recipients) == len(set(recipients))
-    assert (support_user.email,) in recipients
+    sent = [(tuple(mail.to), mail.subject) for mail in mailoutbox]
+    assert len(sent) == len(set(sent))
+    assert (support_user.email,) in {to for to, _subject in sent}
 
 
 def test_the_sweeper_leaves_young_work_alone(officeholder, registrar, settings):
