@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0016_follow_up'),
+        ('incidents', '0017_saved_view_workspace'),
     ]
 
     operations = [
