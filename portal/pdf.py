@@ -11,6 +11,9 @@ only draws it:
 - **A4, DejaVu.** The base stylesheet sets the page size, margins, page numbers and the DejaVu
   fonts (Debian's `fonts-dejavu-core`), so the output looks the same on every host.
 - **Metadata.** The document's title is the PDF title, with the moment it was made; no author.
+- **Nothing else changes.** Importing WeasyPrint sets Pillow's process-wide
+  `ImageFile.LOAD_TRUNCATED_IMAGES`, which would let the evidence checks accept a cut-off
+  photo in the same process; `_weasyprint` puts it back (`tests/portal/test_pdf.py`).
 """
 
 import mimetypes
@@ -52,9 +55,21 @@ def _static_path(name: str) -> Path:
     raise RefusedURL(name)
 
 
+def _weasyprint():
+    """WeasyPrint, imported without leaving Pillow's LOAD_TRUNCATED_IMAGES switched on."""
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    import weasyprint
+    import weasyprint.urls
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = before
+    return weasyprint
+
+
 def static_only_fetcher(url: str):
     """WeasyPrint's URL fetcher: the portal's static files from disk, every other URL refused."""
-    from weasyprint.urls import URLFetcherResponse
+    URLFetcherResponse = _weasyprint().urls.URLFetcherResponse  # noqa: N806
 
     parts = urlsplit(url)
     static_prefix = urlsplit(settings.STATIC_URL).path
@@ -80,7 +95,8 @@ def render_pdf(
     `stylesheets` are static names applied after the base stylesheet. The HTML may link to
     static files (`{% static %}` or `/static/...`); nothing else is fetched.
     """
-    from weasyprint import CSS, HTML
+    weasyprint = _weasyprint()
+    CSS, HTML = weasyprint.CSS, weasyprint.HTML  # noqa: N806
 
     html = render_to_string(template_name, {**context, "pdf_title": title}, request=request)
     sheets = [

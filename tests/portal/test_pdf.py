@@ -1,6 +1,7 @@
 """portal.pdf: a template as an A4 PDF with a title, and nothing fetched from outside."""
 
 import io
+import sys
 
 import pytest
 from pypdf import PdfReader
@@ -69,3 +70,15 @@ def test_the_fetcher_reads_a_static_file_from_disk():
     response = pdf.static_only_fetcher(f"{pdf.BASE_URL}static/css/pdf.css")
     assert b"@page" in response.read()
     assert response.content_type == "text/css"
+
+
+def test_making_a_pdf_leaves_pillows_truncated_image_check_on(template, monkeypatch):
+    """WeasyPrint switches on LOAD_TRUNCATED_IMAGES when it is imported; the evidence checks in
+    the same process must still refuse a cut-off photo."""
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", False)
+    for module in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
+        monkeypatch.delitem(sys.modules, module)
+    pdf.render_pdf(template, {}, title="Proef")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
