@@ -367,7 +367,7 @@ class DuplicateForm(ReferenceCleanMixin, ActionForm):
     reference = _reference_field(_("Kenmerk van de oorspronkelijke melding"))
 
 
-# --- Follow-up: callback, phone call, absence cover ---------------------------------------------
+# --- Follow-up: callback, phone call (absence cover: portal.forms.AbsenceForm) ------------------
 
 
 def _moment(day, clock):
@@ -447,49 +447,6 @@ class PhoneCallForm(forms.Form):
         if day is None and clock is None:
             return None
         return _moment(day or now.date(), clock or now.time().replace(second=0, microsecond=0))
-
-
-class AbsenceForm(forms.Form):
-    """A registrar's absence: who covers, from and until when (both days included)."""
-
-    prefix = "absence"
-
-    cover = forms.ModelChoiceField(
-        label=_("Wie neemt uw meldingen waar?"),
-        queryset=None,
-        help_text=_(
-            "Een collega van uw meldpunt. Uw open meldingen staan dan ook bij hem of haar."
-        ),
-        error_messages={
-            "required": _("Kies een collega die uw meldingen waarneemt."),
-            "invalid_choice": _("Kies een collega van uw eigen meldpunt als waarnemer."),
-        },
-    )
-    absent_from = forms.DateField(
-        label=_("Afwezig vanaf (leeg: nu)"),
-        widget=DateInput,
-        required=False,
-        validators=_DATE_RANGE,
-    )
-    absent_until = forms.DateField(
-        label=_("Afwezig tot en met (leeg: tot u het uitzet)"),
-        widget=DateInput,
-        required=False,
-        validators=_DATE_RANGE,
-    )
-
-    def __init__(self, *args, colleagues, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["cover"].queryset = colleagues
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("absent_from"), data.get("absent_until")
-        if start and end and end < start:
-            self.add_error(
-                "absent_until", _("De laatste dag van uw afwezigheid ligt vóór de eerste dag.")
-            )
-        return data
 
 
 class NoteForm(forms.Form):

@@ -64,10 +64,10 @@ from incidents.policies import (
 )
 from portal.constants import Role
 from portal.crypto import fact_token_lookup, identifier_hash
-from portal.models import Desk, Organisation, TeamReadDay, User, absent_on_q
+from portal.models import Desk, Organisation, TeamReadDay, User
 from portal.policies import team_label, user_policy
 from portal.reachability import desk_is_reachable, route_for_desk
-from portal.selectors import organisations_served_by
+from portal.selectors import covered_colleagues_for, organisations_served_by
 
 
 def incident_list_for_officeholder(*, user) -> QuerySet[Incident]:
@@ -259,20 +259,6 @@ def callback_in_words(moment: datetime | None, *, now: datetime | None = None) -
     if local.date() == today - timedelta(days=1):
         return str(_("gisteren %(time)s") % {"time": clock})
     return date_format(local, "j F Y H:i")
-
-
-def covered_colleagues_for(*, user) -> dict[int, str]:
-    """The colleagues `user` covers today (absence cover), by id, with their names."""
-    # Only colleagues of the person's own desk (the policy; nobody for other roles).
-    people = user_policy.queryset(user, "assign_incident_to").filter(
-        absent_on_q(timezone.localdate()), cover=user
-    )
-    return {person.pk: str(person) for person in people}
-
-
-def colleagues_to_cover(*, user) -> QuerySet[User]:
-    """Whom this person may name as cover while absent (colleagues of the same desk)."""
-    return user_policy.queryset(user, "name_as_cover").order_by("first_name", "last_name")
 
 
 def timeline_for(*, user, incident: Incident) -> list[TimelineEntry]:

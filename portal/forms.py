@@ -1,6 +1,9 @@
+from datetime import date
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -247,3 +250,61 @@ class FilterForm(forms.Form):
             if value not in (None, "", False) and key not in without:
                 query[key] = self.data.get(key)
         return query.urlencode()
+
+
+# Dates far outside the portal's life would overflow in time-zone arithmetic.
+_ABSENCE_DATES = [
+    MinValueValidator(date(2000, 1, 1), message=_("Kies een datum na 1 januari 2000.")),
+    MaxValueValidator(date(2999, 12, 31), message=_("Kies een datum vóór het jaar 3000.")),
+]
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class AbsenceForm(forms.Form):
+    """An absence, for the desk and the Ondersteuningsteam alike: who covers, from and until
+    when (both days included). `colleagues` are the people one may name (policy rule
+    `name_as_cover`); `words` say what is covered in this workspace
+    (`portal.views_absence.ABSENCE_WORDS`)."""
+
+    prefix = "absence"
+
+    cover = forms.ModelChoiceField(queryset=None)
+    absent_from = forms.DateField(
+        label=_("Afwezig vanaf (leeg: nu)"),
+        widget=_DateInput,
+        required=False,
+        validators=_ABSENCE_DATES,
+    )
+    absent_until = forms.DateField(
+        label=_("Afwezig tot en met (leeg: tot u het uitzet)"),
+        widget=_DateInput,
+        required=False,
+        validators=_ABSENCE_DATES,
+    )
+
+    def __init__(self, *args, colleagues, words, **kwargs):
+        super().__init__(*args, **kwargs)
+        cover = self.fields["cover"]
+        cover.queryset = colleagues
+        cover.label = words.cover_label
+        cover.help_text = words.cover_help
+        cover.error_messages = {
+            **cover.error_messages,
+            "required": words.cover_required,
+            "invalid_choice": words.cover_invalid,
+        }
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("absent_from"), data.get("absent_until")
+        if start and end and end < start:
+            self.add_error(
+                "absent_until", _("De laatste dag van uw afwezigheid ligt vóór de eerste dag.")
+            )
+        return data

@@ -225,10 +225,12 @@ class User(AbstractUser):
     # Changes whenever the way this person logs in changes (password, second factor): it is
     # part of the session hash, so every session made before the change ends.
     security_stamp = models.CharField(max_length=64, blank=True, default="", editable=False)
-    # Absence cover (registrars): while absent, the open incidents this person handles show
-    # in the queue of `cover` ("mijn open meldingen"), a colleague of the same desk
-    # (`portal.services.absence_set`, policy rule `name_as_cover`). No dates: absent until
-    # switched off; the dates are days in the desk's time zone, both included.
+    # Absence cover (registrars and the Ondersteuningsteam): while absent, this person's work
+    # shows in the own lists of `cover`: a registrar's open incidents in "mijn open
+    # meldingen" of a colleague of the same desk, a team member's cases in "Aan mij" and
+    # actions in "Mijn acties" of another team member (`portal.services.absence_set`, policy
+    # rule `name_as_cover`). No dates: absent until switched off; the dates are days in the
+    # local time zone (`timezone.localdate`), both included.
     cover = models.ForeignKey(
         "self",
         verbose_name=_("waarnemer"),

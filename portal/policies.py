@@ -287,6 +287,11 @@ TEAM_MEMBER = Condition(
     test=lambda user, other: other.role == Role.SUPPORT and other.is_active,
     labels=(_("lid van het Ondersteuningsteam"),),
 )
+NOT_SELF = Condition(
+    q=lambda user: ~Q(pk=user.pk),
+    test=lambda user, other: other.pk != user.pk,
+    labels=(_("een ander dan zichzelf"),),
+)
 
 
 def _coordinator_desk(user):
@@ -362,11 +367,17 @@ class UserPolicy(Policy):
         "assign_incident_to": {Role.REGISTRAR: COLLEAGUE},
         # Who can handle a support case or own a support action.
         "give_case_to": {Role.SUPPORT: TEAM_MEMBER},
-        # Absence cover: whom a registrar may name to see their open incidents while away
-        # (a colleague of the same desk; that colleague may already act on them).
-        "name_as_cover": {Role.REGISTRAR: COLLEAGUE & OTHER_REGISTRAR},
+        # Absence cover: whom a person may name to see their work while away: a registrar
+        # a colleague of the same desk (open incidents), a team member another active team
+        # member (cases and actions). Either colleague may already act on that work. The
+        # relation is symmetric, so the same rule also says whose work one may cover
+        # (`portal.selectors.covered_colleagues`).
+        "name_as_cover": {
+            Role.REGISTRAR: COLLEAGUE & OTHER_REGISTRAR,
+            Role.SUPPORT: TEAM_MEMBER & NOT_SELF,
+        },
         # Marking oneself absent (and back).
-        "set_absence": {Role.REGISTRAR: SELF},
+        "set_absence": {Role.REGISTRAR: SELF, Role.SUPPORT: SELF},
         # Delegated administration: invite again, change function, organisation or term,
         # deactivate (the coordinator's "Beheer" pages).
         "manage": {Role.REGISTRAR: COORDINATED_PERSON},

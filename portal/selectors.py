@@ -17,6 +17,7 @@ from portal.models import (
     SiteConfiguration,
     User,
     WorkerHeartbeat,
+    absent_on_q,
 )
 
 
@@ -39,6 +40,47 @@ def organisations_without_desk() -> QuerySet[Organisation]:
 
 def desk_colleagues(*, desk: Desk) -> QuerySet[User]:
     return User.objects.filter(desk=desk, is_active=True).order_by("first_name", "last_name")
+
+
+def covered_colleagues(*, user: User, day: date | None = None) -> QuerySet[User]:
+    """The colleagues `user` covers on `day` (today): absent then, with `user` named as cover.
+
+    One rule for the desk and the team: a colleague whom `user` could name as cover too
+    (policy rule `name_as_cover`, which is symmetric), so nobody else's work ever shows up.
+    A queryset, so that lists can use it as a subquery."""
+    from portal.policies import user_policy
+
+    return user_policy.queryset(user, "name_as_cover").filter(
+        absent_on_q(day or timezone.localdate()), cover=user
+    )
+
+
+def covered_colleagues_for(*, user: User) -> dict[int, str]:
+    """The colleagues `user` covers today (absence cover), by id, with their names."""
+    return {person.pk: str(person) for person in covered_colleagues(user=user)}
+
+
+def covers(*, user: User, person: User | None, day: date | None = None) -> bool:
+    """Whether `user` covers `person` on `day` (today): the same rule as `covered_colleagues`,
+    on a person already loaded (a list's handler or owner), so a list needs no extra query."""
+    from portal.policies import user_policy
+
+    return bool(
+        person is not None
+        and person.cover_id == user.pk
+        and person.is_absent(day or timezone.localdate())
+        and user_policy.allows(user, "name_as_cover", person)
+    )
+
+
+def colleagues_to_cover(*, user: User) -> QuerySet[User]:
+    """Whom this person may name as cover while absent: a registrar a colleague of the same
+    desk, a team member another member of the Ondersteuningsteam."""
+    from portal.policies import user_policy
+
+    return user_policy.queryset(user, "name_as_cover").order_by(
+        "first_name", "last_name", "username"
+    )
 
 
 def outbox_failed_count() -> int:

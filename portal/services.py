@@ -320,12 +320,15 @@ def user_contact_update(*, user: User, phone: str, contact_preference: str) -> U
 
 
 def absence_set(*, person: User, cover: User | None, absent_from=None, absent_until=None) -> User:
-    """Mark `person` absent (a registrar, for themselves) and name the colleague who covers.
+    """Mark `person` absent (for themselves: a registrar or a team member) and name the
+    colleague who covers.
 
     While absent (the days between `absent_from` and `absent_until`, both included; open on
-    a side without a date), the open incidents `person` handles show in the cover's "mijn
-    open meldingen". `cover` None switches the absence off. Only a colleague of the same
-    desk may be named (policy rule `name_as_cover`); raises DomainError (Dutch) otherwise.
+    a side without a date), the cover's own lists show this person's work: a registrar's
+    open incidents in "mijn open meldingen", a team member's cases in "Aan mij" and actions
+    in "Mijn acties" (`portal.selectors.covered_colleagues`). `cover` None switches the
+    absence off. Only a colleague may be named (policy rule `name_as_cover`: of the same
+    desk, or of the Ondersteuningsteam; never oneself); raises DomainError (Dutch) otherwise.
     """
     from portal.policies import user_policy
 
@@ -334,7 +337,9 @@ def absence_set(*, person: User, cover: User | None, absent_from=None, absent_un
         person.cover, person.absent_from, person.absent_until = None, None, None
     else:
         if not user_policy.allows(person, "name_as_cover", cover):
-            raise DomainError(_("Kies een collega van uw eigen meldpunt als waarnemer."))
+            raise DomainError(
+                _("U kunt deze persoon niet als waarnemer kiezen. Kies een collega van uw team.")
+            )
         if absent_from and absent_until and absent_until < absent_from:
             raise DomainError(_("De laatste dag van uw afwezigheid ligt vóór de eerste dag."))
         person.cover, person.absent_from, person.absent_until = cover, absent_from, absent_until

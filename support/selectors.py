@@ -30,6 +30,7 @@ from incidents.models import Escalation, Incident, Message
 from incidents.policies import incident_policy, match_policy
 from portal.models import User
 from portal.policies import user_policy
+from portal.selectors import covered_colleagues, covers
 from support.constants import (
     OPEN_ACTION_STATUSES,
     ActionStatus,
@@ -93,6 +94,8 @@ class InboxRow:
     is_overdue: bool
     escalated_by: str
     reasons: list[str]
+    # The absent colleague whose case this is, when the viewer covers them ("" otherwise).
+    covering_for: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,10 +115,14 @@ def _ack_overdue_q(now: datetime) -> Q:
     return Q(status=CaseStatus.NEW, acknowledge_due_at__lt=now)
 
 
-def _member_filter(field: str, value: str, user) -> Q:
-    """The handler / owner filter: "me", "nobody" or a member's pk ("" is everyone)."""
+def _member_filter(field: str, value: str, user, *, day: date) -> Q:
+    """The handler / owner filter: "me", "nobody" or a member's pk ("" is everyone).
+
+    "me" ("Aan mij", "Mijn acties") also holds the work of the colleagues this person covers
+    on `day` while they are absent (`portal.selectors.covered_colleagues`, as a subquery)."""
     if value == ME:
-        return Q(**{field: user})
+        covered = covered_colleagues(user=user, day=day).values("pk")
+        return Q(**{field: user}) | Q(**{f"{field}__in": covered})
     if value == NOBODY:
         return Q(**{f"{field}__isnull": True})
     if value.isdigit():
@@ -145,12 +152,19 @@ def inbox_filtered_for(
         found = Incident.objects.filter(incident_selectors.incident_search_q(text))
         cases = cases.filter(incident__in=found.values("pk"))
     if filters.get("handler"):
-        cases = cases.filter(_member_filter("handler", filters["handler"], user))
+        cases = cases.filter(
+            _member_filter("handler", filters["handler"], user, day=timezone.localdate(now))
+        )
     if filters.get("organisation_type"):
         cases = cases.filter(incident__organisation__type=filters["organisation_type"])
     if filters.get("overdue"):
         cases = cases.filter(_ack_overdue_q(now))
     return cases
+
+
+def _covering_for(user, person, today: date) -> str:
+    """The name of the absent colleague `user` covers when `person` is them, else ""."""
+    return str(person) if covers(user=user, person=person, day=today) else ""
 
 
 def inbox_counts_for(*, cases: QuerySet[SupportCase]) -> list[tuple[str, str, int]]:
@@ -192,6 +206,7 @@ def inbox_for(
     their incident, officeholder, organisation, handler and escalation; nothing per row.
     """
     now = timezone.now()
+    today = timezone.localdate(now)
     filters = filters or {}
     tabs = inbox_counts_for(cases=inbox_filtered_for(user=user, filters=filters, now=now))
     listed = inbox_cases_for(user=user, status=status, filters=filters, now=now)
@@ -206,6 +221,7 @@ def inbox_for(
             is_overdue=case.ack_overdue,
             escalated_by=escalated_by_label(case.escalation),
             reasons=escalation_reasons(case.escalation),
+            covering_for=_covering_for(user, case.handler, today),
         )
         for case in page.object_list
     ]
@@ -242,6 +258,8 @@ class AgendaRow:
     reference: str
     service: str
     owner: str
+    # The absent colleague whose action this is, when the viewer covers them ("" otherwise).
+    covering_for: str = ""
 
 
 @dataclass(frozen=True)
@@ -265,8 +283,9 @@ def agenda_for(*, user, owner: str = "", today: date) -> Agenda:
     """The planned and running actions (not done, not cancelled) of the cases this person
     may see, earliest due first, in the groups of `AgendaGroup`; one query.
 
-    `owner` is "" (the whole team), "me" or a member's pk; `today` is the viewer's local date
-    (`timezone.localdate()` in the view, a fixed date in tests).
+    `owner` is "" (the whole team), "me" (with the actions of absent colleagues this person
+    covers) or a member's pk; `today` is the viewer's local date (`timezone.localdate()` in
+    the view, a fixed date in tests).
     """
     actions = (
         support_action_policy.queryset(user)
@@ -274,7 +293,7 @@ def agenda_for(*, user, owner: str = "", today: date) -> Agenda:
             case__in=case_policy.queryset(user).values("pk"),
             status__in=OPEN_ACTION_STATUSES,
         )
-        .filter(_member_filter("owner", owner, user))
+        .filter(_member_filter("owner", owner, user, day=today))
         .select_related("case__incident", "owner")
         .order_by(F("due_on").asc(nulls_last=True), "pk")
     )
@@ -287,6 +306,7 @@ def agenda_for(*, user, owner: str = "", today: date) -> Agenda:
                 reference=action.case.incident.reference,
                 service=action.get_service_type_display(),
                 owner=str(action.owner),
+                covering_for=_covering_for(user, action.owner, today),
             )
         )
     sections = [AgendaSection(group, rows) for group, rows in grouped.items() if rows]

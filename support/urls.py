@@ -15,6 +15,7 @@ urlpatterns = [
     path("overzichten/", views.saved_view_save, name="saved_view_save"),
     path("overzichten/<int:pk>/verwijderen/", views.saved_view_delete, name="saved_view_delete"),
     path("agenda/", views.agenda, name="agenda"),
+    path("afwezigheid/", views.absence, name="absence"),
     path("signalen/", views.signals, name="signals"),
     path("dossiers/<str:reference>/", views.case_detail, name="case"),
     path("dossiers/<str:reference>/dossier.pdf", views.case_file, name="case_file"),

@@ -1,5 +1,5 @@
 """Pages of the Ondersteuningsteam: the inbox per case status (search, filters, saved views),
-the agenda of planned actions and the case page.
+the agenda of planned actions, the absence page (cover) and the case page.
 
 Only people with the support workspace get here; everyone else gets a 404. Cases are fetched
 through the case policy, so an incident that was never escalated answers 404 on every URL. The
@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import selectors as incident_selectors
 from incidents import services as incident_services
@@ -30,8 +30,10 @@ from incidents.views.saved_views import saved_view_delete_post, saved_view_save_
 from portal.error_summary import page_error_summary
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
+from portal.selectors import covered_colleagues_for
 from portal.services import access_log_record, notification_mark_read
 from portal.versioned import change_post
+from portal.views_absence import absence_context, absence_post
 from support import selectors, services
 from support.constants import CaseStatus
 from support.forms import (
@@ -99,6 +101,8 @@ def _inbox_page(request, *, saved_view_form=None, status=200):
         ),
         "saved_view_form": saved_view_form or SavedViewForm(initial={"query": filter_query}),
         "form_errors": page_error_summary([saved_view_form] if saved_view_form else []),
+        # Whom this person covers today: their cases are in "Aan mij" too.
+        "covering": sorted(covered_colleagues_for(user=request.user).values()),
     }
     return render(request, "support/inbox.html", context, status=status)
 
@@ -142,6 +146,27 @@ def agenda(request):
         user=request.user, owner=filters.get("owner") or "", today=timezone.localdate()
     )
     return render(request, "support/agenda.html", {"agenda": agenda, "form": form})
+
+
+def _absence_page(request, *, form=None, status=200):
+    context = absence_context(request, workspace=Workspace.SUPPORT, form=form)
+    context["form_errors"] = page_error_summary([form] if form is not None else [])
+    return render(request, "support/absence.html", context, status=status)
+
+
+@support_required
+@require_http_methods(["GET", "POST"])
+def absence(request):
+    """Mark oneself absent and name the colleague of the team who covers (or switch it off);
+    the same form and rules as the desk's (`portal.views_absence`)."""
+    if request.method == "GET":
+        return _absence_page(request)
+    return absence_post(
+        request,
+        workspace=Workspace.SUPPORT,
+        done_url=reverse("support:absence"),
+        page=lambda form: _absence_page(request, form=form, status=400),
+    )
 
 
 @support_required

@@ -29,7 +29,6 @@ from incidents.errors import IncidentError
 from incidents.forms import CaseFileForm
 from incidents.forms_desk import (
     BULK_MAX_ROWS,
-    AbsenceForm,
     AssignForm,
     BulkForm,
     CallbackForm,
@@ -58,9 +57,10 @@ from portal.error_summary import page_error_summary
 from portal.errors import DomainError
 from portal.models import AccessAction
 from portal.policies import Workspace, workspace_required
-from portal.selectors import organisations_served_by
-from portal.services import absence_set, access_log_record, notification_mark_read
+from portal.selectors import covered_colleagues_for, organisations_served_by
+from portal.services import access_log_record, notification_mark_read
 from portal.versioned import change_post
+from portal.views_absence import absence_context, absence_post
 
 desk_required = workspace_required(Workspace.DESK)
 
@@ -143,7 +143,7 @@ def _queue_page(request, *, saved_view_form=None, bulk_form=None, absence_form=N
     page = CappedPaginator(incidents, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     filter_query = form.query_string()
     now = timezone.now()
-    covered = selectors.covered_colleagues_for(user=request.user)
+    covered = covered_colleagues_for(user=request.user)
     for incident in page.object_list:
         incident.deadline_words = selectors.deadline_in_words(incident.triage_due_at, now=now)
         incident.callback_words = selectors.callback_in_words(incident.callback_at, now=now)
@@ -169,58 +169,25 @@ def _queue_page(request, *, saved_view_form=None, bulk_form=None, absence_form=N
             "form_errors": page_error_summary(
                 [f for f in (saved_view_form, bulk_form, absence_form) if f is not None]
             ),
-            **_absence_context(request, absence_form, covered),
+            **absence_context(
+                request, workspace=Workspace.DESK, form=absence_form, covered=covered
+            ),
         },
         status=status,
     )
 
 
-def _absence_context(request, form, covered: dict) -> dict:
-    """The absence cover block of the queue: the person's own absence and whom they cover."""
-    user = request.user
-    colleagues = selectors.colleagues_to_cover(user=user)
-    if form is None:
-        initial = {
-            "cover": user.cover_id,
-            "absent_from": user.absent_from,
-            "absent_until": user.absent_until,
-        }
-        form = AbsenceForm(initial=initial, colleagues=colleagues)
-    return {
-        "absence_form": form,
-        "absence_active": user.cover_id is not None,
-        "absent_today": user.is_absent(timezone.localdate()),
-        "covering": sorted(covered.values()),
-    }
-
-
 @desk_required
 @require_POST
 def absence(request):
-    """Mark oneself absent and name the colleague who covers (or switch it off)."""
-    if request.POST.get("off"):
-        absence_set(person=request.user, cover=None)
-        messages.success(request, _("U bent weer aanwezig. Uw meldingen staan weer alleen bij u."))
-        return redirect("desk:queue")
-    form = AbsenceForm(request.POST, colleagues=selectors.colleagues_to_cover(user=request.user))
-    if form.is_valid():
-        try:
-            absence_set(
-                person=request.user,
-                cover=form.cleaned_data["cover"],
-                absent_from=form.cleaned_data["absent_from"],
-                absent_until=form.cleaned_data["absent_until"],
-            )
-        except DomainError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request,
-                _("Uw afwezigheid is opgeslagen. %(name)s ziet uw open meldingen.")
-                % {"name": form.cleaned_data["cover"]},
-            )
-            return redirect("desk:queue")
-    return _queue_page(request, absence_form=form, status=400)
+    """Mark oneself absent and name the colleague who covers (or switch it off); the form is
+    on the queue page (`portal.views_absence`, shared with the Ondersteuningsteam)."""
+    return absence_post(
+        request,
+        workspace=Workspace.DESK,
+        done_url=reverse("desk:queue"),
+        page=lambda form: _queue_page(request, absence_form=form, status=400),
+    )
 
 
 @desk_required

@@ -245,3 +245,55 @@ def test_the_team_searches_filters_saves_a_view_and_opens_the_agenda(page: Page,
     assert_accessible(page)
     late_section.get_by_role("link", name=other.incident.reference).click()
     expect(page).to_have_url(re.compile(rf"/dossiers/{other.incident.reference}/"))
+
+
+def test_a_member_is_absent_and_a_colleague_covers_the_cases_and_actions(page: Page, demo_data):
+    """Cover (issue 19 part 5): a team member marks themselves absent on the absence page and
+    names a colleague; the colleague finds the case in "Aan mij" and the action in "Mijn
+    acties", each marked as cover for the absent member."""
+    from portal.models import User
+    from support.constants import ServiceType
+    from tests.factories import TEST_PASSWORD, UserFactory, case_act
+    from tests.support import escalated_case
+
+    member = User.objects.get(username="ondersteuning")
+    UserFactory(support=True, username="kees.bakker", first_name="Kees", last_name="Bakker")
+    case = case_act(escalated_case(), member, "acknowledge")
+    case_act(
+        case,
+        member,
+        "add_action",
+        service_type=ServiceType.LEGAL_HELP,
+        owner=member,
+        description="Advocaat bellen over een contactverbod.",
+    )
+    reference = case.incident.reference
+
+    login(page, "ondersteuning", DEMO_PASSWORD)
+    page.get_by_role("link", name="Afwezigheid", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uw afwezigheid")
+    assert_accessible(page)
+    page.get_by_label("Wie neemt uw dossiers en acties waar?").select_option(label="Kees Bakker")
+    page.get_by_role("button", name="Afwezigheid opslaan").click()
+    expect(page.get_by_role("status")).to_contain_text("Kees Bakker ziet uw dossiers en acties")
+    expect(page.locator(".queue-absence")).to_contain_text(
+        "U bent afwezig. Kees Bakker neemt uw dossiers en acties waar."
+    )
+    _log_out(page)
+
+    login(page, "kees.bakker", TEST_PASSWORD)
+    page.get_by_role("link", name="Dossiers", exact=True).click()
+    expect(page.locator(".support-covering")).to_contain_text(f"U neemt nu waar voor {member}")
+    _main(page).get_by_role("link", name="Aan mij", exact=True).click()
+    page.get_by_role("link", name=re.compile(r"^In behandeling")).click()
+    row = _main(page).locator("tbody tr").filter(has_text=reference)
+    expect(row.locator(".support-cover")).to_have_text(f"Waarneming voor {member}")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Agenda", exact=True).click()
+    page.get_by_label("Acties van").select_option(label="Mijn acties")
+    page.get_by_role("button", name="Toon acties").click()
+    row = _main(page).locator("tbody tr").filter(has_text="Advocaat bellen over een contactverbod.")
+    expect(row.locator(".support-cover")).to_have_text(f"Waarneming voor {member}")
+    expect(row.get_by_role("link", name=reference)).to_be_visible()
+    assert_accessible(page)

@@ -21,6 +21,8 @@ from django.test import override_settings
 from incidents.models import StandardReply
 from portal import form_html
 from portal.models import Organisation
+from portal.policies import Workspace
+from portal.views_absence import ABSENCE_WORDS
 
 FORM_MODULES = ("incidents.forms", "incidents.forms_desk", "support.forms", "portal.forms")
 TEMPLATES = (
@@ -58,6 +60,7 @@ def form_arguments(officeholder, registrar):
         "officeholders": people,
         "replies": StandardReply.objects.all(),
         "user": officeholder,
+        "words": ABSENCE_WORDS[Workspace.SUPPORT],  # portal.forms.AbsenceForm
     }
 
 

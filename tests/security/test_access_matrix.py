@@ -284,6 +284,9 @@ TABLE = [
     ("support:signals", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
     ("support:agenda", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
     ("support:agenda", "POST", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
+    # Absence cover (as the desk's): an empty form comes back with its errors.
+    ("support:absence", "GET", LOGIN, 404, 404, 404, 404, 200, 404, CODE),
+    ("support:absence", "POST", LOGIN, 404, 404, 404, 404, 400, 404, CODE),
     ("support:saved_view_save", "GET", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
     ("support:saved_view_save", "POST", LOGIN, 404, 404, 404, 404, 400, 404, CODE),
     ("support:saved_view_delete", "GET", LOGIN, 404, 404, 404, 404, 405, 404, CODE),
