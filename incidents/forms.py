@@ -592,6 +592,18 @@ class PoliceSummaryForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.page = page
+        if page.by_desk:
+            # The same choices, about the officeholder instead of "u".
+            fields = self.fields
+            fields["facts"].help_text = _(
+                "Wat, wanneer en hoe het gebeurde, de dader en de politie."
+            )
+            fields["messages"].label = _("Berichten tussen de ambtsdrager en het meldpunt")
+            fields["messages"].help_text = _("Standaard niet: dit is hun gesprek.")
+            fields["impacts"].label = _(
+                "Gevolgen voor de ambtsdrager, zoals psychische klachten of ziekmelding"
+            )
+            fields["impacts"].help_text = _("Standaard niet: dit is persoonlijk.")
         if page.location_offered:
             if page.home_sensitive:
                 self.fields["location"].label = _("Toch zetten waar het gebeurde")

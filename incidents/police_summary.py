@@ -255,9 +255,7 @@ def police_summary_build(
     return PoliceSummary(
         incident=incident,
         title=_("Samenvatting voor de politie %(reference)s") % {"reference": incident.reference},
-        made_by=(
-            _who(user, user.role) or _("medewerker") if page.by_desk else _("de ambtsdrager")
-        ),
+        made_by=(_who(user, user.role) or _("medewerker") if page.by_desk else _("de ambtsdrager")),
         made_at=now,
         by_desk=page.by_desk,
         consent_since=incident.summary_consent_at if page.by_desk else None,

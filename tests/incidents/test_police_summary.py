@@ -341,7 +341,9 @@ def test_the_desk_gets_nothing_without_consent_and_the_pdf_with_it(client, world
     _consent(world)
     detail = client.get(reverse("desk:detail", args=[incident.reference])).content.decode()
     assert url in detail
-    assert client.get(url).status_code == 200
+    choices = client.get(url)
+    assert choices.status_code == 200
+    assert "Gevolgen voor de ambtsdrager" in choices.content.decode()  # not "voor u"
     response = client.post(url, _defaults(world))
     assert response["Content-Disposition"] == (
         f'attachment; filename="{incident.reference}-politie.pdf"'
@@ -349,6 +351,7 @@ def test_the_desk_gets_nothing_without_consent_and_the_pdf_with_it(client, world
     text, flat = _pdf(client, url, _defaults(world))
     assert _flat(DESCRIPTION) in flat and FINGERPRINT_A in flat
     assert "toestemming" in text
+    assert "Het meldpunt koos wat erin staat" in text
     for absent in (MESSAGE, VIEWED, MENTAL_HEALTH, STAFF_MESSAGE, NOTE, "Sanne"):
         assert _flat(absent) not in flat, absent
 
