@@ -269,6 +269,16 @@ class EventKind(models.TextChoices):
     CALLBACK_SET = "callback_set", _("Terugbellen gepland")
     CALLBACK_CLEARED = "callback_cleared", _("Terugbellen gewist")
     PHONE_CALL = "phone_call", _("Telefoongesprek")
+    # The officeholder's consent that the desk makes the police summary for an aangifte by
+    # the employer (incidents.services.summary_consent_set), and its withdrawal.
+    SUMMARY_CONSENT_GIVEN = (
+        "summary_consent_given",
+        _("Toestemming gegeven: het meldpunt mag een samenvatting voor de politie maken"),
+    )
+    SUMMARY_CONSENT_WITHDRAWN = (
+        "summary_consent_withdrawn",
+        _("Toestemming ingetrokken: het meldpunt maakt geen samenvatting voor de politie meer"),
+    )
 
 
 class CallDirection(models.TextChoices):
@@ -290,6 +300,8 @@ OFFICEHOLDER_VISIBLE_EVENTS = frozenset(
         EventKind.MESSAGE,
         EventKind.ESCALATED,
         EventKind.SUPPORT_ACKNOWLEDGED,
+        EventKind.SUMMARY_CONSENT_GIVEN,
+        EventKind.SUMMARY_CONSENT_WITHDRAWN,
     }
 )
 

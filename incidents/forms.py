@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,7 @@ from incidents.constants import (
     SupportWish,
 )
 from incidents.evidence import EvidenceRejected, evidence_inspect, evidence_limits_for_browser
+from incidents.police_summary import SummaryChoices
 from portal.constants import TIME_ZONE_CARIBBEAN
 from portal.versioned import VersionedForm
 
@@ -530,3 +532,128 @@ class CaseFileForm(forms.Form):
 
     def show_names(self) -> bool:
         return self.is_valid() and self.cleaned_data["names"]
+
+
+class PoliceSummaryForm(forms.Form):
+    """What goes in the summary for the police (incidents.police_summary): the officeholder's
+    choices, and the desk's with consent. Shaped from the page: files of this incident only,
+    and "where" only when the page offers it."""
+
+    facts = forms.BooleanField(
+        label=_("Wat er gebeurde"),
+        required=False,
+        help_text=_("Wat, wanneer en hoe het gebeurde, de dader en wat u al deed bij de politie."),
+    )
+    location = forms.BooleanField(label=_("Waar het gebeurde"), required=False)
+    evidence = forms.TypedMultipleChoiceField(
+        label=_("Bewijsstukken, met hun vingerafdruk"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Met de vingerafdruk (SHA-256) kan de politie nagaan dat een bestand niet is "
+            "veranderd. De bestanden zelf geeft u apart aan de politie."
+        ),
+    )
+    timeline = forms.BooleanField(
+        label=_("Wat er met de melding gebeurde (tijdlijn)"),
+        required=False,
+        help_text=_("Wanneer u meldde, wat u aanvulde en wat het meldpunt deed."),
+    )
+    messages = forms.BooleanField(
+        label=_("Berichten met het meldpunt"),
+        required=False,
+        help_text=_("Standaard niet: dit is uw gesprek met het meldpunt."),
+    )
+    views = forms.BooleanField(
+        label=_("Wanneer het meldpunt de melding bekeek"),
+        required=False,
+        help_text=_("Standaard niet: de politie heeft dit meestal niet nodig."),
+    )
+    impacts = forms.BooleanField(
+        label=_("Gevolgen voor u, zoals psychische klachten of ziekmelding"),
+        required=False,
+        help_text=_("Standaard niet: dit is persoonlijk. Zet het er alleen in als u dat wilt."),
+    )
+
+    def __init__(self, *args, page, **kwargs):
+        defaults = SummaryChoices.defaults_for(page)
+        kwargs.setdefault(
+            "initial",
+            {
+                "facts": defaults.facts,
+                "location": defaults.location,
+                "evidence": sorted(defaults.evidence_ids),
+                "timeline": defaults.timeline,
+                "messages": defaults.messages,
+                "views": defaults.views,
+                "impacts": defaults.impacts,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.page = page
+        if page.by_desk:
+            # The same choices, about the officeholder instead of "u".
+            fields = self.fields
+            fields["facts"].help_text = _(
+                "Wat, wanneer en hoe het gebeurde, de dader en de politie."
+            )
+            fields["messages"].label = _("Berichten tussen de ambtsdrager en het meldpunt")
+            fields["messages"].help_text = _("Standaard niet: dit is hun gesprek.")
+            fields["impacts"].label = _(
+                "Gevolgen voor de ambtsdrager, zoals psychische klachten of ziekmelding"
+            )
+            fields["impacts"].help_text = _("Standaard niet: dit is persoonlijk.")
+        if page.location_offered:
+            if page.home_sensitive:
+                self.fields["location"].label = _("Toch zetten waar het gebeurde")
+                self.fields["location"].help_text = _(
+                    "Let op: dit kan uw huisadres zijn. Wie de samenvatting leest, ziet het dan."
+                )
+        else:
+            del self.fields["location"]
+        if page.evidence:
+            self.fields["evidence"].choices = [
+                (evidence.pk, _evidence_choice_label(evidence)) for evidence in page.evidence
+            ]
+        else:
+            del self.fields["evidence"]
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(name) for name in ("facts", "evidence", "timeline", "messages")):
+            raise ValidationError(
+                _("Kies ten minste één onderdeel: wat er gebeurde, een bestand of de tijdlijn.")
+            )
+        return data
+
+    def choices(self):
+        """The cleaned choices (call after is_valid)."""
+        data = self.cleaned_data
+        return SummaryChoices(
+            facts=data["facts"],
+            location=data.get("location", False),
+            evidence_ids=frozenset(data.get("evidence") or ()),
+            timeline=data["timeline"],
+            messages=data["messages"],
+            views=data["views"],
+            impacts=data["impacts"],
+        )
+
+
+def _evidence_choice_label(evidence) -> str:
+    moment = timezone.localtime(evidence.uploaded_at)
+    return gettext("%(name)s (%(kind)s, toegevoegd op %(moment)s)") % {
+        "name": evidence.original_name,
+        "kind": evidence.get_kind_display(),
+        "moment": date_format(moment, "j F Y H:i"),
+    }
+
+
+class SummaryConsentForm(forms.Form):
+    """Give or withdraw the consent that the desk makes the police summary."""
+
+    consent = forms.ChoiceField(choices=[("give", "give"), ("withdraw", "withdraw")])
+
+    def given(self) -> bool:
+        return self.cleaned_data["consent"] == "give"

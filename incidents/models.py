@@ -199,6 +199,12 @@ class Incident(models.Model):
     support_wish = models.CharField(
         _("wat wilt u"), max_length=40, choices=SupportWish.choices, blank=True
     )
+    # Since when the officeholder lets the desk make the police summary for an aangifte by the
+    # employer (None: no consent). Given and withdrawn by `services.summary_consent_set`, each
+    # with an event on the officeholder's timeline; the incident policy reads it.
+    summary_consent_at = models.DateTimeField(
+        _("toestemming samenvatting voor de politie sinds"), null=True, blank=True
+    )
 
     # Triage by the desk
     assignee = models.ForeignKey(

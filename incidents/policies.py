@@ -33,6 +33,17 @@ IS_OPEN = field_in("status", OPEN, label=_("open"))
 IS_WITH_DESK = field_in("status", WITH_DESK, label=_("bij het meldpunt"))
 NOT_WITHDRAWN = field_in("status", NOT_FINAL, label=_("niet ingetrokken"))
 WITHDRAWN = field_in("status", {Status.WITHDRAWN}, label=_("ingetrokken"))
+# The officeholder's consent that the desk makes the police summary (`summary_consent_at`).
+SUMMARY_CONSENTED = Condition(
+    q=lambda user: Q(summary_consent_at__isnull=False),
+    test=lambda user, incident: incident.summary_consent_at is not None,
+    labels=(_("de ambtsdrager gaf toestemming voor de samenvatting voor de politie"),),
+)
+NO_SUMMARY_CONSENT = Condition(
+    q=lambda user: Q(summary_consent_at__isnull=True),
+    test=lambda user, incident: incident.summary_consent_at is None,
+    labels=(_("nog geen toestemming"),),
+)
 
 _CONVERSATION = {
     Role.OFFICEHOLDER: OWN & NOT_ANONYMISED,
@@ -65,7 +76,19 @@ INCIDENT_RULES = {
     "log_phone_call": {Role.REGISTRAR: OF_DESK & NOT_ANONYMISED},
     # The officeholder's own page: which teams looked, the summary for the police.
     "view_access_history": {Role.OFFICEHOLDER: OWN},
-    "police_summary": {Role.OFFICEHOLDER: OWN & NOT_ANONYMISED},
+    # The summary for the police (incidents.police_summary): the officeholder's own, and the
+    # desk's for an aangifte by the employer, only while the officeholder consents.
+    "police_summary": {
+        Role.OFFICEHOLDER: OWN & NOT_ANONYMISED,
+        Role.REGISTRAR: OF_DESK & NOT_ANONYMISED & SUMMARY_CONSENTED,
+    },
+    # Where it happened, in the summary of an incident at home or whose perpetrator knows the
+    # home address: only the officeholder may put it in (after a warning), never the desk.
+    "police_summary_home_location": {Role.OFFICEHOLDER: OWN & NOT_ANONYMISED},
+    "give_summary_consent": {
+        Role.OFFICEHOLDER: OWN & NOT_ANONYMISED & NOT_WITHDRAWN & NO_SUMMARY_CONSENT
+    },
+    "withdraw_summary_consent": {Role.OFFICEHOLDER: OWN & SUMMARY_CONSENTED},
     "delete": {Role.OFFICEHOLDER: OWN & WITHDRAWN},
     "export": {Role.REGISTRAR: OF_DESK},
     # The desk's first look is shown to the officeholder ("bekeken door het meldpunt").
@@ -95,6 +118,16 @@ class IncidentPolicy(Policy):
         "log_phone_call": _("telefoongesprek vastleggen"),
         "view_access_history": _("zien welk team de melding las"),
         "police_summary": _("samenvatting voor de politie maken"),
+        "police_summary_home_location": _(
+            "in de samenvatting voor de politie zetten waar het gebeurde, als dat thuis was "
+            "of de dader het huisadres kent"
+        ),
+        "give_summary_consent": _(
+            "het meldpunt toestemming geven de samenvatting voor de politie te maken"
+        ),
+        "withdraw_summary_consent": _(
+            "de toestemming voor de samenvatting voor de politie intrekken"
+        ),
         "delete": _("ingetrokken melding verwijderen"),
         "export": _("exporteren (CSV)"),
         "mark_viewed": _("telt als 'bekeken door het meldpunt'"),

@@ -818,6 +818,8 @@ def _incident_export(incident: Incident) -> dict[str, Any]:
         "police_report_number": incident.police_report_number,
         "police_outcome": incident.police_outcome,
         "support_wish": incident.get_support_wish_display(),
+        # Since when the desk may make the police summary for an aangifte by the employer.
+        "summary_consent_at": _iso(incident.summary_consent_at),
         "outcome": incident.outcome,
         "evidence": [
             {

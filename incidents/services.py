@@ -404,6 +404,41 @@ def incident_complete(
     return locked
 
 
+SUMMARY_CONSENT_REFUSED = {
+    True: _("U heeft hiervoor al toestemming gegeven, of het kan bij deze melding niet meer."),
+    False: _("U had hiervoor geen toestemming gegeven."),
+}
+
+
+def summary_consent_set(*, incident: Incident, actor: User, given: bool) -> Incident:
+    """Give (`given`) or withdraw the officeholder's consent that the desk makes the police
+    summary of this incident for an aangifte by the employer.
+
+    In one transaction with the incident row locked: the incident policy must allow it on the
+    row as it is now ("give_summary_consent" / "withdraw_summary_consent", so a second click
+    or a race changes nothing and says why: TransitionNotAllowed). Then `summary_consent_at`
+    is set or cleared, the version moves on, and an event on the officeholder's timeline (the
+    desk sees it too) records who and when. The desk's "police_summary" rule reads the field,
+    so a withdrawal closes the desk's summary at once.
+    """
+    rule = "give_summary_consent" if given else "withdraw_summary_consent"
+    with transaction.atomic():
+        locked = _locked(incident)
+        if not incident_policy.allows(actor, rule, locked):
+            raise TransitionNotAllowed(SUMMARY_CONSENT_REFUSED[given])
+        now = timezone.now()
+        locked.summary_consent_at = now if given else None
+        locked.version += 1
+        locked.updated_at = now
+        locked.save(update_fields=["summary_consent_at", "version", "updated_at"])
+        event_record(
+            incident=locked,
+            kind=EventKind.SUMMARY_CONSENT_GIVEN if given else EventKind.SUMMARY_CONSENT_WITHDRAWN,
+            actor=actor,
+        )
+    return locked
+
+
 def incident_follow_up_add(
     *, incident: Incident, actor: User, text: str, files: Sequence[InspectedFile] = ()
 ) -> Event:

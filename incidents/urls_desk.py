@@ -21,6 +21,7 @@ urlpatterns = [
     path("vastleggen/", desk.file_incident, name="file"),
     path("meldingen/<str:reference>/", desk.detail, name="detail"),
     path("meldingen/<str:reference>/dossier.pdf", desk.case_file, name="case_file"),
+    path("meldingen/<str:reference>/politie/", desk.police_summary, name="police_summary"),
     path("teruggeboden/<str:reference>/terugnemen/", desk.take_back, name="take_back"),
     path("meldingen/<str:reference>/oppakken/", desk.act, {"action": "take"}, name="take"),
     path("meldingen/<str:reference>/behandelaar/", desk.act, {"action": "assign"}, name="assign"),

@@ -486,6 +486,8 @@ class AccessAction(models.TextChoices):
     DOWNLOAD_EVIDENCE = "download_evidence", _("Bewijsstuk gedownload")
     # The printable case file (PDF) of the desk's incident page or the team's case page.
     PRINT_CASE_FILE = "print_case_file", _("Dossier als PDF gemaakt")
+    # The summary for the police (PDF), by the officeholder or, with their consent, the desk.
+    PRINT_POLICE_SUMMARY = "print_police_summary", _("Samenvatting voor de politie gemaakt")
     EXPORT = "export", _("Export")
     API_READ = "api_read", _("Gelezen via de API")
     CHANGE = "change", _("Wijziging")

@@ -52,6 +52,7 @@ from incidents.forms_desk import (
 )
 from incidents.models import Incident
 from incidents.policies import incident_policy
+from incidents.views.police_summary import police_summary_page
 from incidents.views.saved_views import saved_view_delete_post, saved_view_save_post
 from portal.error_summary import page_error_summary
 from portal.errors import DomainError
@@ -519,6 +520,7 @@ def _detail_page(request, incident: Incident, *, bound: dict | None = None):
         "may_message": incident_policy.allows(user, "message_officeholder", incident),
         "may_message_staff": incident_policy.allows(user, "message_staff", incident),
         "may_log_call": incident_policy.allows(user, "log_phone_call", incident),
+        "may_police_summary": incident_policy.allows(user, "police_summary", incident),
         "callback_words": selectors.callback_in_words(incident.callback_at),
         "form_errors": page_error_summary(bound.values()),
         "action_forms": action_forms,
@@ -556,6 +558,14 @@ def case_file(request, reference):
         what="case file PDF (desk)",
     )
     return case_file_response(file)
+
+
+@desk_required
+@require_http_methods(["GET", "POST"])
+def police_summary(request, reference):
+    """The officeholder's police summary, for an aangifte by the employer: only while the
+    officeholder consents (policy rule "police_summary"); 404 otherwise."""
+    return police_summary_page(request, reference, back_url_name="desk:detail", who="desk")
 
 
 def _post(request, reference, *, key: str, form, run, success):

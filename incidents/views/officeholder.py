@@ -16,9 +16,11 @@ from incidents.forms import (
     FullReportForm,
     MessageForm,
     QuickReportForm,
+    SummaryConsentForm,
     WithdrawForm,
 )
 from incidents.policies import incident_policy
+from incidents.views.police_summary import police_summary_page
 from portal.models import AccessAction
 from portal.policies import Workspace, user_policy, workspace_required
 from portal.reachability import route_for_organisation
@@ -130,6 +132,12 @@ def _detail_page(request, incident, *, message_form=None, follow_up_form=None, w
             "may_withdraw": incident_policy.allows(user, "withdraw", incident),
             "may_add_information": incident_policy.allows(user, "add_information", incident),
             "may_complete": incident_policy.allows(user, "complete", incident),
+            "may_give_summary_consent": incident_policy.allows(
+                user, "give_summary_consent", incident
+            ),
+            "may_withdraw_summary_consent": incident_policy.allows(
+                user, "withdraw_summary_consent", incident
+            ),
             "configuration": site_configuration_get(),
             "access_history": selectors.access_history_for(incident=incident),
         },
@@ -252,19 +260,42 @@ def complete(request, reference):
 
 
 @officeholder_required
+@require_http_methods(["GET", "POST"])
 def police_summary(request, reference):
+    """The summary for the police: tick what goes in, get the PDF (incidents.police_summary)."""
+    return police_summary_page(
+        request, reference, back_url_name="incidents:detail", who="officeholder"
+    )
+
+
+@officeholder_required
+@require_POST
+def summary_consent(request, reference):
+    """Give or withdraw the consent that the desk makes the police summary for an aangifte by
+    the employer (services.summary_consent_set)."""
     incident = selectors.incident_detail_for(user=request.user, reference=reference)
-    access_log_record(
-        request=request, action=AccessAction.VIEW_INCIDENT, incident=incident, what="police summary"
-    )
-    return render(
-        request,
-        "incidents/officeholder/police_summary.html",
-        {
-            "incident": incident,
-            "timeline": selectors.timeline_for(user=request.user, incident=incident),
-        },
-    )
+    form = SummaryConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Kies of u toestemming geeft of intrekt."))
+        return redirect(incident.get_absolute_url() + "#toestemming")
+    try:
+        services.summary_consent_set(incident=incident, actor=request.user, given=form.given())
+    except IncidentError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Uw toestemming is vastgelegd. Het meldpunt kan nu een samenvatting voor de "
+                "politie maken. U kunt de toestemming altijd weer intrekken."
+            )
+            if form.given()
+            else _(
+                "Uw toestemming is ingetrokken. Het meldpunt kan geen samenvatting voor de "
+                "politie meer maken."
+            ),
+        )
+    return redirect(incident.get_absolute_url() + "#toestemming")
 
 
 # --- The officeholder's own data: export and deleting a withdrawn incident ----------------------

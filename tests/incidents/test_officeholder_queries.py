@@ -117,5 +117,25 @@ def test_incident_pages_use_the_same_queries_for_2_and_20_rows(client, url_name)
         page = client.get(url).content.decode()
         if url_name != "incidents:confirmation":
             assert f"foto-{size - 1}.jpg" in page
+        if url_name == "incidents:detail":
             assert f"Bericht {size - 1}" in page
+    _assert_same_count(*runs)
+
+
+def test_the_police_summary_pdf_uses_the_same_queries_for_2_and_20_rows(client):
+    """The PDF with every part ticked costs the same for 2 and 20 events/messages/files."""
+    runs = []
+    for size in (2, 20):
+        incident = _incident_with_history(size)
+        client.force_login(incident.officeholder)
+        url = reverse("incidents:police_summary", kwargs={"reference": incident.reference})
+        data = {
+            **dict.fromkeys(("facts", "timeline", "messages", "views", "impacts"), "on"),
+            "evidence": list(incident.evidence.values_list("pk", flat=True)),
+        }
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(url, data)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        runs.append([query["sql"] for query in captured.captured_queries])
     _assert_same_count(*runs)

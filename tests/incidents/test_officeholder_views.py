@@ -563,23 +563,21 @@ def test_html_in_a_message_and_summary_is_escaped(client, officeholder):
 # --- Police summary ----------------------------------------------------------------------------
 
 
-def test_police_summary_shows_facts_timeline_and_fingerprints(client, officeholder):
-    """The printable summary has the facts, the timeline and each file's name, time and hash."""
+def test_police_summary_offers_each_file_and_keeps_the_private_parts_unticked(client, officeholder):
+    """The choices page lists each file by name and time; the message thread, the views and
+    the health effects start unticked (what the PDF then holds: test_police_summary.py)."""
     incident = _submitted(officeholder)
     evidence = incident.evidence.get()
     client.force_login(officeholder)
     response = client.get(_url("incidents:police_summary", incident))
-    text = _text(response)
     assert response.status_code == 200
-    assert "Uitgescholden bij de markt." in text
-    assert "Verbale agressie (schelden, beledigen)" in text
-    assert "Melding ontvangen" in text  # the timeline's first entry
-    assert f"Geheim bericht bij {incident.reference}" in text
+    text = _text(response)
     assert evidence.original_name in text
-    assert evidence.original_sha256 and evidence.original_sha256 in text
-    uploaded = timezone.localtime(evidence.uploaded_at)
-    assert uploaded.strftime("%H:%M:%S") in text
-    assert re.search(r'<link rel="stylesheet" href="[^"]*css/print\.css" media="print">', text)
+    assert f'value="{evidence.pk}"' in text
+    form = response.context["form"]
+    assert form["evidence"].value() == [evidence.pk]
+    assert not any(form[name].value() for name in ("messages", "views", "impacts"))
+    assert f"Geheim bericht bij {incident.reference}" not in text
 
 
 def test_full_report_and_completion_keep_a_number_and_a_contact_wish_for_this_incident(

@@ -49,7 +49,7 @@ def test_desk_detail_page_is_logged_with_actor_role_desk_ip_and_what(world, clie
             "incidents:police_summary",
             "submitted",
             AccessAction.VIEW_INCIDENT,
-            "police summary",
+            "police summary choices",
         ),
         ("support", "support:case", "escalated", AccessAction.VIEW_INCIDENT, "case page"),
         (

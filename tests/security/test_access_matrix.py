@@ -228,6 +228,10 @@ TABLE = [
     ("incidents:withdraw", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
     ("incidents:police_summary", "GET", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
     ("incidents:police_summary", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    # Consent for the desk's police summary: an empty POST chooses nothing and goes back to
+    # the incident with a message.
+    ("incidents:summary_consent", "GET", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
+    ("incidents:summary_consent", "POST", LOGIN, 302, 404, 404, 404, 404, 404, CODE),
     # Own data: every officeholder exports their own; only the owner deletes (a withdrawn one;
     # an empty POST lacks the confirmation and shows the incident again).
     ("incidents:export", "GET", LOGIN, 200, 200, 404, 404, 404, 404, CODE),
@@ -253,6 +257,10 @@ TABLE = [
     # The incident page as a PDF: exactly who may open the page.
     ("desk:case_file", "GET", LOGIN, 404, 404, 200, 404, 404, 404, CODE),
     ("desk:case_file", "POST", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
+    # The police summary for an aangifte by the employer: only with the officeholder's consent,
+    # which nobody gave in this world (with consent: tests/incidents/test_police_summary.py).
+    ("desk:police_summary", "GET", LOGIN, 404, 404, 404, 404, 404, 404, CODE),
+    ("desk:police_summary", "POST", LOGIN, 404, 404, 404, 404, 404, 404, CODE),
     # Taking back needs an offer to the own desk: the world's incidents were never moved.
     ("desk:take_back", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
     ("desk:take_back", "POST", LOGIN, 404, 404, 404, 404, 404, 404, CODE),
