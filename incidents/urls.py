@@ -20,5 +20,10 @@ urlpatterns = [
     path("<str:reference>/intrekken/", officeholder.withdraw, name="withdraw"),
     path("<str:reference>/verwijderen/", officeholder.delete_withdrawn, name="delete"),
     path("<str:reference>/politie/", officeholder.police_summary, name="police_summary"),
+    path(
+        "<str:reference>/beveiligingsadvies/",
+        officeholder.request_security_advice,
+        name="security_advice",
+    ),
     path("<str:reference>/bewijs/<int:pk>/", evidence.evidence_download, name="evidence_download"),
 ]
