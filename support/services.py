@@ -310,7 +310,6 @@ def _plan_security_advice(case: SupportCase, actor: User | None, inputs: dict) -
 # Fields of a support action that an update may change; a field the caller leaves out keeps its
 # value (an API request without `due_on` keeps the due date).
 ACTION_UPDATE_FIELDS = ("status", "step", "owner", "due_on", "shared_with_desk")
-STEP_ONLY_FOR_SECURITY_ADVICE = _("Alleen beveiligingsadvies heeft stappen.")
 
 
 def _update_action(case: SupportCase, actor: User, inputs: dict) -> dict:
@@ -328,8 +327,9 @@ def _update_action(case: SupportCase, actor: User, inputs: dict) -> dict:
         inputs.pop("owner")
     if inputs.get("step"):
         if action.service_type != ServiceType.SECURITY_ADVICE:
-            raise SupportError(STEP_ONLY_FOR_SECURITY_ADVICE)
-        SecurityAdviceStep(inputs["step"])
+            raise SupportError(_("Alleen beveiligingsadvies heeft stappen."))
+        if inputs["step"] not in SecurityAdviceStep.values:
+            raise SupportError(_("Kies een stap van het beveiligingsadvies."))
     for field in ACTION_UPDATE_FIELDS:
         if field in inputs:
             value = inputs[field]
