@@ -134,6 +134,28 @@ WAS_ESCALATED = Condition(
     test=_was_escalated,
     labels=(_("ooit doorgegeven aan het Ondersteuningsteam"),),
 )
+
+
+def may_request_security_advice(user) -> bool:
+    """Whether this person's function qualifies for a security advice: the one rule is
+    `portal.selectors.security_advice_allowed`; remembered on the person object for the rest
+    of the request (a page asks more than once; the next request reads the list again)."""
+    cached = getattr(user, "_may_request_security_advice", None)
+    if cached is None:
+        from portal.selectors import security_advice_allowed
+
+        cached = user._may_request_security_advice = security_advice_allowed(
+            getattr(user, "function", "")
+        )
+    return cached
+
+
+# The person's function qualifies for a security advice (the administrator's list).
+SECURITY_ADVICE_FUNCTION = Condition(
+    q=lambda user: Q() if may_request_security_advice(user) else Q(pk__in=[]),
+    test=lambda user, incident: may_request_security_advice(user),
+    labels=(_("functie mag beveiligingsadvies aanvragen (lijst van de beheerder)"),),
+)
 NOT_ANONYMISED = Condition(
     q=lambda user: Q(anonymised_at__isnull=True),
     test=lambda user, incident: incident.anonymised_at is None,
@@ -271,6 +293,20 @@ ACTIONS: dict[str, Action] = action_table(
         None,
         DESK,
         EventKind.CALLBACK_CLEARED,
+    ),
+    Action(
+        "request_security_advice",
+        _("Beveiligingsadvies aanvragen"),
+        OPEN,
+        None,
+        {Role.OFFICEHOLDER: OWN & SECURITY_ADVICE_FUNCTION},
+        EventKind.SECURITY_ADVICE_REQUESTED,
+        effect=_(
+            "eenmaal per melding; daarna geeft het portaal een melding zonder open "
+            "doorverwijzing door aan het Ondersteuningsteam (regel 'ambtsdrager vraagt "
+            "beveiligingsadvies') en zet het team de actie beveiligingsadvies in het plan"
+        ),
+        refused=_("Deze melding is afgesloten. Doe een nieuwe melding of bel uw meldpunt."),
     ),
     Action(
         "return_to_desk",

@@ -197,6 +197,12 @@ class EscalationRuleCode(models.TextChoices):
     SHARED_PERPETRATOR = "shared_perpetrator", _("Zelfde dader bij meerdere ambtsdragers")
     TRIAGE_DEADLINE = "triage_deadline", _("Ernstige melding niet binnen 4 uur beoordeeld")
     DESK_UNREACHABLE = "desk_unreachable", _("Geen meldpunt bereikbaar voor deze organisatie")
+    # Not a rule of the engine: the officeholder asked for a security advice while the
+    # Ondersteuningsteam had no case (incidents.services.incident_security_advice_request).
+    SECURITY_ADVICE_REQUESTED = (
+        "security_advice_requested",
+        _("Ambtsdrager vraagt beveiligingsadvies"),
+    )
 
 
 class MessageAudience(models.TextChoices):
@@ -279,6 +285,8 @@ class EventKind(models.TextChoices):
         "summary_consent_withdrawn",
         _("Toestemming ingetrokken: het meldpunt maakt geen samenvatting voor de politie meer"),
     )
+    # The officeholder asked for a security advice (the Ondersteuningsteam plans it).
+    SECURITY_ADVICE_REQUESTED = "security_advice_requested", _("Beveiligingsadvies aangevraagd")
 
 
 class CallDirection(models.TextChoices):
@@ -302,6 +310,7 @@ OFFICEHOLDER_VISIBLE_EVENTS = frozenset(
         EventKind.SUPPORT_ACKNOWLEDGED,
         EventKind.SUMMARY_CONSENT_GIVEN,
         EventKind.SUMMARY_CONSENT_WITHDRAWN,
+        EventKind.SECURITY_ADVICE_REQUESTED,
     }
 )
 

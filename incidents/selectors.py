@@ -26,7 +26,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from incidents import fact_counts
-from incidents.actions import OPEN, is_overdue, is_serious, overdue_q, untriaged_q
+from incidents.actions import (
+    OPEN,
+    is_overdue,
+    is_serious,
+    may_request_security_advice,
+    overdue_q,
+    untriaged_q,
+)
 from incidents.constants import (
     REFERENCE_DIGITS,
     EventKind,
@@ -34,6 +41,7 @@ from incidents.constants import (
     IdentifierKind,
     IncidentType,
     MessageAudience,
+    RiskFlag,
     SavedViewWorkspace,
     Status,
     SupportWish,
@@ -912,3 +920,43 @@ def message_with_reply(*, typed: str, reply: StandardReply, language: str) -> st
     typed = (typed or "").rstrip()
     text = reply.text_in(language)
     return f"{typed}\n\n{text}" if typed else text
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What the officeholder's page says about security measures for one of their incidents.
+
+    `may_request`: the "Beveiligingsadvies aanvragen" button (the incident policy's
+    `request_security_advice`: own, open, a function that qualifies, not asked before).
+    `qualifies`: the function qualifies at all (otherwise the page shows what else helps).
+    `address_at_risk`: doxing, or the perpetrator knows the home address: the page explains
+    the KvK address shielding and art. 285d Sr.
+    """
+
+    qualifies: bool
+    may_request: bool
+    requested_at: datetime | None
+    address_at_risk: bool
+    function: str
+
+
+def protection_for(*, user, incident: Incident) -> Protection:
+    """The protection section of the officeholder's own incident page (two queries: the
+    request, and the function's eligibility once per request)."""
+    requested = (
+        incident.events.filter(kind=EventKind.SECURITY_ADVICE_REQUESTED)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    allowed = incident_policy.allows(user, "request_security_advice", incident)
+    return Protection(
+        qualifies=may_request_security_advice(user),
+        may_request=allowed and requested is None,
+        requested_at=requested,
+        address_at_risk=(
+            IncidentType.DOXING in (incident.types or ())
+            or RiskFlag.HOME_ADDRESS_KNOWN in (incident.risk_flags or ())
+        ),
+        function=user.get_function_display() if getattr(user, "function", "") else "",
+    )

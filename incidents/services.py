@@ -826,6 +826,21 @@ def _close_escalated(incident: Incident, actor: User, inputs: dict) -> Callable:
     return _close_escalation_after(incident, actor, inputs)
 
 
+SECURITY_ADVICE_ONCE = _(
+    "U heeft voor deze melding al beveiligingsadvies aangevraagd. Het Ondersteuningsteam "
+    "neemt contact met u op."
+)
+
+
+def _request_security_advice(incident: Incident, actor: User, inputs: dict) -> None:
+    """Once per incident. The `security_advice_requested` event is what the Ondersteuningsteam
+    reacts to (support escalates the incident when nobody at the team has it, and plans the
+    action, through the outbox)."""
+    if incident.events.filter(kind=EventKind.SECURITY_ADVICE_REQUESTED).exists():
+        raise IncidentError(SECURITY_ADVICE_ONCE)
+    event_record(incident=incident, kind=EventKind.SECURITY_ADVICE_REQUESTED, actor=actor)
+
+
 # What each action does besides its status step (incidents.actions names the event it
 # records). An effect may return a callable that runs after the status step's own event.
 EFFECTS: dict[str, Callable[[Incident, User | None, dict], Callable | None] | None] = {
@@ -841,6 +856,7 @@ EFFECTS: dict[str, Callable[[Incident, User | None, dict], Callable | None] | No
     "link": _link,
     "set_callback": _set_callback,
     "clear_callback": _clear_callback,
+    "request_security_advice": _request_security_advice,
     "return_to_desk": _close_escalation_after,
     "close_escalated": _close_escalated,
 }

@@ -25,5 +25,10 @@ urlpatterns = [
         officeholder.summary_consent,
         name="summary_consent",
     ),
+    path(
+        "<str:reference>/beveiligingsadvies/",
+        officeholder.request_security_advice,
+        name="security_advice",
+    ),
     path("<str:reference>/bewijs/<int:pk>/", evidence.evidence_download, name="evidence_download"),
 ]

@@ -53,6 +53,8 @@ FUNCTIONAL_ADMINISTRATOR_PERMISSIONS = {
     "portal.user": ("view", "add", "change"),
     "portal.personchange": ("view",),
     "portal.siteconfiguration": ("view", "change"),
+    # Which functions may ask for a security advice (seeded for every function).
+    "portal.securityadviceeligibility": ("view", "change"),
     # Single sign-on: the providers, and removing a person's link (portal.sso).
     "portal.identityprovider": ("view", "add", "change"),
     "portal.externalidentity": ("view", "delete"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp_webauthn.models import WebAuthnCredential
 
 from portal import services, sso
+from portal.constants import SECURITY_ADVICE_UNSETTLED, OfficeholderFunction
 from portal.csv_files import CsvFileError
 from portal.errors import DomainError
 from portal.models import (
@@ -24,6 +25,7 @@ from portal.models import (
     Organisation,
     OutboxEntry,
     PersonChange,
+    SecurityAdviceEligibility,
     SiteConfiguration,
     TotpDevice,
     User,
@@ -374,6 +376,47 @@ class SiteConfigurationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class SecurityAdviceRowForm(forms.ModelForm):
+    """One row of the list: the check box names its function for a screen reader."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["may_request"].widget.attrs["aria-label"] = (
+            f"{self.fields['may_request'].label}: {self.instance.get_function_display()}"
+        )
+
+
+@admin.register(SecurityAdviceEligibility)
+class SecurityAdviceEligibilityAdmin(admin.ModelAdmin):
+    """Which functions may ask for a security advice (a CCV consultation); a change counts
+    from the next page an officeholder opens."""
+
+    list_display = ["function", "may_request", "note"]
+    list_editable = ["may_request"]
+    fields = ["function", "may_request", "note"]
+    # Every function has its row (portal 0022); only whether it qualifies changes.
+    readonly_fields = ["function", "note"]
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=SecurityAdviceRowForm, **kwargs)
+
+    @admin.display(description=_("toelichting"))
+    def note(self, row):
+        if row.function in SECURITY_ADVICE_UNSETTLED:
+            return _(
+                "Niet vastgesteld: het is nog niet besloten of deze eilandfunctie recht heeft "
+                "op beveiligingsadvies. Nu staat de keuze van het portaal; pas die aan als het "
+                "besluit er is."
+            )
+        if row.function == OfficeholderFunction.ALGEMEEN_BESTUUR_WATERSCHAP:
+            return _(
+                "Wie vroeger 'lid algemeen of dagelijks bestuur waterschap' was, staat nu als "
+                "lid algemeen bestuur. De coördinator van het meldpunt zet leden van het "
+                "dagelijks bestuur om; pas dan kunnen zij beveiligingsadvies aanvragen."
+            )
+        return ""
 
 
 @admin.register(WorkerHeartbeat)

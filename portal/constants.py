@@ -57,13 +57,55 @@ class OfficeholderFunction(models.TextChoices):
     GEDEPUTEERDE = "gedeputeerde", _("Gedeputeerde")
     COMMISSARIS_VAN_DE_KONING = "commissaris_van_de_koning", _("Commissaris van de Koning")
     DIJKGRAAF = "dijkgraaf", _("Dijkgraaf")
-    WATERSCHAPSBESTUURDER = (
-        "waterschapsbestuurder",
-        _("Lid algemeen of dagelijks bestuur waterschap"),
+    # Until December 2026 one function, "waterschapsbestuurder", covered both (migration
+    # portal 0022 moved it to the algemeen bestuur; the coordinator checks who is dagelijks).
+    ALGEMEEN_BESTUUR_WATERSCHAP = (
+        "algemeen_bestuur_waterschap",
+        _("Lid algemeen bestuur waterschap"),
+    )
+    DAGELIJKS_BESTUUR_WATERSCHAP = (
+        "dagelijks_bestuur_waterschap",
+        _("Lid dagelijks bestuur waterschap"),
     )
     GEZAGHEBBER = "gezaghebber", _("Gezaghebber")
     EILANDGEDEPUTEERDE = "eilandgedeputeerde", _("Eilandgedeputeerde")
     EILANDSRAADSLID = "eilandsraadslid", _("Eilandsraadslid")
+
+
+# Function codes that no longer exist, and what a file that still uses one is told.
+RETIRED_FUNCTIONS = {
+    "waterschapsbestuurder": _(
+        "de functie waterschapsbestuurder bestaat niet meer: kies algemeen_bestuur_waterschap "
+        "(lid algemeen bestuur) of dagelijks_bestuur_waterschap (lid dagelijks bestuur)"
+    ),
+}
+
+# Who may ask the Ondersteuningsteam for a security advice (a CCV consultation) when no
+# administrator has set it (portal.models.SecurityAdviceEligibility): the executive functions.
+# The island functions follow their European counterparts; that is not settled policy.
+SECURITY_ADVICE_DEFAULTS = {
+    OfficeholderFunction.BURGEMEESTER: True,
+    OfficeholderFunction.WETHOUDER: True,
+    OfficeholderFunction.RAADSLID: False,
+    OfficeholderFunction.COMMISSIELID: False,
+    OfficeholderFunction.STATENLID: False,
+    OfficeholderFunction.GEDEPUTEERDE: True,
+    OfficeholderFunction.COMMISSARIS_VAN_DE_KONING: True,
+    OfficeholderFunction.DIJKGRAAF: True,
+    OfficeholderFunction.ALGEMEEN_BESTUUR_WATERSCHAP: False,
+    OfficeholderFunction.DAGELIJKS_BESTUUR_WATERSCHAP: True,
+    OfficeholderFunction.GEZAGHEBBER: True,
+    OfficeholderFunction.EILANDGEDEPUTEERDE: True,
+    OfficeholderFunction.EILANDSRAADSLID: False,
+}
+# Functions whose eligibility is not settled (the admin says so).
+SECURITY_ADVICE_UNSETTLED = frozenset(
+    {
+        OfficeholderFunction.GEZAGHEBBER,
+        OfficeholderFunction.EILANDGEDEPUTEERDE,
+        OfficeholderFunction.EILANDSRAADSLID,
+    }
+)
 
 
 class Gender(models.TextChoices):

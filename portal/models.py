@@ -385,6 +385,36 @@ class SiteConfiguration(models.Model):
         return str(_("Portaalinstellingen"))
 
 
+class SecurityAdviceEligibility(models.Model):
+    """Whether officeholders of one function may ask for a security advice (a CCV consultation).
+
+    Data, because who qualifies is policy that changes (and is not settled for the island
+    functions). A function without a row falls back to `SECURITY_ADVICE_DEFAULTS`; the one
+    reading is `portal.selectors.security_advice_allowed`.
+    """
+
+    function = models.CharField(
+        _("functie"), max_length=40, choices=OfficeholderFunction.choices, unique=True
+    )
+    may_request = models.BooleanField(
+        _("mag beveiligingsadvies aanvragen"),
+        default=False,
+        help_text=_(
+            "Aan: de ambtsdrager ziet bij een melding de knop 'Beveiligingsadvies aanvragen'. "
+            "Uit: de ambtsdrager ziet wat het meldpunt, de politie en het Ondersteuningsteam "
+            "wel kunnen doen."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("recht op beveiligingsadvies")
+        verbose_name_plural = _("recht op beveiligingsadvies")
+        ordering = ["function"]
+
+    def __str__(self):
+        return self.get_function_display()
+
+
 class WorkerHeartbeat(models.Model):
     """When the background worker last ran a scheduled task; shows admins that Celery lives."""
 

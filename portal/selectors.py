@@ -260,3 +260,20 @@ def officeholder_import_rows(*, upload) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def security_advice_allowed(function: str) -> bool:
+    """Whether an officeholder with this function may ask for a security advice (the one rule).
+
+    The administrator's row for the function decides (`SecurityAdviceEligibility`); without a
+    row, `SECURITY_ADVICE_DEFAULTS` does. An empty or unknown function never qualifies.
+    """
+    from portal.constants import SECURITY_ADVICE_DEFAULTS
+    from portal.models import SecurityAdviceEligibility
+
+    if not function:
+        return False
+    row = SecurityAdviceEligibility.objects.filter(function=function).first()
+    if row is not None:
+        return row.may_request
+    return SECURITY_ADVICE_DEFAULTS.get(function, False)

@@ -1711,7 +1711,7 @@ def officeholder_rows_check(*, actor: User, data: bytes) -> list[OfficeholderRow
     """
     from django.core.validators import validate_email
 
-    from portal.constants import OfficeholderFunction
+    from portal.constants import RETIRED_FUNCTIONS, OfficeholderFunction
     from portal.csv_files import csv_rows
     from portal.models import Organisation
     from portal.policies import organisation_policy, user_policy
@@ -1759,7 +1759,10 @@ def officeholder_rows_check(*, actor: User, data: bytes) -> list[OfficeholderRow
         elif existing is not None and existing.organisation_id is None:
             problems.append(_("dit e-mailadres hoort bij een medewerker, niet bij een ambtsdrager"))
         function = _choice_value(values["function"], OfficeholderFunction.choices)
-        if function is None:
+        retired = RETIRED_FUNCTIONS.get(values["function"].strip().lower())
+        if retired is not None:
+            problems.append(str(retired))
+        elif function is None:
             problems.append(
                 _("onbekende functie %(value)r (gebruik bijvoorbeeld raadslid of wethouder)")
                 % {"value": values["function"]}

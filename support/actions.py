@@ -75,6 +75,22 @@ CASE_ACTIONS: dict[str, Action] = action_table(
         takes=("description", "due_on", "shared_with_desk"),
     ),
     Action(
+        "plan_security_advice",
+        _("Beveiligingsadvies in het plan zetten"),
+        OPEN,
+        None,
+        {},
+        EventKind.SUPPORT_ACTION,
+        needs=("request_event",),
+        system=True,
+        internal=True,
+        effect=_(
+            "alleen door het portaal, als de ambtsdrager beveiligingsadvies aanvraagt: één "
+            "actie per aanvraag, zichtbaar voor het meldpunt; eigenaar is de casemanager (of "
+            "nog niemand)"
+        ),
+    ),
+    Action(
         "update_action",
         _("Actie bijwerken"),
         PLANNING,
@@ -82,8 +98,11 @@ CASE_ACTIONS: dict[str, Action] = action_table(
         TEAM,
         EventKind.SUPPORT_ACTION,
         needs=("support_action",),
-        takes=("status", "due_on", "shared_with_desk"),
-        effect=_("alleen wat wordt meegestuurd, verandert"),
+        takes=("status", "step", "owner", "due_on", "shared_with_desk"),
+        effect=_(
+            "alleen wat wordt meegestuurd, verandert; de stap alleen bij beveiligingsadvies "
+            "(de ambtsdrager ziet die)"
+        ),
     ),
     Action(
         "return_to_desk",

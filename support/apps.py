@@ -18,6 +18,11 @@ class SupportConfig(AppConfig):
             ("support.rules", services.on_rule_trigger, services.RULE_TRIGGERS),
             ("support.case", services.on_escalated, {EventKind.ESCALATED}),
             ("support.retention", services.on_anonymised, {EventKind.ANONYMISED}),
+            (
+                "support.protection",
+                services.on_security_advice_requested,
+                {EventKind.SECURITY_ADVICE_REQUESTED},
+            ),
             ("support.notify", notify.team_event_notify, notify.NOTIFYING_KINDS),
         ):
             consumer_register(topic=INCIDENT_EVENT_TOPIC, name=name, handler=handler, kinds=kinds)

@@ -15,7 +15,13 @@ from incidents.forms import DateInput
 from portal.constants import OrganisationType
 from portal.forms import FilterForm
 from portal.versioned import VersionedForm
-from support.constants import CASE_OUTCOME_CATEGORIES, ActionStatus, CaseStatus, ServiceType
+from support.constants import (
+    CASE_OUTCOME_CATEGORIES,
+    ActionStatus,
+    CaseStatus,
+    SecurityAdviceStep,
+    ServiceType,
+)
 from support.selectors import ME, NOBODY
 
 MEMBER_ERROR = _("Deze persoon kunt u niet kiezen. Kies een lid van het Ondersteuningsteam.")
@@ -90,9 +96,23 @@ class ActionAddForm(CaseVersionedForm):
 
 
 class ActionUpdateForm(CaseVersionedForm):
-    """Status, due date and sharing of one action; the prefix names the action."""
+    """Status, due date and sharing of one action; the prefix names the action. A security
+    advice also has its step; an action without an owner (planned by the portal) gets one."""
 
     status = forms.ChoiceField(label=_("Status"), choices=ActionStatus.choices)
+    step = forms.ChoiceField(
+        label=_("Stap van het beveiligingsadvies"),
+        help_text=_("De ambtsdrager en het meldpunt zien deze stap."),
+        choices=[("", _("Aangevraagd, nog geen contact met het CCV"))] + SecurityAdviceStep.choices,
+        required=False,
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Eigenaar"),
+        queryset=None,
+        required=False,
+        empty_label=_("Kies een eigenaar"),
+        error_messages={"invalid_choice": MEMBER_ERROR},
+    )
     due_on = forms.DateField(
         label=_("Klaar op (mag leeg)"),
         widget=DateInput,
@@ -103,18 +123,30 @@ class ActionUpdateForm(CaseVersionedForm):
         label=_("Het meldpunt mag deze actie zien"), required=False
     )
 
+    def __init__(self, *args, members, action=None, **kwargs):
+        # `action` None: every field (what the form can show at most).
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = members
+        if action is not None and action.service_type != ServiceType.SECURITY_ADVICE:
+            del self.fields["step"]
+        if action is not None and action.owner_id is not None:
+            del self.fields["owner"]
+
     @staticmethod
     def prefix_for(action_pk: int) -> str:
         return f"action-{action_pk}"
 
     @classmethod
-    def for_action(cls, action, *, version: int, data=None) -> "ActionUpdateForm":
+    def for_action(cls, action, *, version: int, members, data=None) -> "ActionUpdateForm":
         return cls(
             data,
+            action=action,
+            members=members,
             prefix=cls.prefix_for(action.pk),
             initial={
                 "version": version,
                 "status": action.status,
+                "step": action.step,
                 "due_on": action.due_on,
                 "shared_with_desk": action.shared_with_desk,
             },

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedCharField, EncryptedTextField
-from support.constants import ActionStatus, CaseStatus, RuleCode, ServiceType
+from support.constants import ActionStatus, CaseStatus, RuleCode, SecurityAdviceStep, ServiceType
 
 
 class EscalationRule(models.Model):
@@ -86,11 +86,31 @@ class SupportAction(models.Model):
     # older ones are encrypted and counted by `manage.py encrypt_support_facts`.
     facts_counted = models.BooleanField(default=False, editable=False)
     description = EncryptedTextField(_("omschrijving"), blank=True)
+    # Empty only for an action the portal planned itself (an officeholder's request for a
+    # security advice before anyone at the team took the case): the team picks an owner.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("eigenaar"),
         related_name="support_actions",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    # Where a security advice stands (only for that kind; encrypted like the kind, since a
+    # step says which kind it is).
+    step = EncryptedCharField(
+        _("stap"), max_length=30, choices=SecurityAdviceStep.choices, blank=True, default=""
+    )
+    # The officeholder's request this action answers (`security_advice_requested` event):
+    # one action per request, and the officeholder follows this action on their own page.
+    request_event = models.OneToOneField(
+        "incidents.Event",
+        verbose_name=_("aanvraag van de ambtsdrager"),
+        related_name="support_action",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
     )
     due_on = models.DateField(_("klaar op"), null=True, blank=True)
     status = models.CharField(

@@ -13,7 +13,15 @@ from portal.policies import team_members
 from portal.services import notifications_create
 
 # Events this consumer may notify about (the outbox writes no work for the others).
-NOTIFYING_KINDS = frozenset({EventKind.FOLLOW_UP, EventKind.COMPLETED, EventKind.MESSAGE})
+NOTIFYING_KINDS = frozenset(
+    {
+        EventKind.FOLLOW_UP,
+        EventKind.COMPLETED,
+        EventKind.MESSAGE,
+        # The officeholder asks for a security advice on a case the team has.
+        EventKind.SECURITY_ADVICE_REQUESTED,
+    }
+)
 
 
 def case_link(incident: Incident) -> str:

@@ -1,6 +1,7 @@
 """What the Ondersteuningsteam's domain shows on incidents' pages (portal.panels)."""
 
 from portal.panels import panel_register
+from support.constants import SECURITY_ADVICE_STEP_EXPLANATIONS
 from support.policies import support_action_policy
 
 
@@ -23,6 +24,27 @@ def officeholder_support_notice(*, incident, user):
     return {"case": case} if case is not None else None
 
 
+def officeholder_security_advice(*, incident, user):
+    """For the officeholder: where their requested security advice stands (its step)."""
+    actions = list(
+        support_action_policy.queryset(user)
+        .filter(case__incident=incident, request_event__isnull=False)
+        .order_by("pk")
+    )
+    if not actions:
+        return None
+    return {
+        "advices": [
+            {
+                "action": action,
+                "step": action.get_step_display() if action.step else "",
+                "explanation": SECURITY_ADVICE_STEP_EXPLANATIONS.get(action.step, ""),
+            }
+            for action in actions
+        ]
+    }
+
+
 def register() -> None:
     panel_register(
         slot="desk_incident",
@@ -33,4 +55,9 @@ def register() -> None:
         slot="officeholder_incident",
         template="support/partials/officeholder_support_notice.html",
         context=officeholder_support_notice,
+    )
+    panel_register(
+        slot="officeholder_incident",
+        template="support/partials/officeholder_security_advice.html",
+        context=officeholder_security_advice,
     )

@@ -3,7 +3,8 @@ looks at roles.
 
 The team sees every support case (each belongs to an incident that was escalated) and nothing
 else of support; other roles see no case at all. The desk sees only the support actions of its
-own incidents that the team marked "shared with the desk"; the officeholder sees none. The
+own incidents that the team marked "shared with the desk"; the officeholder only the action
+that answers their own request for a security advice. The
 case workflow's actions (`support.actions`) become rules of the case policy, each limited to
 the statuses it starts from. Anything out of scope answers 404.
 """
@@ -50,8 +51,42 @@ SHARED_WITH_OWN_DESK = Condition(
 )
 
 
+def _requested_by_self_q(user) -> Q:
+    from incidents.policies import incident_policy
+
+    return Q(
+        request_event__isnull=False,
+        case__incident__in=incident_policy.queryset(user, "view").values("pk"),
+    )
+
+
+def _requested_by_self(user, action) -> bool:
+    from incidents.policies import incident_policy
+
+    return action.request_event_id is not None and incident_policy.allows(
+        user, "view", action.case.incident
+    )
+
+
+# The action that answers the officeholder's own request (a security advice): they follow it.
+REQUESTED_BY_SELF = Condition(
+    q=_requested_by_self_q,
+    test=_requested_by_self,
+    labels=(_("antwoord op de eigen aanvraag (beveiligingsadvies), bij een eigen melding"),),
+)
+
+
 class SupportActionPolicy(Policy):
-    rules = {"view": {Role.SUPPORT: ANY, Role.REGISTRAR: SHARED_WITH_OWN_DESK}}
+    """The team sees every action; the desk the ones shared with it; the officeholder only the
+    action that answers their own request (its kind and step, never the description)."""
+
+    rules = {
+        "view": {
+            Role.SUPPORT: ANY,
+            Role.REGISTRAR: SHARED_WITH_OWN_DESK,
+            Role.OFFICEHOLDER: REQUESTED_BY_SELF,
+        }
+    }
     action_labels = {"view": _("bekijken")}
 
     def base_queryset(self):

@@ -36,6 +36,7 @@ from support.constants import (
     ActionStatus,
     CaseStatus,
     RuleCode,
+    SecurityAdviceStep,
     ServiceType,
 )
 from support.models import SupportAction, SupportCase
@@ -305,7 +306,7 @@ def agenda_for(*, user, owner: str = "", today: date) -> Agenda:
                 action=action,
                 reference=action.case.incident.reference,
                 service=action.get_service_type_display(),
-                owner=str(action.owner),
+                owner=str(action.owner or _("Nog niemand")),
                 covering_for=_covering_for(user, action.owner, today),
             )
         )
@@ -370,9 +371,15 @@ def _support_event_text(entry) -> str:
     if entry.kind == EventKind.SUPPORT_ACTION:
         labels = dict(ServiceType.choices)
         if "status" in payload:
-            return _("%(service)s: %(status)s") % {
+            text = _("%(service)s: %(status)s") % {
                 "service": labels.get(payload.get("service_type"), _("actie")),
                 "status": dict(ActionStatus.choices).get(payload["status"], payload["status"]),
+            }
+            step = dict(SecurityAdviceStep.choices).get(payload.get("step") or "")
+            return f"{text} ({step})" if step else text
+        if payload.get("requested"):
+            return _("%(service)s, gevraagd door de ambtsdrager") % {
+                "service": labels.get(payload.get("service_type"), _("actie"))
             }
         return str(labels.get(payload.get("service_type"), ""))
     if "handler" in payload:

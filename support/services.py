@@ -33,6 +33,8 @@ from support.constants import (
     ActionStatus,
     CaseStatus,
     RuleCode,
+    SecurityAdviceStep,
+    ServiceType,
 )
 from support.errors import (
     CaseInputRequired,
@@ -128,6 +130,52 @@ def on_escalated(event_id: int) -> None:
         )
 
 
+def on_security_advice_requested(event_id: int) -> None:
+    """Consumer: put the officeholder's request for a security advice in the team's plan."""
+    event = _event(event_id)
+    if event is not None:
+        security_advice_plan(event=event)
+
+
+def security_advice_plan(*, event: Event) -> SupportAction | None:
+    """The support action that answers one `security_advice_requested` event, made once.
+
+    When nobody at the team has the incident (no open escalation), it is escalated first,
+    through the ordinary system escalation (`incident_escalate`, rule
+    `security_advice_requested`), as the rules consumer does: one open escalation at most.
+    The case of the open escalation is opened here when the case consumer has not done so
+    yet (then the team hears of it here, once). The action is planned through the case
+    workflow's system row `plan_security_advice`: owner the casemanager (or nobody yet),
+    shared with the desk. A second call plans nothing and returns the same action; a request
+    on an incident that can no longer be escalated (closed meanwhile) plans nothing (None).
+    """
+    existing = SupportAction.objects.filter(request_event=event).first()
+    if existing is not None:
+        return existing
+    incident = event.incident
+    escalation = incident.escalations.filter(closed_at__isnull=True).order_by("-pk").first()
+    if escalation is None:
+        escalation = incident_services.incident_escalate(
+            incident=incident, rule_names=[RuleCode.SECURITY_ADVICE_REQUESTED]
+        )
+        if escalation is None:
+            return None
+    case, created = support_case_open(escalation=escalation)
+    if created:
+        notify.team_remind(
+            incident=event.incident, kind="escalation_new", key=f"incident-event:{event.pk}"
+        )
+    try:
+        planned = support_case_act(
+            case=case, actor=None, action="plan_security_advice", version=None, request_event=event
+        )
+    except CaseStepNotAllowed:
+        # Planned by a concurrent run, or the case was closed or returned meanwhile (the desk
+        # has the incident again).
+        return SupportAction.objects.filter(request_event=event).first()
+    return planned.support_action
+
+
 def on_anonymised(event_id: int) -> None:
     """Consumer: remove the team's free text when retention anonymised the incident."""
     event = _event(event_id)
@@ -156,6 +204,7 @@ NEEDS_MESSAGES = {
     "owner": _("Kies een lid van het Ondersteuningsteam als eigenaar."),
     "service_type": _("Kies de soort hulp."),
     "outcome_category": _("Kies wat de ambtsdrager als uitkomst leest."),
+    "request_event": _("Een actie op verzoek hoort bij een aanvraag van de ambtsdrager."),
 }
 
 
@@ -224,9 +273,43 @@ def _add_action(case: SupportCase, actor: User, inputs: dict) -> dict:
     }
 
 
+def _plan_security_advice(case: SupportCase, actor: User | None, inputs: dict) -> dict:
+    event = inputs["request_event"]
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            action = SupportAction.objects.create(
+                case=case,
+                service_type=ServiceType.SECURITY_ADVICE,
+                owner=case.handler,
+                shared_with_desk=True,
+                request_event=event,
+                created_at=now,
+                updated_at=now,
+                facts_counted=True,
+            )
+    except IntegrityError:
+        # A concurrent run planned it (one action per request).
+        raise CaseStepNotAllowed() from None
+    fact_counts.apply(
+        {
+            fact_counts.key_of(case.incident): Counter(
+                {(FactKind.ACTION_TYPE.value, action.service_type): 1}
+            )
+        }
+    )
+    inputs["_created"] = action
+    return {
+        "action_id": action.pk,
+        "service_type": action.service_type,
+        "requested": True,
+        "_visible_to_desk": True,
+    }
+
+
 # Fields of a support action that an update may change; a field the caller leaves out keeps its
 # value (an API request without `due_on` keeps the due date).
-ACTION_UPDATE_FIELDS = ("status", "due_on", "shared_with_desk")
+ACTION_UPDATE_FIELDS = ("status", "step", "owner", "due_on", "shared_with_desk")
 
 
 def _update_action(case: SupportCase, actor: User, inputs: dict) -> dict:
@@ -237,6 +320,16 @@ def _update_action(case: SupportCase, actor: User, inputs: dict) -> dict:
     )
     if action is None:
         raise CaseStepNotAllowed()
+    if inputs.get("owner") is not None:
+        _team_member(actor, inputs["owner"], NEEDS_MESSAGES["owner"])
+    elif "owner" in inputs:
+        # Leaving the owner empty keeps the current one.
+        inputs.pop("owner")
+    if inputs.get("step"):
+        if action.service_type != ServiceType.SECURITY_ADVICE:
+            raise SupportError(_("Alleen beveiligingsadvies heeft stappen."))
+        if inputs["step"] not in SecurityAdviceStep.values:
+            raise SupportError(_("Kies een stap van het beveiligingsadvies."))
     for field in ACTION_UPDATE_FIELDS:
         if field in inputs:
             value = inputs[field]
@@ -248,6 +341,7 @@ def _update_action(case: SupportCase, actor: User, inputs: dict) -> dict:
         "action_id": action.pk,
         "service_type": action.service_type,
         "status": action.status,
+        "step": action.step,
         "_visible_to_desk": action.shared_with_desk,
     }
 
@@ -277,6 +371,7 @@ EFFECTS = {
     "assign_handler": _assign_handler,
     "release_handler": _release_handler,
     "add_action": _add_action,
+    "plan_security_advice": _plan_security_advice,
     "update_action": _update_action,
     "return_to_desk": _close,
     "close_case": _close_case,

@@ -227,11 +227,12 @@ def _case_page(request, detail: CaseDetail, *, bound: dict[str, Any] | None = No
     user, case = request.user, detail.case
     bound = bound or {}
     forms = {name: bound.get(name) or _form_for(name, request, case) for name in ACTION_FORMS}
+    members = selectors.support_members(user=user)
     action_rows = [
         (
             action,
             bound.get(f"update_action_{action.pk}")
-            or ActionUpdateForm.for_action(action, version=case.version),
+            or ActionUpdateForm.for_action(action, version=case.version, members=members),
         )
         for action in detail.actions
     ]
@@ -356,7 +357,12 @@ def _action_for(detail: CaseDetail, pk: int) -> SupportAction:
 def action_update(request, reference, pk):
     detail = selectors.case_detail_for(user=request.user, reference=reference)
     found = _action_for(detail, pk)
-    form = ActionUpdateForm(request.POST, prefix=ActionUpdateForm.prefix_for(found.pk))
+    form = ActionUpdateForm.for_action(
+        found,
+        version=detail.case.version,
+        members=selectors.support_members(user=request.user),
+        data=request.POST,
+    )
     return _post(
         request,
         reference,

@@ -385,6 +385,7 @@ ACTION_SERIALIZERS = {
     "link": LinkSerializer,
     "set_callback": CallbackSerializer,
     "clear_callback": VersionSerializer,
+    "request_security_advice": VersionSerializer,
 }
 
 

@@ -26,7 +26,7 @@ from portal.policies import Workspace, user_policy, workspace_required
 from portal.reachability import route_for_organisation
 from portal.selectors import site_configuration_get
 from portal.services import access_log_record, notification_mark_read
-from portal.versioned import change_post
+from portal.versioned import VersionedForm, change_post
 
 officeholder_required = workspace_required(Workspace.REPORT)
 
@@ -138,6 +138,7 @@ def _detail_page(request, incident, *, message_form=None, follow_up_form=None, w
             "may_withdraw_summary_consent": incident_policy.allows(
                 user, "withdraw_summary_consent", incident
             ),
+            "protection": selectors.protection_for(user=user, incident=incident),
             "configuration": site_configuration_get(),
             "access_history": selectors.access_history_for(incident=incident),
         },
@@ -220,6 +221,51 @@ def withdraw(request, reference):
             )
         return redirect(incident)
     return _detail_page(request, incident, withdraw_form=form)
+
+
+@officeholder_required
+@require_POST
+def request_security_advice(request, reference):
+    """Ask the Ondersteuningsteam for a security advice (only a function that qualifies; the
+    incident policy decides, so a direct POST of anyone else is refused like the page)."""
+    incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    form = VersionedForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("Er ging iets mis. Laad de pagina opnieuw en probeer het nog eens.")
+        )
+        return redirect(incident)
+    try:
+        services.incident_act(
+            incident=incident,
+            actor=request.user,
+            action="request_security_advice",
+            version=form.cleaned_data["version"],
+        )
+    except TransitionNotAllowed as error:
+        # A closed incident says so (the row's `refused`); otherwise the function does not
+        # qualify: the page shows what else helps.
+        refused = error.message != TransitionNotAllowed.default_message
+        messages.error(
+            request,
+            error.message
+            if refused
+            else _(
+                "Beveiligingsadvies aanvragen kan niet voor uw functie. Op de pagina van uw "
+                "melding staat wat u wel kunt doen."
+            ),
+        )
+    except IncidentError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Uw aanvraag voor beveiligingsadvies is verstuurd. Het Ondersteuningsteam "
+                "neemt contact met u op."
+            ),
+        )
+    return redirect(f"{incident.get_absolute_url()}#beveiliging")
 
 
 @officeholder_required

@@ -1,7 +1,13 @@
 from rest_framework import serializers
 
 from incidents.constants import OutcomeCategory
-from support.constants import CASE_OUTCOME_CHOICES, ActionStatus, CaseStatus, ServiceType
+from support.constants import (
+    CASE_OUTCOME_CHOICES,
+    ActionStatus,
+    CaseStatus,
+    SecurityAdviceStep,
+    ServiceType,
+)
 from support.models import SupportAction, SupportCase
 
 VERSION_HELP = "The case version you last saw; 409 when stale."
@@ -78,7 +84,10 @@ class CaseOutcomeSerializer(CaseVersionSerializer):
 
 
 class SupportActionSerializer(serializers.ModelSerializer):
-    owner = serializers.IntegerField(source="owner_id")
+    owner = serializers.IntegerField(
+        source="owner_id", allow_null=True, help_text="Empty: planned by the portal, no owner yet."
+    )
+    requested_by_officeholder = serializers.SerializerMethodField()
 
     class Meta:
         model = SupportAction
@@ -89,11 +98,16 @@ class SupportActionSerializer(serializers.ModelSerializer):
             "owner",
             "due_on",
             "status",
+            "step",
+            "requested_by_officeholder",
             "shared_with_desk",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_requested_by_officeholder(self, action) -> bool:
+        return action.request_event_id is not None
 
 
 class SupportActionAddSerializer(CaseVersionSerializer):
@@ -108,6 +122,13 @@ class SupportActionUpdateSerializer(CaseVersionSerializer):
     """Only the fields that are sent change; a field left out keeps its value."""
 
     status = serializers.ChoiceField(choices=ActionStatus.choices, required=False)
+    step = serializers.ChoiceField(
+        choices=SecurityAdviceStep.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Only for a security advice: where it stands (the officeholder sees it).",
+    )
+    owner = serializers.IntegerField(required=False, help_text="A member of the team.")
     shared_with_desk = serializers.BooleanField(required=False)
     due_on = serializers.DateField(allow_null=True, required=False)
 

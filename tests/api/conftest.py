@@ -19,6 +19,7 @@ from incidents import services as incident_services
 from incidents.constants import IncidentType
 from incidents.evidence import evidence_inspect
 from incidents.models import Evidence, Incident, private_storage
+from portal.constants import OfficeholderFunction
 from portal.models import Notification, User
 from portal.services import api_token_create
 from support.constants import ServiceType
@@ -99,7 +100,11 @@ def world_build() -> World:
     zwolle = OrganisationFactory(name="Gemeente Zwolle", desk=desk_zwolle)
     users: dict[str, User | None] = {
         "anonymous": None,
-        "owner": UserFactory(username="wethouder.utrecht", organisation=utrecht),
+        "owner": UserFactory(
+            username="wethouder.utrecht",
+            organisation=utrecht,
+            function=OfficeholderFunction.WETHOUDER,
+        ),
         "other_officeholder": UserFactory(username="burgemeester.zwolle", organisation=zwolle),
         "registrar": UserFactory(username="meldpunt.utrecht", registrar=True, desk=desk_utrecht),
         "other_registrar": UserFactory(

@@ -154,6 +154,9 @@ TABLE: list[Row] = [
     *scoped("POST", "incident-action-set_callback", "escalated", 409, 200, 409),
     *scoped("POST", "incident-action-clear_callback", "submitted", 409, 200, 404),
     *scoped("POST", "incident-action-clear_callback", "closed", 409, 409, 404),
+    # Protection: the officeholder (a wethouder) asks for a security advice on an open incident.
+    *scoped("POST", "incident-action-request_security_advice", "submitted", 200, 409, 404),
+    *scoped("POST", "incident-action-request_security_advice", "closed", 409, 409, 404),
     # The deprecated endpoints of the same actions answer the same.
     *scoped("POST", "incident-transitions", "submitted", 200, 200, 404),
     *scoped("POST", "incident-transitions", "escalated", 409, 409, 409),

@@ -22,7 +22,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import Page, expect
 
 from incidents.models import StandardReply
-from portal.constants import Role
+from portal.constants import OfficeholderFunction, Role
 from portal.models import (
     AccessAction,
     AccessLogEntry,
@@ -30,6 +30,7 @@ from portal.models import (
     IdentityProvider,
     OutboxEntry,
     PersonChange,
+    SecurityAdviceEligibility,
     TotpDevice,
     WorkerHeartbeat,
 )
@@ -90,6 +91,10 @@ def _one_of_every_model(administrator) -> None:
     )
     site_configuration_get()
     WorkerHeartbeat.objects.create(name="celery@worker", last_seen_at=now)
+    # Seeded by a migration, which a live-server test's database no longer has.
+    SecurityAdviceEligibility.objects.get_or_create(
+        function=OfficeholderFunction.GEZAGHEBBER, defaults={"may_request": True}
+    )
     AccessLogEntry.objects.create(
         actor=registrar,
         role=Role.REGISTRAR,

@@ -19,7 +19,7 @@ from incidents.constants import EventKind, LinkKind, Status, TriageSeverity
 from incidents.errors import ReasonRequired, StaleVersion, TransitionNotAllowed
 from incidents.models import Escalation
 from incidents.services import incident_act, incident_escalate
-from portal.constants import Role
+from portal.constants import OfficeholderFunction, Role
 from tests.factories import EscalationFactory, IncidentFactory, UserFactory, act
 
 # The design's status table, written out independently of incidents.actions:
@@ -67,7 +67,11 @@ def test_each_design_step_is_open_to_exactly_the_designs_roles():
 
 def _incident(status: str, *, escalated: bool):
     trait = {"in_triage": {"in_triage": True}, "closed": {"closed": True}}
-    incident = IncidentFactory(**trait.get(status, {"status": status}))
+    # A wethouder: a function that may ask for a security advice (request_security_advice).
+    incident = IncidentFactory(
+        officeholder__function=OfficeholderFunction.WETHOUDER,
+        **trait.get(status, {"status": status}),
+    )
     if escalated:
         # The support team's relation: the incident was escalated (the open one for "escalated").
         EscalationFactory(
@@ -112,6 +116,7 @@ def _inputs(action: str, incident, actor) -> dict:
             "callback_note": "Vragen of de politie belde",
         },
         "clear_callback": dict,
+        "request_security_advice": dict,
     }[action]()
 
 

@@ -145,3 +145,27 @@ def test_the_pages_preview_refuse_and_show_progress(client, coordinator, committ
     verified_login(client, other)
     assert client.get(response["Location"]).status_code == 404
     assert client.post(response["Location"]).status_code == 404
+
+
+def test_the_two_waterschap_functions_are_accepted_and_the_former_code_is_refused(coordinator):
+    """Since the split, a waterschap member is algemeen or dagelijks bestuur (code or Dutch
+    label); the former `waterschapsbestuurder` is refused with a message naming both codes."""
+    data = (
+        HEADER
+        + "A,B,a@example.org,algemeen_bestuur_waterschap,WS0664,,\n"
+        + "C,D,c@example.org,Lid dagelijks bestuur waterschap,WS0664,,\n"
+        + "E,F,e@example.org,waterschapsbestuurder,WS0664,,\n"
+    ).encode()
+
+    checked = services.officeholder_rows_check(actor=coordinator, data=data)
+
+    assert [row.values["function"] for row in checked[:2]] == [
+        "algemeen_bestuur_waterschap",
+        "dagelijks_bestuur_waterschap",
+    ]
+    problems = _problems(checked)
+    assert set(problems) == {4}
+    assert problems[4] == (
+        "de functie waterschapsbestuurder bestaat niet meer: kies algemeen_bestuur_waterschap "
+        "(lid algemeen bestuur) of dagelijks_bestuur_waterschap (lid dagelijks bestuur)"
+    )

@@ -226,6 +226,9 @@ TABLE = [
     ("incidents:message", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
     ("incidents:withdraw", "GET", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
     ("incidents:withdraw", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    # Asking a security advice: an empty form goes back to the page with a message.
+    ("incidents:security_advice", "GET", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
+    ("incidents:security_advice", "POST", LOGIN, 302, 404, 404, 404, 404, 404, CODE),
     ("incidents:police_summary", "GET", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
     ("incidents:police_summary", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
     # Consent for the desk's police summary: an empty POST chooses nothing and goes back to
@@ -349,7 +352,8 @@ TABLE = [
     *[
         row
         for step in ("take", "assign", "triage", "escalate", "close", "mark_duplicate",
-                     "reopen", "withdraw", "link", "set_callback", "clear_callback")
+                     "reopen", "withdraw", "link", "set_callback", "clear_callback",
+                     "request_security_advice")
         for row in (
             (f"api:incident-action-{step}", "GET", 401, 405, 405, 405, 405, 405, 405, 403),
             (f"api:incident-action-{step}", "POST", 401, 400, 404, 400, 404, 400, 404, 403),

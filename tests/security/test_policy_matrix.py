@@ -24,6 +24,7 @@ from incidents.actions import ACTIONS
 from incidents.constants import LinkKind, TriageSeverity
 from incidents.models import Incident
 from incidents.policies import incident_policy
+from portal.constants import OfficeholderFunction
 from portal.services import api_token_create
 from support.actions import CASE_ACTIONS
 from support.constants import ServiceType
@@ -43,8 +44,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 ROLES = ("owner", "other_officeholder", "registrar", "other_registrar", "support", "admin")
-# The officeholder's own page for withdrawing is not in the desk's URLs (no `action` kwarg).
-EXTRA_WEB_URLS = {"withdraw": "incidents:withdraw"}
+# The officeholder's own pages for withdrawing and for asking a security advice are not in
+# the desk's URLs (no `action` kwarg).
+EXTRA_WEB_URLS = {
+    "withdraw": "incidents:withdraw",
+    "request_security_advice": "incidents:security_advice",
+}
 
 
 def _web_urls() -> dict[tuple[str, str], str]:
@@ -92,7 +97,8 @@ def people():
         OrganisationFactory(desk=other_desk),
     )
     return {
-        "owner": UserFactory(organisation=organisation),
+        # A wethouder: a function that may ask for a security advice.
+        "owner": UserFactory(organisation=organisation, function=OfficeholderFunction.WETHOUDER),
         "other_officeholder": UserFactory(organisation=other_organisation),
         "registrar": UserFactory(registrar=True, desk=desk),
         "other_registrar": UserFactory(registrar=True, desk=other_desk),
@@ -124,6 +130,7 @@ def _inputs(action: str, incident, person, *, api: bool) -> dict:
         "link": {"reference": sibling.reference, "kind": LinkKind.SERIES},
         "clear_callback": {},
         "set_callback": _callback_inputs(api=api),
+        "request_security_advice": {},
     }[action]
     data = {"version": incident.version, **values}
     if api:
@@ -145,7 +152,7 @@ def _callback_inputs(*, api: bool) -> dict:
     }
 
 
-PREFIX = {"mark_duplicate": "duplicate", "withdraw": ""}
+PREFIX = {"mark_duplicate": "duplicate", "withdraw": "", "request_security_advice": ""}
 MATRIX = [(a, r, s) for a in INCIDENT_ACTIONS for r in ROLES for s in ("own", "other")]
 
 

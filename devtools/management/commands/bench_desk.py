@@ -153,7 +153,7 @@ MESSAGE_BODIES = (
 FUNCTIONS = {
     OrganisationType.GEMEENTE: (OfficeholderFunction.RAADSLID, OfficeholderFunction.WETHOUDER),
     OrganisationType.PROVINCIE: (OfficeholderFunction.STATENLID,),
-    OrganisationType.WATERSCHAP: (OfficeholderFunction.WATERSCHAPSBESTUURDER,),
+    OrganisationType.WATERSCHAP: (OfficeholderFunction.ALGEMEEN_BESTUUR_WATERSCHAP,),
     OrganisationType.OPENBAAR_LICHAAM: (OfficeholderFunction.EILANDSRAADSLID,),
 }
 # How the incidents that are not closed divide (recent ones, under two days, stay open).
