@@ -104,7 +104,7 @@ class FunctionalAdministratorBackend(BaseBackend):
 
 # --- Second factor ----------------------------------------------------------------------------
 # Staff see threat data of many officeholders: a password alone never opens a staff page.
-SECOND_FACTOR_ROLES = (Role.REGISTRAR, Role.SUPPORT, Role.ADMIN)
+SECOND_FACTOR_ROLES = (Role.REGISTRAR, Role.SUPPORT, Role.ADMIN, Role.ANALYST)
 # Set at login for an officeholder who chose a second factor: their session needs it too.
 SECOND_FACTOR_PENDING_SESSION_KEY = "portal_second_factor_pending"
 # Set at a single sign-on whose provider said the person used more than one factor there (a
@@ -113,7 +113,8 @@ SECOND_FACTOR_BY_PROVIDER_SESSION_KEY = "portal_second_factor_by_provider"
 
 
 def user_must_use_second_factor(user) -> bool:
-    """Registrars, the support team and administrators must log in with a second factor."""
+    """Registrars, the support team, administrators and analysts must log in with a second
+    factor."""
     return user_has_role(user, *SECOND_FACTOR_ROLES)
 
 

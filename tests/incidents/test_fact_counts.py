@@ -75,10 +75,18 @@ def _expected() -> Counter:
             facts = fact_counts.incident_facts(incident)
             for escalation in incident.escalations.all():
                 facts.update(fact_counts.rule_facts(escalation.rules))
+                case = getattr(escalation, "support_case", None)
+                if case is not None and case.acknowledged_at is not None:
+                    facts.update(
+                        fact_counts.acknowledgement_facts(
+                            escalated_at=escalation.created_at,
+                            acknowledged_at=case.acknowledged_at,
+                        )
+                    )
         for action in SupportAction.objects.filter(case__incident=incident, facts_counted=True):
             facts[(FactKind.ACTION_TYPE.value, action.service_type)] += 1
         for fact, count in facts.items():
-            expected[(key, fact)] += count
+            expected[(key[:3], fact)] += count
     return +expected
 
 
