@@ -390,3 +390,17 @@ class SavedViewWorkspace(models.TextChoices):
 
     DESK = "desk", _("Meldingen van het meldpunt")
     SUPPORT = "support", _("Dossiers van het Ondersteuningsteam")
+
+
+class MonitorMeasure(models.TextChoices):
+    """What a figure of the Monitor Integriteit en Veiligheid measures (a survey of
+    officeholders); `incidents.monitor` says which portal share it is shown beside."""
+
+    MET_AGGRESSION = "met_aggression", _("Ambtsdragers die agressie meemaakten")
+    SOCIAL_MEDIA = "social_media", _("Laatste incident via sociale media")
+    PHYSICAL_VIOLENCE = "physical_violence", _("Fysiek geweld")
+    FELT_EFFECTS = "felt_effects", _("Merkte gevolgen")
+    LESS_PLEASURE = "less_pleasure", _("Minder plezier in het werk")
+    CHANGED_BEHAVIOUR = "changed_behaviour", _("Eigen gedrag veranderd")
+    MENTAL_HEALTH = "mental_health", _("Psychische klachten")
+    AANGIFTE_VERBAL = "aangifte_verbal", _("Aangifte bij verbale agressie")

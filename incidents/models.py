@@ -27,6 +27,7 @@ from incidents.constants import (
     IncidentType,
     LinkKind,
     MessageAudience,
+    MonitorMeasure,
     OutcomeCategory,
     PerpetratorKind,
     PerpetratorKnown,
@@ -686,6 +687,28 @@ class FactCount(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.kind} {self.value}: {self.count}"
+
+
+class MonitorFigure(models.Model):
+    """One published figure of the Monitor Integriteit en Veiligheid (an edition's percentage
+    of one measure), kept by the functional administrator and shown beside the portal's own
+    shares (`incidents.monitor`)."""
+
+    edition = models.PositiveSmallIntegerField(_("editie (jaar)"))
+    measure = models.CharField(_("wat is gemeten"), max_length=30, choices=MonitorMeasure.choices)
+    percent = models.DecimalField(_("percentage"), max_digits=4, decimal_places=1)
+    source = models.CharField(_("bron"), max_length=300)
+
+    class Meta:
+        verbose_name = _("cijfer van de Monitor")
+        verbose_name_plural = _("cijfers van de Monitor")
+        ordering = ["measure", "-edition"]
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "measure"], name="monitor_figure_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.get_measure_display()} {self.edition}: {self.percent}%"
 
 
 class FactPeopleCount(models.Model):

@@ -65,6 +65,8 @@ FUNCTIONAL_ADMINISTRATOR_PERMISSIONS = {
     "support.escalationrule": ("view", "change"),
     # The national standard replies (the desks' own are their coordinators').
     "incidents.standardreply": ("view", "add", "change"),
+    # The Monitor's reference figures shown beside the statistics.
+    "incidents.monitorfigure": ("view", "add", "change", "delete"),
     "support.supportcase": ("view",),
     "support.supportaction": ("view",),
     # Unblocking a person after too many failed logins.
