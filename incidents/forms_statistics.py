@@ -6,7 +6,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.statistics import MONTH_NAMES, Period, PeriodKind
+from incidents.statistics import (
+    MONTH_NAMES,
+    Figures,
+    Period,
+    PeriodKind,
+    figures_for,
+    organisation_names,
+    scope_for,
+)
 from portal.constants import Province
 
 FIRST_YEAR = 2024
@@ -70,3 +78,25 @@ def default_period() -> Period:
     """The last whole quarter (the current one is not over yet)."""
     today = timezone.localdate()
     return Period(PeriodKind.QUARTER, today.year, (today.month - 1) // 3 + 1).previous()
+
+
+def figures_from_query(*, user, data) -> tuple[StatisticsForm | None, Figures | None]:
+    """The page's, the files' and the API's one way from a query to figures: (form, figures),
+    figures None while the form has errors, (None, None) for someone who reads no figures."""
+    scope = scope_for(user=user)
+    if scope is None:
+        return None, None
+    names = organisation_names(scope)
+    choices = sorted(names.items(), key=lambda item: item[1])
+    form = StatisticsForm(data or None, organisations=choices, national=scope.national)
+    if form.is_bound and not form.is_valid():
+        return form, None
+    period = default_period()
+    if form.is_bound:
+        period = form.period()
+        scope = scope_for(
+            user=user,
+            organisation=form.cleaned_data.get("organisation"),
+            province=form.cleaned_data.get("province") or "",
+        )
+    return form, figures_for(period, scope, organisation_names=names)

@@ -9,35 +9,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from incidents import charts, monitor
-from incidents.forms_statistics import StatisticsForm, default_period
+from incidents.forms_statistics import figures_from_query
 from incidents.spreadsheets import csv_bytes, ods_bytes
-from incidents.statistics import (
-    export_rows,
-    figures_for,
-    organisation_names,
-    scope_for,
-)
+from incidents.statistics import export_rows
 from portal.policies import Workspace, workspace_required
 
 
 def figures_from_request(request):
     """(form, figures): figures None while the form has errors."""
-    scope = scope_for(user=request.user)
-    names = organisation_names(scope)
-    choices = sorted(names.items(), key=lambda item: item[1])
-    form = StatisticsForm(request.GET or None, organisations=choices, national=scope.national)
-    if form.is_bound and not form.is_valid():
-        return form, None
-    if form.is_bound:
-        period = form.period()
-        scope = scope_for(
-            user=request.user,
-            organisation=form.cleaned_data.get("organisation"),
-            province=form.cleaned_data.get("province") or "",
-        )
-    else:
-        period = default_period()
-    return form, figures_for(period, scope, organisation_names=names)
+    return figures_from_query(user=request.user, data=request.GET)
 
 
 @workspace_required(Workspace.STATISTICS)

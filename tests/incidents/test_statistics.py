@@ -372,3 +372,22 @@ def test_no_difference_of_two_views_reveals_a_small_number(db):
             checked += 1
     assert checked > 20  # the fixture leaves enough visible to compare
     assert scope_all.national
+
+
+def test_the_api_answers_the_same_suppressed_figures(world):
+    """The analyst's API answer: the four e-mails are null with "<5", the total is 10; an
+    officeholder gets 404."""
+    client = _login(UserFactory(analyst=True))
+    response = client.get("/api/v1/statistics/", {"kind": "quarter", "year": 2026, "quarter": 1})
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert (data["period"], data["national"], data["total"]) == ("2026-Q1", True, 10)
+    channel = next(table for table in data["tables"] if table["key"] == "channel")
+    email = next(row for row in channel["rows"] if row["label"] == Channel.EMAIL.label)
+    assert email == {"label": "E-mail", "count": None, "shown": "<5", "share": None}
+    assert all(row["count"] != 4 for table in data["tables"] for row in table["rows"])
+    wrong = client.get("/api/v1/statistics/", {"kind": "month", "year": 2026})
+    assert wrong.status_code == 400
+    officeholder = Client()
+    officeholder.force_login(UserFactory())
+    assert officeholder.get("/api/v1/statistics/").status_code == 404
