@@ -41,6 +41,7 @@ ROLES = (
     "other_registrar",
     "support",
     "admin",
+    "analyst",
 )
 
 
@@ -107,6 +108,7 @@ def world_build() -> World:
         ),
         "support": UserFactory(username="ondersteuning", support=True),
         "admin": UserFactory(username="beheer", admin=True),
+        "analyst": UserFactory(username="analist.bzk", analyst=True),
     }
     owner, support = users["owner"], users["support"]
     new_case = _escalated(owner, support, acknowledged=False)
