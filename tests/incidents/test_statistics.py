@@ -391,3 +391,52 @@ def test_the_api_answers_the_same_suppressed_figures(world):
     officeholder = Client()
     officeholder.force_login(UserFactory())
     assert officeholder.get("/api/v1/statistics/").status_code == 404
+
+
+def test_filing_takes_the_snapshot_and_counts_each_person_once(officeholder):
+    """incident_submit stores function, gender and organisation type on the incident; two
+    reports of one person are two incidents and one person, under tokens that differ per
+    fact value (so rows of two facts cannot be joined into one person's facts)."""
+    from django.db.models import Count
+
+    from incidents.models import FactCount, FactPeopleCount
+    from incidents.services import incident_submit
+
+    officeholder.gender = Gender.WOMAN
+    officeholder.save()
+    facts = {
+        "types": [IncidentType.THREAT],
+        "occurred_on": datetime(2026, 1, 1).date(),
+        "summary": "Bedreigd bij de auto.",
+    }
+    first = incident_submit(officeholder=officeholder, facts=facts, quick=False)
+    incident_submit(officeholder=officeholder, facts=facts, quick=False)
+    snapshot = (first.officeholder_function, first.officeholder_gender, first.organisation_type)
+    assert snapshot == ("raadslid", "woman", "gemeente")
+    total = FactCount.objects.filter(kind="incident").values_list("count", flat=True)
+    assert list(total) == [2]
+    people = FactPeopleCount.objects.filter(kind="incident").aggregate(n=Count("person"))
+    assert people["n"] == 1
+    tokens = set(FactPeopleCount.objects.values_list("person", flat=True))
+    kinds = FactPeopleCount.objects.values("kind", "value").distinct().count()
+    assert len(tokens) == kinds  # one token per fact value, none shared
+
+
+def test_the_monitor_figures_are_seeded_once_and_shown_beside_the_portal(world):
+    """The seed can run twice; the page shows the 2020 edition beside the portal's share."""
+    import importlib
+
+    from django.apps import apps
+
+    from incidents.models import MonitorFigure
+
+    seed = importlib.import_module("incidents.migrations.0022_monitor_figures_seed")
+    seed.forwards(apps, None)
+    assert MonitorFigure.objects.count() == len(seed.FIGURES)
+    client = _login(UserFactory(analyst=True))
+    html = client.get(reverse("statistics"), {"kind": "quarter", "year": 2026, "quarter": 1})
+    html = html.content.decode()
+    monitor = html.split('id="monitor-heading"')[1]
+    row = monitor.split("Psychische klachten")[1].split("</tr>")[0]
+    assert "8% (2020)" in row and "100%" in row  # all ten Saba reports name it
+    assert "35% (2020)" in monitor and "geen vergelijkbaar cijfer" in monitor
