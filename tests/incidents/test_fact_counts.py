@@ -24,7 +24,7 @@ from incidents.constants import (
     Status,
 )
 from incidents.management.commands.encrypt_incident_facts import convert_all
-from incidents.models import FactCount, Incident
+from incidents.models import FactCount, FactPeopleCount, Incident
 from incidents.services import (
     incident_complete,
     incident_delete_withdrawn,
@@ -91,10 +91,16 @@ def _expected() -> Counter:
 
 
 def _stored() -> Counter:
+    """The stored counts; the per-person rollup always adds up to exactly the same."""
     stored = Counter()
     for row in FactCount.objects.all():
         stored[((row.organisation_id, row.desk_id, row.month), (row.kind, row.value))] += row.count
     assert all(count >= 0 for count in stored.values()), stored
+    by_people = Counter()
+    for row in FactPeopleCount.objects.all():
+        key = ((row.organisation_id, row.desk_id, row.month), (row.kind, row.value))
+        by_people[key] += row.count
+    assert +by_people == +stored
     return +stored
 
 
