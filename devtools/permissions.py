@@ -28,6 +28,7 @@ from portal.policies import (
     notification_policy,
     officeholder_import_policy,
     organisation_policy,
+    statistics_policy,
     user_policy,
 )
 from support.actions import CASE_ACTIONS
@@ -49,14 +50,17 @@ POLICIES = (
     ("Ondersteuningsacties", support_action_policy),
     ("Mensen", user_policy),
     ("Organisaties", organisation_policy),
+    ("Cijfers (per organisatie)", statistics_policy),
     ("Imports van ambtsdragers", officeholder_import_policy),
     ("Notificaties", notification_policy),
 )
 
 
 def _roles(roles) -> str:
+    """The roles' labels in the order of `Role` (a set of roles has no order of its own)."""
     labels = dict(Role.choices)
-    return ", ".join(str(labels.get(role, role)) for role in roles) or "—"
+    ordered = sorted(roles, key=lambda role: list(labels).index(role) if role in labels else 99)
+    return ", ".join(str(labels.get(role, role)) for role in ordered) or "—"
 
 
 def _statuses(statuses, choices) -> str:

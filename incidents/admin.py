@@ -6,7 +6,7 @@ administrator sees and changes is `standard_reply_policy`, and every save goes t
 from django.contrib import admin
 
 from incidents import services
-from incidents.models import StandardReply
+from incidents.models import MonitorFigure, StandardReply
 from incidents.policies import standard_reply_policy
 
 
@@ -36,3 +36,12 @@ class StandardReplyAdmin(admin.ModelAdmin):
             text_en=obj.text_en,
             active=obj.active,
         )
+
+
+@admin.register(MonitorFigure)
+class MonitorFigureAdmin(admin.ModelAdmin):
+    """The Monitor's reference figures, shown beside the statistics."""
+
+    list_display = ["measure", "edition", "percent", "source"]
+    list_filter = ["edition", "measure"]
+    fields = ["edition", "measure", "percent", "source"]

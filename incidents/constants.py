@@ -358,6 +358,52 @@ class FactKind(models.TextChoices):
     POLICE_STATUS = "police_status", _("Politie")
     RULE_CODE = "rule_code", _("Doorverwijsregel")
     ACTION_TYPE = "action_type", _("Soort hulp")
+    AANGIFTE = "aangifte", _("Aangifte")
+    MONITOR_GROUP = "monitor_group", _("Soort incident (indeling van de Monitor)")
+    # The snapshot of who and where at filing (plain codes on the incident) and plain facts.
+    FUNCTION = "function", _("Functie")
+    GENDER = "gender", _("Gender")
+    ORGANISATION_TYPE = "organisation_type", _("Soort organisatie")
+    CHANNEL = "channel", _("Kanaal")
+    SEVERITY = "severity", _("Ernst volgens de melder")
+    SUPPORT_WISH = "support_wish", _("Wens van de melder")
+    OUTCOME = "outcome", _("Soort uitkomst")
+    # Histograms (value: a bucket of TIME_BUCKET_HOURS), because medians cannot be added up.
+    TRIAGE_TIME = "triage_time", _("Tijd tot beoordeling")
+    TRIAGE_ON_TIME = "triage_on_time", _("Op tijd beoordeeld")
+    ACK_TIME = "ack_time", _("Tijd tot oppakken door het Ondersteuningsteam")
+
+
+# The upper bounds (in hours) of the buckets of FactKind.TRIAGE_TIME and ACK_TIME; the last
+# bucket ("more") holds everything longer. A median is read as the bucket it falls in.
+TIME_BUCKET_HOURS = (1, 2, 4, 8, 24, 48, 72, 120, 168)
+TIME_BUCKET_MORE = "more"
+
+
+class MonitorGroup(models.TextChoices):
+    """How the Monitor Integriteit en Veiligheid groups aggression."""
+
+    VERBAL = "verbal", _("Verbale agressie")
+    THREAT = "threat", _("Bedreiging en intimidatie")
+    PHYSICAL = "physical", _("Fysiek geweld")
+    OTHER = "other", _("Overig")
+
+
+# Each incident type in the Monitor's group. An incident with types in two groups counts in
+# both (as it does under "soort incident").
+MONITOR_GROUPS = {
+    IncidentType.VERBAL_AGGRESSION: MonitorGroup.VERBAL,
+    IncidentType.DISCRIMINATION: MonitorGroup.VERBAL,
+    IncidentType.THREAT: MonitorGroup.THREAT,
+    IncidentType.THREAT_TO_FAMILY: MonitorGroup.THREAT,
+    IncidentType.INTIMIDATION: MonitorGroup.THREAT,
+    IncidentType.SEXUAL_INTIMIDATION: MonitorGroup.THREAT,
+    IncidentType.STALKING: MonitorGroup.THREAT,
+    IncidentType.DOXING: MonitorGroup.THREAT,
+    IncidentType.PHYSICAL_VIOLENCE: MonitorGroup.PHYSICAL,
+    IncidentType.PROPERTY_DAMAGE: MonitorGroup.OTHER,
+    IncidentType.OTHER: MonitorGroup.OTHER,
+}
 
 
 class SavedViewWorkspace(models.TextChoices):
@@ -365,3 +411,17 @@ class SavedViewWorkspace(models.TextChoices):
 
     DESK = "desk", _("Meldingen van het meldpunt")
     SUPPORT = "support", _("Dossiers van het Ondersteuningsteam")
+
+
+class MonitorMeasure(models.TextChoices):
+    """What a figure of the Monitor Integriteit en Veiligheid measures (a survey of
+    officeholders); `incidents.monitor` says which portal share it is shown beside."""
+
+    MET_AGGRESSION = "met_aggression", _("Ambtsdragers die agressie meemaakten")
+    SOCIAL_MEDIA = "social_media", _("Laatste incident via sociale media")
+    PHYSICAL_VIOLENCE = "physical_violence", _("Fysiek geweld")
+    FELT_EFFECTS = "felt_effects", _("Merkte gevolgen")
+    LESS_PLEASURE = "less_pleasure", _("Minder plezier in het werk")
+    CHANGED_BEHAVIOUR = "changed_behaviour", _("Eigen gedrag veranderd")
+    MENTAL_HEALTH = "mental_health", _("Psychische klachten")
+    AANGIFTE_VERBAL = "aangifte_verbal", _("Aangifte bij verbale agressie")

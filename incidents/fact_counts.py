@@ -12,25 +12,45 @@ desk or a take-back never changes it) and the month it was filed. A withdrawn in
 no escalations or support actions (withdrawing is only possible before triage), so `forget`
 takes all of a deleted incident out.
 
+Every count is also kept per person (`FactPeopleCount`, under a keyed token that differs per
+fact value), so the statistics can tell how many different officeholders a cell is about.
+Besides the encrypted facts the incident counts its snapshot (function, gender and type of
+organisation at filing), its plain facts (channel, severity, support wish, outcome category)
+and the histograms of the time to triage and to acknowledgement (docs/architecture.md,
+"Statistics").
+
 The counts are updated with one `INSERT ... ON CONFLICT DO UPDATE SET count = count + n`
-per change, rows in a fixed order, so two transactions never deadlock on them.
+per table and change, rows in a fixed order, so two transactions never deadlock on them.
 """
 
+import hashlib
+import hmac
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from incidents.constants import FactKind, Status
-from incidents.models import FactCount, Incident
+from incidents.constants import (
+    MONITOR_GROUPS,
+    TIME_BUCKET_HOURS,
+    TIME_BUCKET_MORE,
+    FactKind,
+    MonitorGroup,
+    Status,
+)
+from incidents.models import FactCount, FactPeopleCount, Incident
 
-# (organisation id, desk id, first day of the month filed)
-Key = tuple[int, int, date]
+# (organisation id, desk id, first day of the month filed, person): the person is the
+# officeholder's id, or "incident:<id>" for an incident without one; it is never stored,
+# only its keyed token per fact (`person_token`).
+Key = tuple[int, int, date, str]
 Facts = Counter  # Counter[(kind, value)]
 
 # The list facts of an incident and the kind they are counted under.
@@ -39,6 +59,18 @@ LIST_FACTS = (
     (FactKind.IMPACT, "impacts"),
     (FactKind.AFFECTED_PERSON, "affected_people"),
     (FactKind.RISK_FLAG, "risk_flags"),
+)
+
+
+# Plain codes counted as they are (empty: not counted): the snapshot and the plain facts.
+PLAIN_FACTS = (
+    (FactKind.FUNCTION, "officeholder_function"),
+    (FactKind.GENDER, "officeholder_gender"),
+    (FactKind.ORGANISATION_TYPE, "organisation_type"),
+    (FactKind.CHANNEL, "channel"),
+    (FactKind.SEVERITY, "reporter_severity"),
+    (FactKind.SUPPORT_WISH, "support_wish"),
+    (FactKind.OUTCOME, "outcome_category"),
 )
 
 
@@ -55,8 +87,43 @@ def home_desk_id(incident: Incident) -> int:
     return incident.moved_from_desk_id or incident.desk_id
 
 
+def person_of(incident: Incident) -> str:
+    if incident.officeholder_id is not None:
+        return str(incident.officeholder_id)
+    return f"incident:{incident.pk}"
+
+
 def key_of(incident: Incident) -> Key:
-    return (incident.organisation_id, home_desk_id(incident), month_of(incident))
+    return (
+        incident.organisation_id,
+        home_desk_id(incident),
+        month_of(incident),
+        person_of(incident),
+    )
+
+
+PERSON_TOKEN_PURPOSE = b"mwb.fact-person-token.v1"
+
+
+@lru_cache(maxsize=4)
+def _person_token_key(identifier_key: str) -> bytes:
+    return hmac.new(identifier_key.encode(), PERSON_TOKEN_PURPOSE, hashlib.sha256).digest()
+
+
+def person_token(kind: str, value: str, person: str) -> str:
+    """The keyed token of one person under one fact value (128 bits, hex)."""
+    key = _person_token_key(settings.IDENTIFIER_HASH_KEY)
+    message = f"{kind}\x1f{value}\x1f{person}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def time_bucket(start: datetime, end: datetime) -> str:
+    """The histogram bucket of a duration: the smallest upper bound (hours) it fits under."""
+    hours = (end - start).total_seconds() / 3600
+    for bound in TIME_BUCKET_HOURS:
+        if hours <= bound:
+            return str(bound)
+    return TIME_BUCKET_MORE
 
 
 def stands(incident: Incident) -> bool:
@@ -73,9 +140,26 @@ def incident_facts(incident: Incident) -> Facts:
     for kind, field in LIST_FACTS:
         for code in set(getattr(incident, field) or ()):
             facts[(kind.value, code)] += 1
+    for group in {MONITOR_GROUPS.get(code, MonitorGroup.OTHER) for code in incident.types or ()}:
+        facts[(FactKind.MONITOR_GROUP.value, group.value)] += 1
     if incident.police_status:
         facts[(FactKind.POLICE_STATUS.value, incident.police_status)] += 1
+    for kind, field in PLAIN_FACTS:
+        value = getattr(incident, field)
+        if value:
+            facts[(kind.value, value)] += 1
+    if incident.triaged_at is not None:
+        facts[
+            (FactKind.TRIAGE_TIME.value, time_bucket(incident.submitted_at, incident.triaged_at))
+        ] += 1
+        on_time = "on_time" if incident.triaged_at <= incident.triage_due_at else "late"
+        facts[(FactKind.TRIAGE_ON_TIME.value, on_time)] += 1
     return facts
+
+
+def acknowledgement_facts(*, escalated_at: datetime, acknowledged_at: datetime) -> Facts:
+    """The support team's acknowledgement of an escalation, in its histogram."""
+    return Counter({(FactKind.ACK_TIME.value, time_bucket(escalated_at, acknowledged_at)): 1})
 
 
 def rule_facts(rules: Iterable[str]) -> Facts:
@@ -121,35 +205,43 @@ def add(incident: Incident, facts: Facts) -> None:
 
 
 def apply(changes: Mapping[Key, Facts]) -> None:
-    """Add each (key, fact) delta to its row, creating rows as needed (one statement)."""
-    rows = sorted(
-        (organisation, desk, month, kind, value, delta)
-        for (organisation, desk, month), facts in changes.items()
-        for (kind, value), delta in facts.items()
-        if delta
+    """Add each (key, fact) delta to its rows, creating rows as needed: one statement for
+    `FactCount` (summed over people) and one for `FactPeopleCount`."""
+    totals: Counter = Counter()
+    people: Counter = Counter()
+    for (organisation, desk, month, person), facts in changes.items():
+        for (kind, value), delta in facts.items():
+            totals[(organisation, desk, month, kind, value)] += delta
+            token = person_token(kind, value, person)
+            people[(organisation, desk, month, kind, value, token)] += delta
+    _upsert(FactCount, ("organisation_id", "desk_id", "month", "kind", "value"), totals)
+    _upsert(
+        FactPeopleCount,
+        ("organisation_id", "desk_id", "month", "kind", "value", "person"),
+        people,
     )
+
+
+def _upsert(model, columns: tuple[str, ...], deltas: Counter) -> None:
+    rows = sorted((*key, delta) for key, delta in deltas.items() if delta)
     if not rows:
         return
     quote = connection.ops.quote_name
-    table = quote(FactCount._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+    table = quote(model._meta.db_table)
+    month = columns.index("month")
+    placeholders = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+    values = ", ".join([placeholders] * len(rows))
     params = [
-        param
-        for organisation, desk, month, kind, value, delta in rows
-        for param in (
-            organisation,
-            desk,
-            connection.ops.adapt_datefield_value(month),
-            kind,
-            value,
-            delta,
-        )
+        connection.ops.adapt_datefield_value(param) if index == month else param
+        for row in rows
+        for index, param in enumerate(row)
     ]
+    names = ", ".join(columns)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (organisation_id, desk_id, month, kind, value, count) "  # noqa: S608
+            f"INSERT INTO {table} ({names}, count) "  # noqa: S608
             f"VALUES {values} "
-            "ON CONFLICT (organisation_id, desk_id, month, kind, value) "
+            f"ON CONFLICT ({names}) "
             f"DO UPDATE SET count = {table}.count + EXCLUDED.count",
             params,
         )

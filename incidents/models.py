@@ -27,6 +27,7 @@ from incidents.constants import (
     IncidentType,
     LinkKind,
     MessageAudience,
+    MonitorMeasure,
     OutcomeCategory,
     PerpetratorKind,
     PerpetratorKnown,
@@ -246,6 +247,18 @@ class Incident(models.Model):
     callback_at = models.DateTimeField(_("terugbellen op"), null=True, blank=True)
     callback_note = EncryptedCharField(_("waarover terugbellen"), max_length=200, blank=True)
     callback_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # The snapshot for the statistics, taken when the incident is filed: retention unlinks the
+    # person and elections change functions, the figures keep what was true then. Plain codes.
+    officeholder_function = models.CharField(
+        _("functie bij het melden"), max_length=40, blank=True, editable=False
+    )
+    officeholder_gender = models.CharField(
+        _("gender bij het melden"), max_length=10, blank=True, editable=False
+    )
+    organisation_type = models.CharField(
+        _("soort organisatie bij het melden"), max_length=20, blank=True, editable=False
+    )
 
     submitted_at = models.DateTimeField(_("ontvangen op"))
     updated_at = models.DateTimeField(_("laatst gewijzigd"))
@@ -673,10 +686,72 @@ class FactCount(models.Model):
                 fields=["organisation", "desk", "month", "kind", "value"], name="fact_count_unique"
             )
         ]
-        indexes = [models.Index(fields=["desk", "month", "kind"], name="fact_count_desk_month")]
+        indexes = [
+            models.Index(fields=["desk", "month", "kind"], name="fact_count_desk_month"),
+            models.Index(fields=["month", "kind"], name="fact_count_month_kind"),
+        ]
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.kind} {self.value}: {self.count}"
+
+
+class MonitorFigure(models.Model):
+    """One published figure of the Monitor Integriteit en Veiligheid (an edition's percentage
+    of one measure), kept by the functional administrator and shown beside the portal's own
+    shares (`incidents.monitor`)."""
+
+    edition = models.PositiveSmallIntegerField(_("editie (jaar)"))
+    measure = models.CharField(_("wat is gemeten"), max_length=30, choices=MonitorMeasure.choices)
+    percent = models.DecimalField(_("percentage"), max_digits=4, decimal_places=1)
+    source = models.CharField(_("bron"), max_length=300)
+
+    class Meta:
+        verbose_name = _("cijfer van de Monitor")
+        verbose_name_plural = _("cijfers van de Monitor")
+        ordering = ["measure", "-edition"]
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "measure"], name="monitor_figure_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.get_measure_display()} {self.edition}: {self.percent}%"
+
+
+class FactPeopleCount(models.Model):
+    """The same counts as `FactCount`, split by a keyed token of the officeholder, only ever
+    read as COUNT(DISTINCT person): how many different people a cell of the figures is about
+    (a cell about fewer than 5 people is hidden, however many reports they made).
+
+    `person` is HMAC(IDENTIFIER_HASH_KEY, kind, value, officeholder) (`fact_counts.
+    person_token`): the same person gets another token under every fact value, so rows of
+    different facts cannot be joined into one person's facts, and nothing leads back to the
+    person without the key. An incident without an officeholder (unlinked) counts as a person
+    of its own.
+    """
+
+    organisation = models.ForeignKey(
+        "portal.Organisation", related_name="+", on_delete=models.CASCADE
+    )
+    desk = models.ForeignKey("portal.Desk", related_name="+", on_delete=models.CASCADE)
+    month = models.DateField()
+    kind = models.CharField(max_length=20, choices=FactKind.choices)
+    value = models.CharField(max_length=40, blank=True)
+    person = models.CharField(max_length=32)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("telling per persoon")
+        verbose_name_plural = _("tellingen per persoon")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "desk", "month", "kind", "value", "person"],
+                name="fact_people_count_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["month", "kind"], name="fact_people_month_kind")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.kind} {self.value}"
 
 
 def shared_upload_name(instance, filename):

@@ -324,6 +324,9 @@ def incident_submit(
                 updated_at=now,
                 facts_counted=True,
                 moved_from_desk=route.home_desk if route.moved and route.desk else None,
+                officeholder_function=officeholder.function,
+                officeholder_gender=officeholder.gender,
+                organisation_type=organisation.type,
                 **{field: facts[field] for field in FACT_FIELDS if field in facts},
             )
             incident.triage_due_at = _triage_due_at(incident)
@@ -1478,6 +1481,16 @@ def incident_facts_convert(
             .order_by("pk")
             .only(
                 "organisation__time_zone",
+                "officeholder_id",
+                "officeholder_function",
+                "officeholder_gender",
+                "organisation_type",
+                "channel",
+                "reporter_severity",
+                "support_wish",
+                "outcome_category",
+                "triaged_at",
+                "triage_due_at",
                 "desk_id",
                 "moved_from_desk_id",
                 "status",
@@ -1510,6 +1523,17 @@ def incident_facts_convert(
         for escalation in escalations:
             key = fact_counts.key_of(by_pk[escalation.incident_id])
             changes[key].update(fact_counts.rule_facts(escalation.rules))
+        # The support team's acknowledgements (the case model lives in `support`, which the
+        # incidents app never imports: reached through the escalation's reverse relation).
+        acknowledged = Escalation.objects.filter(
+            incident_id__in=list(by_pk), support_case__acknowledged_at__isnull=False
+        ).values_list("incident_id", "created_at", "support_case__acknowledged_at")
+        for incident_id, escalated_at, acknowledged_at in acknowledged:
+            changes[fact_counts.key_of(by_pk[incident_id])].update(
+                fact_counts.acknowledgement_facts(
+                    escalated_at=escalated_at, acknowledged_at=acknowledged_at
+                )
+            )
         _rows_update(
             Incident,
             (*ENCRYPTED_FACT_FIELDS, "type_tokens", "risk_flag_tokens", "facts_counted"),

@@ -67,6 +67,8 @@ FUNCTIONAL_ADMINISTRATOR_PERMISSIONS = {
     "support.escalationrule": ("view", "change"),
     # The national standard replies (the desks' own are their coordinators').
     "incidents.standardreply": ("view", "add", "change"),
+    # The Monitor's reference figures shown beside the statistics.
+    "incidents.monitorfigure": ("view", "add", "change", "delete"),
     "support.supportcase": ("view",),
     "support.supportaction": ("view",),
     # Unblocking a person after too many failed logins.
@@ -106,7 +108,7 @@ class FunctionalAdministratorBackend(BaseBackend):
 
 # --- Second factor ----------------------------------------------------------------------------
 # Staff see threat data of many officeholders: a password alone never opens a staff page.
-SECOND_FACTOR_ROLES = (Role.REGISTRAR, Role.SUPPORT, Role.ADMIN)
+SECOND_FACTOR_ROLES = (Role.REGISTRAR, Role.SUPPORT, Role.ADMIN, Role.ANALYST)
 # Set at login for an officeholder who chose a second factor: their session needs it too.
 SECOND_FACTOR_PENDING_SESSION_KEY = "portal_second_factor_pending"
 # Set at a single sign-on whose provider said the person used more than one factor there (a
@@ -115,7 +117,8 @@ SECOND_FACTOR_BY_PROVIDER_SESSION_KEY = "portal_second_factor_by_provider"
 
 
 def user_must_use_second_factor(user) -> bool:
-    """Registrars, the support team and administrators must log in with a second factor."""
+    """Registrars, the support team, administrators and analysts must log in with a second
+    factor."""
     return user_has_role(user, *SECOND_FACTOR_ROLES)
 
 

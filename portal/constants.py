@@ -46,6 +46,8 @@ class Role(models.TextChoices):
     REGISTRAR = "registrar", _("Medewerker meld- en steunpunt")
     SUPPORT = "support", _("Ondersteuningsteam Weerbaar Bestuur")
     ADMIN = "admin", _("Functioneel beheerder")
+    # Read-only, aggregates only, national (the ministry, the Netwerk Weerbaar Bestuur).
+    ANALYST = "analyst", _("Analist (alleen cijfers)")
 
 
 class OfficeholderFunction(models.TextChoices):
@@ -115,7 +117,7 @@ class Gender(models.TextChoices):
     UNSPECIFIED = "", _("Zeg ik liever niet")
 
 
-STAFF_ROLES = frozenset({Role.REGISTRAR, Role.SUPPORT, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.REGISTRAR, Role.SUPPORT, Role.ADMIN, Role.ANALYST})
 
 
 class SecurityChange(models.TextChoices):

@@ -180,6 +180,7 @@ class Workspace:
         "support": _("Werkplek van het Ondersteuningsteam"),
         "admin": _("Functioneel beheer"),
         "manage": _("Beheer van de mensen van het eigen meldpunt (coördinator)"),
+        "statistics": _("Cijfers (alleen tellingen, kleine aantallen verborgen)"),
     }
 
     REPORT = "report"  # the officeholder's own reports
@@ -187,6 +188,7 @@ class Workspace:
     SUPPORT = "support"  # the Ondersteuningsteam's inbox and case pages
     ADMIN = "admin"  # the functional administration (the Django admin)
     MANAGE = "manage"  # a desk coordinator's people pages ("Beheer")
+    STATISTICS = "statistics"  # the figures (portal.statistics): aggregates only
 
 
 WORKSPACE_ROLES = {
@@ -195,6 +197,7 @@ WORKSPACE_ROLES = {
     Workspace.SUPPORT: {Role.SUPPORT},
     Workspace.ADMIN: {Role.ADMIN},
     Workspace.MANAGE: {Role.REGISTRAR},
+    Workspace.STATISTICS: {Role.REGISTRAR, Role.SUPPORT, Role.ANALYST},
 }
 # A workspace that needs more than the role: the coordinator flag (a registrar's, by the
 # database constraint).
@@ -237,6 +240,7 @@ def home_template_for(user) -> str:
         Role.REGISTRAR: "portal/home_registrar.html",
         Role.SUPPORT: "portal/home_support.html",
         Role.ADMIN: "portal/home_admin.html",
+        Role.ANALYST: "portal/home_analyst.html",
     }[user.role]
 
 
@@ -527,8 +531,67 @@ def identity_provider_for(person):
     return None
 
 
+def _own_desk_statistics_q(user) -> Q:
+    from portal.selectors import organisations_served_by
+
+    if not user.desk_id:
+        return Q(pk__in=[])
+    return Q(pk__in=organisations_served_by(desk_id=user.desk_id).values("pk"))
+
+
+def _own_desk_statistics(user, organisation) -> bool:
+    from portal.selectors import organisations_served_by
+
+    return bool(
+        user.desk_id
+        and organisations_served_by(desk_id=user.desk_id).filter(pk=organisation.pk).exists()
+    )
+
+
+SERVED_BY_OWN_DESK = Condition(
+    q=_own_desk_statistics_q,
+    test=_own_desk_statistics,
+    labels=(_("organisatie van het eigen meldpunt"),),
+)
+NATIONAL = Condition(q=lambda user: Q(), test=lambda user, obj: True, labels=(_("landelijk"),))
+
+
+class StatisticsPolicy(Policy):
+    """Whose figures a person may read: the organisations their counts come from.
+
+    The desk (every registrar of it, the coordinator too) reads its own organisations, the
+    Ondersteuningsteam and the analyst read them all. Figures are only ever aggregates that
+    went through `portal.statistics.suppress`; officeholders and administrators read none.
+    The analyst has no other rule anywhere, so every incident, case, evidence, message and
+    person page answers 404 for them.
+    """
+
+    rules = {
+        "view_statistics": {
+            Role.REGISTRAR: SERVED_BY_OWN_DESK,
+            Role.SUPPORT: NATIONAL,
+            Role.ANALYST: NATIONAL,
+        },
+        # National figures: per province and per desk (not a desk's own view).
+        "view_national_statistics": {Role.SUPPORT: NATIONAL, Role.ANALYST: NATIONAL},
+    }
+    action_labels = {
+        "view_statistics": _("cijfers van deze organisatie lezen (tellingen)"),
+        "view_national_statistics": _("landelijke cijfers lezen (per provincie en meldpunt)"),
+    }
+
+    def base_queryset(self):
+        from portal.models import Organisation
+
+        return Organisation.objects.all()
+
+    def is_national(self, user) -> bool:
+        return self.condition(user, "view_national_statistics") is not None
+
+
 user_policy = UserPolicy()
 organisation_policy = OrganisationPolicy()
+statistics_policy = StatisticsPolicy()
 officeholder_import_policy = OfficeholderImportPolicy()
 notification_policy = NotificationPolicy()
 

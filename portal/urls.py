@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from incidents.views import statistics
 from portal import sso, views, views_ops
 
 auth_patterns = [
@@ -72,6 +73,9 @@ urlpatterns = [
     path("account/", include(auth_patterns)),
     path("meldingen/", include("incidents.urls")),
     path("meldpunt/", include("incidents.urls_desk")),
+    path("cijfers/", statistics.page, name="statistics"),
+    path("cijfers/cijfers.csv", statistics.export_csv, name="statistics_csv"),
+    path("cijfers/cijfers.ods", statistics.export_ods, name="statistics_ods"),
     path("ondersteuning/", include("support.urls")),
     path("api/", include("portal.api.urls")),
     path("mensen/standaardantwoorden/", include("incidents.urls_replies")),

@@ -222,7 +222,16 @@ def _team_member(actor: User, person: User | None, message: str) -> User:
 
 
 def _acknowledge(case: SupportCase, actor: User, inputs: dict) -> dict:
+    first = case.acknowledged_at is None
     case.acknowledged_at = timezone.now()
+    if first:
+        # The time to acknowledgement, in its histogram (incidents.fact_counts).
+        fact_counts.add(
+            case.incident,
+            fact_counts.acknowledgement_facts(
+                escalated_at=case.escalation.created_at, acknowledged_at=case.acknowledged_at
+            ),
+        )
     if case.handler_id is None:
         case.handler = actor
     return {}

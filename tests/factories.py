@@ -79,6 +79,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         )
         support = factory.Trait(role=Role.SUPPORT, function="", organisation=None)
         admin = factory.Trait(role=Role.ADMIN, function="", organisation=None, is_staff=True)
+        analyst = factory.Trait(role=Role.ANALYST, function="", organisation=None)
 
 
 # --- incidents -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from csp.decorators import csp_update
 from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
+from incidents.api.statistics import StatisticsView
 from incidents.api.views import IncidentViewSet
 from portal.api.views import ApiDocsView, ApiNotFoundView, ApiSchemaView, NotificationViewSet
 from support.api.views import SupportCaseViewSet
@@ -17,6 +18,7 @@ router.register("notifications", NotificationViewSet, basename="notification")
 app_name = "api"
 
 urlpatterns = [
+    path("v1/statistics/", StatisticsView.as_view(), name="statistics"),
     path("v1/", include(router.urls)),
     # Both need a login (session or token) unless API_DOCS_PUBLIC is on (default: DEBUG).
     path("schema/", ApiSchemaView.as_view(), name="schema"),

@@ -42,6 +42,7 @@ ROLES = (
     "other_registrar",
     "support",
     "admin",
+    "analyst",
 )
 
 
@@ -112,6 +113,7 @@ def world_build() -> World:
         ),
         "support": UserFactory(username="ondersteuning", support=True),
         "admin": UserFactory(username="beheer", admin=True),
+        "analyst": UserFactory(username="analist.bzk", analyst=True),
     }
     owner, support = users["owner"], users["support"]
     new_case = _escalated(owner, support, acknowledged=False)

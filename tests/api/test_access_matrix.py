@@ -76,7 +76,7 @@ def scoped(method: str, url_name: str, target: str, owner: int, registrar: int, 
     other desk and the admin 404 (out of scope); owner, registrar and support as given."""
     return every_role(
         method, url_name, target,
-        anonymous=401, other_officeholder=404, other_registrar=404, admin=404,
+        anonymous=401, other_officeholder=404, other_registrar=404, admin=404, analyst=404,
         owner=owner, registrar=registrar, support=support,
     )  # fmt: skip
 
@@ -94,14 +94,14 @@ TABLE: list[Row] = [
     *every_role(
         "GET", "incident-list",
         anonymous=401, owner=200, other_officeholder=200, registrar=200, other_registrar=200,
-        support=200, admin=200,
+        support=200, admin=200, analyst=200,
     ),
     # A registrar files for an officeholder of the desk (`officeholder`: the owner); another
     # desk's registrar names the same real officeholder and is refused as for an unknown one.
     *every_role(
         "POST", "incident-list",
         anonymous=401, owner=201, other_officeholder=201, registrar=201, other_registrar=400,
-        support=403, admin=403,
+        support=403, admin=403, analyst=403,
     ),
     # --- one incident: read ---------------------------------------------------------------
     *scoped("GET", "incident-detail", "submitted", 200, 200, 404),
@@ -174,7 +174,7 @@ TABLE: list[Row] = [
     *every_role(
         "GET", "support-case-list",
         anonymous=401, owner=200, other_officeholder=200, registrar=200, other_registrar=200,
-        support=200, admin=200,
+        support=200, admin=200, analyst=200,
     ),
     *team_only("GET", "support-case-detail", "new", 200),
     *team_only("POST", "support-case-action-acknowledge", "new", 200),
@@ -201,18 +201,18 @@ TABLE: list[Row] = [
     *every_role(
         "GET", "notification-list",
         anonymous=401, owner=200, other_officeholder=200, registrar=200, other_registrar=200,
-        support=200, admin=200,
+        support=200, admin=200, analyst=200,
     ),
     # Everybody reads their own notification; the owner's is nobody else's business.
     *every_role(
         "POST", "notification-read", "own",
         anonymous=401, owner=200, other_officeholder=200, registrar=200, other_registrar=200,
-        support=200, admin=200,
+        support=200, admin=200, analyst=200,
     ),
     *every_role(
         "POST", "notification-read", "owner",
         anonymous=401, owner=200, other_officeholder=404, registrar=404, other_registrar=404,
-        support=404, admin=404,
+        support=404, admin=404, analyst=404,
     ),
     # --- across desks and officeholders, with real ids and references -----------------------
     # Link to, or mark as a duplicate of, a real incident of another desk: as if it did not exist.

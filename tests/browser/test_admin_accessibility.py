@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import Page, expect
 
-from incidents.models import StandardReply
+from incidents.models import MonitorFigure, StandardReply
 from portal.constants import OfficeholderFunction, Role
 from portal.models import (
     AccessAction,
@@ -55,6 +55,12 @@ def _one_of_every_model(administrator) -> None:
     organisation = OrganisationFactory()
     registrar = UserFactory(registrar=True, desk=organisation.desk, is_coordinator=True)
     TotpDevice.objects.create(user=registrar, name="Authenticator-app", confirmed=True)
+    # The browser tests' database is emptied between tests, so the seeded rows are gone.
+    MonitorFigure.objects.get_or_create(
+        edition=2020,
+        measure="met_aggression",
+        defaults={"percent": 35, "source": "Monitor Integriteit en Veiligheid 2020"},
+    )
     WebAuthnCredential.objects.create(
         user=registrar,
         name="Telefoon",

@@ -90,7 +90,8 @@ def test_registrar_pages(page, demo_data):
 
 
 def test_support_and_admin_pages(page, demo_data):
-    """The support team's home, inbox tabs and a case; the administrator's home page."""
+    """The support team's home, inbox tabs, a case and national figures; the administrator's
+    home page; the analyst's home page and figures."""
     case = SupportCase.objects.select_related("incident").order_by("-pk").first()
     login(page, "ondersteuning", DEMO_PASSWORD)
     _visit_all(
@@ -102,8 +103,13 @@ def test_support_and_admin_pages(page, demo_data):
             "/ondersteuning/?status=in_progress",
             "/ondersteuning/?status=closed",
             f"/ondersteuning/dossiers/{case.incident.reference}/",
+            "/cijfers/?kind=year&year=2026&province=overijssel",
         ],
     )
     page.get_by_role("button", name="Uitloggen").click()
     login(page, "beheer", DEMO_PASSWORD)
     _visit_all(page, ["/"])
+    page.get_by_role("button", name="Uitloggen").click()
+    # The analyst: a start page and the national figures, nothing else.
+    login(page, "analist.bzk", DEMO_PASSWORD)
+    _visit_all(page, ["/", "/cijfers/"])

@@ -24,7 +24,7 @@ from incidents.constants import (
     Status,
 )
 from incidents.management.commands.encrypt_incident_facts import convert_all
-from incidents.models import FactCount, Incident
+from incidents.models import FactCount, FactPeopleCount, Incident
 from incidents.services import (
     incident_complete,
     incident_delete_withdrawn,
@@ -75,18 +75,32 @@ def _expected() -> Counter:
             facts = fact_counts.incident_facts(incident)
             for escalation in incident.escalations.all():
                 facts.update(fact_counts.rule_facts(escalation.rules))
+                case = getattr(escalation, "support_case", None)
+                if case is not None and case.acknowledged_at is not None:
+                    facts.update(
+                        fact_counts.acknowledgement_facts(
+                            escalated_at=escalation.created_at,
+                            acknowledged_at=case.acknowledged_at,
+                        )
+                    )
         for action in SupportAction.objects.filter(case__incident=incident, facts_counted=True):
             facts[(FactKind.ACTION_TYPE.value, action.service_type)] += 1
         for fact, count in facts.items():
-            expected[(key, fact)] += count
+            expected[(key[:3], fact)] += count
     return +expected
 
 
 def _stored() -> Counter:
+    """The stored counts; the per-person rollup always adds up to exactly the same."""
     stored = Counter()
     for row in FactCount.objects.all():
         stored[((row.organisation_id, row.desk_id, row.month), (row.kind, row.value))] += row.count
     assert all(count >= 0 for count in stored.values()), stored
+    by_people = Counter()
+    for row in FactPeopleCount.objects.all():
+        key = ((row.organisation_id, row.desk_id, row.month), (row.kind, row.value))
+        by_people[key] += row.count
+    assert +by_people == +stored
     return +stored
 
 

@@ -148,6 +148,10 @@ def test_rows_in_the_old_shape_are_converted_once_and_read_as_before(capsys):
     assert counts == Counter(
         {
             (FactKind.INCIDENT, ""): 1,
+            # The statistics snapshot, filled by incidents 0020 from the person and organisation.
+            (FactKind.FUNCTION, "raadslid"): 1,
+            (FactKind.ORGANISATION_TYPE, "gemeente"): 1,
+            (FactKind.MONITOR_GROUP, "threat"): 1,
             (FactKind.TYPE, IncidentType.THREAT): 1,
             (FactKind.TYPE, IncidentType.DOXING): 1,
             (FactKind.IMPACT, Impact.MENTAL_HEALTH): 1,

@@ -40,6 +40,7 @@ from portal.policies import (
     notification_policy,
     officeholder_import_policy,
     organisation_policy,
+    statistics_policy,
     user_policy,
 )
 from support.constants import ServiceType
@@ -77,6 +78,7 @@ POLICIES: dict[str, Policy] = {
     "notification": notification_policy,
     "organisation": organisation_policy,
     "officeholder_import": officeholder_import_policy,
+    "statistics": statistics_policy,
 }
 
 
@@ -96,6 +98,7 @@ def world(private_storage_in_tmp):
         "registrar_b": UserFactory(registrar=True, desk=desk_b),
         "support": UserFactory(support=True),
         "admin": UserFactory(admin=True),
+        "analyst": UserFactory(analyst=True),
         "inactive_registrar": UserFactory(registrar=True, desk=desk_a, is_active=False),
         "coordinator_a": UserFactory(registrar=True, desk=desk_a, is_coordinator=True),
     }
@@ -183,6 +186,7 @@ def _objects(name: str):
         "user": User,
         "notification": Notification,
         "organisation": Organisation,
+        "statistics": Organisation,
         "officeholder_import": OfficeholderImport,
         "saved_view": SavedQueueView,
         "standard_reply": StandardReply,

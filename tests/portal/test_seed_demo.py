@@ -71,6 +71,7 @@ ACCOUNTS = {
     ),
     "ondersteuning": (Role.SUPPORT, "", None, None),
     "beheer": (Role.ADMIN, "", None, None),
+    "analist.bzk": (Role.ANALYST, "", None, None),
 }  # fmt: skip
 # Invited by their desk's coordinator, not active until they choose a password.
 INVITED = {"nieuw.raadslid.zwolle", "nieuw.wethouder.zwolle", "nieuw.raadslid.utrecht"}

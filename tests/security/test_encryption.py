@@ -123,7 +123,13 @@ ENCRYPTED_FACT_COLUMNS = (
 )
 # Tables that may hold fact codes in the clear: the rollup (counts per organisation, desk and
 # month, never per incident) and the configuration of the escalation rules.
-CODES_ALLOWED_IN = {"public.incidents_factcount", "public.support_escalationrule"}
+# The rollups hold codes with counts, never an incident: FactPeopleCount also a keyed token
+# per person that differs per fact value (checked below: no token joins two facts).
+CODES_ALLOWED_IN = {
+    "public.incidents_factcount",
+    "public.incidents_factpeoplecount",
+    "public.support_escalationrule",
+}
 
 
 def _dump_tables(dump: bytes) -> dict[str, tuple[list[str], list[list[str]]]]:
@@ -171,6 +177,10 @@ def _assert_no_typed_fact_in(dump: bytes, incident) -> None:
     # The typed facts really are in the rollup (so the codes would show if stored plainly).
     counted = {r["value"] for r in rows("public.incidents_factcount")}
     assert codes <= counted, codes - counted
+    facts_per_token = {}
+    for r in rows("public.incidents_factpeoplecount"):
+        facts_per_token.setdefault(r["person"], set()).add((r["kind"], r["value"]))
+    assert facts_per_token and all(len(facts) == 1 for facts in facts_per_token.values())
     for table, (_columns, lines) in tables.items():
         if table in CODES_ALLOWED_IN:
             continue
