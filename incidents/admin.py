@@ -1,12 +1,12 @@
 """The functional administrator's part of incidents in the Django admin: the national standard
-replies. The desks' own replies are their coordinators' (the "Beheer" pages); which rows the
-administrator sees and changes is `standard_reply_policy`, and every save goes through
-`standard_reply_save`."""
+replies and the texts of the aangifte track's steps. The desks' own replies are their
+coordinators' (the "Beheer" pages); which rows the administrator sees and changes is
+`standard_reply_policy`, and every save goes through `standard_reply_save`."""
 
 from django.contrib import admin
 
 from incidents import services
-from incidents.models import StandardReply
+from incidents.models import AangifteStepText, StandardReply
 from incidents.policies import standard_reply_policy
 
 
@@ -36,3 +36,19 @@ class StandardReplyAdmin(admin.ModelAdmin):
             text_en=obj.text_en,
             active=obj.active,
         )
+
+
+@admin.register(AangifteStepText)
+class AangifteStepTextAdmin(admin.ModelAdmin):
+    """The short "why this step matters" of each step of the aangifte track. One row per
+    step (seeded by a migration): the texts change, the steps do not."""
+
+    list_display = ["step", "text_nl"]
+    fields = ["step", "text_nl", "text_en"]
+    readonly_fields = ["step"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -93,11 +93,25 @@ class AffectedPerson(models.TextChoices):
     STAFF = "staff", _("Medewerkers of collega's")
 
 
-class PoliceStatus(models.TextChoices):
-    NOT_REPORTED = "not_reported", _("Nog niet gemeld bij de politie")
-    WANTS_ADVICE = "wants_advice", _("Ik wil advies over aangifte doen")
-    POLICE_NOTIFIED = "police_notified", _("Gemeld bij de politie, geen aangifte gedaan")
-    REPORTED = "reported", _("Aangifte gedaan")
+class AangifteStep(models.TextChoices):
+    """The steps of the aangifte track (`incidents.aangifte`), in the order they are taken.
+    The codes are also the values the fact counts use (kind `aangifte`)."""
+
+    WANTS_TO_REPORT = "wants_to_report", _("Wil aangifte doen")
+    POLICE_CONTACTED = "police_contacted", _("Contact met de politie")
+    FILED = "filed", _("Aangifte gedaan")
+    VPT_ASKED = "vpt_asked", _("VPT-code gevraagd")
+    VPT_CONFIRMED = "vpt_confirmed", _("VPT-code bevestigd")
+    DOMICILIE = "domicilie", _("Werkadres of adres advocaat gebruikt (domicilie)")
+    EMPLOYER_FILED = "employer_filed", _("Aangifte gedaan door de werkgever")
+    OUTCOME = "outcome", _("Uitkomst bekend")
+
+
+class AangifteOutcome(models.TextChoices):
+    SEPOT = "sepot", _("Geseponeerd (geen vervolging)")
+    PROSECUTION = "prosecution", _("Vervolging")
+    CONVICTION = "conviction", _("Veroordeling")
+    OTHER = "other", _("Andere uitkomst")
 
 
 class SupportWish(models.TextChoices):
@@ -269,6 +283,7 @@ class EventKind(models.TextChoices):
     CALLBACK_SET = "callback_set", _("Terugbellen gepland")
     CALLBACK_CLEARED = "callback_cleared", _("Terugbellen gewist")
     PHONE_CALL = "phone_call", _("Telefoongesprek")
+    AANGIFTE = "aangifte", _("Aangifte bijgewerkt")
 
 
 class CallDirection(models.TextChoices):
@@ -290,6 +305,7 @@ OFFICEHOLDER_VISIBLE_EVENTS = frozenset(
         EventKind.MESSAGE,
         EventKind.ESCALATED,
         EventKind.SUPPORT_ACKNOWLEDGED,
+        EventKind.AANGIFTE,
     }
 )
 
@@ -314,11 +330,6 @@ FACT_FIELDS = (
     "perpetrator_description",
     "impacts",
     "affected_people",
-    "police_status",
-    "police_report_number",
-    "police_used_work_address",
-    "police_vpt_requested",
-    "police_outcome",
     "support_wish",
     "unsafe_or_call",
     "contact_phone",
@@ -335,6 +346,7 @@ class FactKind(models.TextChoices):
     AFFECTED_PERSON = "affected_person", _("Ook geraakt")
     RISK_FLAG = "risk_flag", _("Risico's")
     POLICE_STATUS = "police_status", _("Politie")
+    AANGIFTE = "aangifte", _("Aangifte")
     RULE_CODE = "rule_code", _("Doorverwijsregel")
     ACTION_TYPE = "action_type", _("Soort hulp")
 

@@ -73,8 +73,9 @@ def incident_facts(incident: Incident) -> Facts:
     for kind, field in LIST_FACTS:
         for code in set(getattr(incident, field) or ()):
             facts[(kind.value, code)] += 1
-    if incident.police_status:
-        facts[(FactKind.POLICE_STATUS.value, incident.police_status)] += 1
+    # One row per step of the aangifte track reached (values: incidents.aangifte.STEP_VALUES).
+    for step in incident.aangifte_steps:
+        facts[(FactKind.AANGIFTE.value, step)] += 1
     return facts
 
 

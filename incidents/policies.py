@@ -66,6 +66,13 @@ INCIDENT_RULES = {
     # The officeholder's own page: which teams looked, the summary for the police.
     "view_access_history": {Role.OFFICEHOLDER: OWN},
     "police_summary": {Role.OFFICEHOLDER: OWN & NOT_ANONYMISED},
+    # The aangifte track: the officeholder and their desk keep it up to date; the
+    # Ondersteuningsteam follows it on the cases it holds (it never edits the facts).
+    "view_aangifte": {Role.OFFICEHOLDER: OWN, Role.REGISTRAR: OF_DESK, Role.SUPPORT: WAS_ESCALATED},
+    "update_aangifte": {
+        Role.OFFICEHOLDER: OWN & NOT_WITHDRAWN & NOT_ANONYMISED,
+        Role.REGISTRAR: OF_DESK & NOT_WITHDRAWN & NOT_ANONYMISED,
+    },
     "delete": {Role.OFFICEHOLDER: OWN & WITHDRAWN},
     "export": {Role.REGISTRAR: OF_DESK},
     # The desk's first look is shown to the officeholder ("bekeken door het meldpunt").
@@ -95,6 +102,8 @@ class IncidentPolicy(Policy):
         "log_phone_call": _("telefoongesprek vastleggen"),
         "view_access_history": _("zien welk team de melding las"),
         "police_summary": _("samenvatting voor de politie maken"),
+        "view_aangifte": _("zien hoe het staat met de aangifte"),
+        "update_aangifte": _("de stappen van de aangifte bijwerken"),
         "delete": _("ingetrokken melding verwijderen"),
         "export": _("exporteren (CSV)"),
         "mark_viewed": _("telt als 'bekeken door het meldpunt'"),

@@ -65,6 +65,8 @@ FUNCTIONAL_ADMINISTRATOR_PERMISSIONS = {
     "support.escalationrule": ("view", "change"),
     # The national standard replies (the desks' own are their coordinators').
     "incidents.standardreply": ("view", "add", "change"),
+    # Why each step of the aangifte track matters (one row per step, seeded).
+    "incidents.aangiftesteptext": ("view", "change"),
     "support.supportcase": ("view",),
     "support.supportaction": ("view",),
     # Unblocking a person after too many failed logins.

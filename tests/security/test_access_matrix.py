@@ -224,6 +224,9 @@ TABLE = [
     ("incidents:follow_up", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
     ("incidents:message", "GET", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
     ("incidents:message", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
+    # The aangifte track: the owner only (their desk updates it on the desk's own page).
+    ("incidents:aangifte", "GET", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
+    ("incidents:aangifte", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
     ("incidents:withdraw", "GET", LOGIN, 405, 405, 404, 404, 404, 404, CODE),
     ("incidents:withdraw", "POST", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
     ("incidents:police_summary", "GET", LOGIN, 200, 404, 404, 404, 404, 404, CODE),
@@ -270,7 +273,7 @@ TABLE = [
         row
         for step in ("take", "assign", "triage", "close", "reopen", "escalate", "note",
                      "message", "staff_message", "link", "duplicate", "set_callback",
-                     "clear_callback", "phone_call")
+                     "clear_callback", "phone_call", "aangifte")
         for row in (
             (f"desk:{step}", "GET", LOGIN, 404, 404, 405, 405, 404, 404, CODE),
             (f"desk:{step}", "POST", LOGIN, 404, 404, 200, 404, 404, 404, CODE),
