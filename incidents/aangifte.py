@@ -19,12 +19,49 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.constants import AangifteOutcome, AangifteStep
 
 REPORT_NUMBER_MAX = 50
 EMPLOYER_MAX = 200
 OUTCOME_NOTE_MAX = 1000
+
+# Why each step matters, when the administrator's row (`AangifteStepText`, seeded by migration
+# 0019 with these texts) is missing: a missing row never leaves a step without its reason.
+DEFAULT_STEP_TEXTS = {
+    AangifteStep.WANTS_TO_REPORT: gettext_lazy(
+        "Aangifte doen helpt. De politie kan dan onderzoek doen. Het meldpunt kan u helpen "
+        "met de voorbereiding."
+    ),
+    AangifteStep.POLICE_CONTACTED: gettext_lazy(
+        "Bel de politie op 0900-8844 of maak een afspraak. Bij acuut gevaar belt u 112."
+    ),
+    AangifteStep.FILED: gettext_lazy(
+        "Schrijf het registratienummer van de aangifte op. Dan kunnen u en het meldpunt de "
+        "zaak volgen."
+    ),
+    AangifteStep.VPT_ASKED: gettext_lazy(
+        "Vraag zelf om de VPT-code (Veilige Publieke Taak). De politie zet die er niet altijd "
+        "vanzelf op. Met de code weet de politie dat het om iemand met een publieke taak gaat."
+    ),
+    AangifteStep.VPT_CONFIRMED: gettext_lazy(
+        "Vraag na of de VPT-code echt op de aangifte staat. Staat hij er niet op? Vraag het "
+        "meldpunt om hulp."
+    ),
+    AangifteStep.DOMICILIE: gettext_lazy(
+        "Geef uw werkadres of het adres van uw advocaat op, niet uw huisadres. Zo komt uw "
+        "huisadres niet in het dossier dat de verdachte later kan lezen."
+    ),
+    AangifteStep.EMPLOYER_FILED: gettext_lazy(
+        "Uw werkgever, zoals de gemeente of de provincie, kan de aangifte namens u doen. Dan "
+        "hoeft u dit niet alleen te doen."
+    ),
+    AangifteStep.OUTCOME: gettext_lazy(
+        "Iemand volgt de zaak: u, het meldpunt of uw werkgever. Vraag de politie of het "
+        "Openbaar Ministerie wat er met de aangifte gebeurt."
+    ),
+}
 
 # The main line of the track, in order: a later step means the earlier ones were reached.
 MAIN_LINE = (AangifteStep.WANTS_TO_REPORT, AangifteStep.POLICE_CONTACTED, AangifteStep.FILED)

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from incidents import fact_counts
-from incidents.aangifte import AangifteTrack, stage_of, step_label
+from incidents.aangifte import DEFAULT_STEP_TEXTS, AangifteTrack, stage_of, step_label
 from incidents.actions import OPEN, is_overdue, is_serious, overdue_q, untriaged_q
 from incidents.constants import (
     REFERENCE_DIGITS,
@@ -174,9 +174,12 @@ class AangifteOverview:
 
 
 def aangifte_step_texts() -> dict[str, str]:
-    """{step: why it matters} in the active language (one query; editable data)."""
+    """{step: why it matters} in the active language (one query; editable data). A step
+    without its row reads the default text (`aangifte.DEFAULT_STEP_TEXTS`)."""
     language = translation.get_language() or "nl"
-    return {text.step: text.text_for(language) for text in AangifteStepText.objects.all()}
+    texts = {step.value: str(text) for step, text in DEFAULT_STEP_TEXTS.items()}
+    texts.update({text.step: text.text_for(language) for text in AangifteStepText.objects.all()})
+    return texts
 
 
 def aangifte_overview_for(*, incident: Incident) -> AangifteOverview:

@@ -44,7 +44,7 @@ def test_officeholder_records_aangifte_with_vpt_and_the_desk_sees_it(
     # Each step says why it matters, next to its field.
     expect(track).to_contain_text("Vraag zelf om de VPT-code (Veilige Publieke Taak).")
     assert_accessible(page)
-    page.get_by_role("button", name="Opslaan").click()
+    page.get_by_role("button", name="Aangifte opslaan").click()
 
     expect(page.get_by_role("status")).to_contain_text("De aangifte is bijgewerkt.")
     expect(track).to_contain_text("Stand: Aangifte gedaan.")

@@ -302,12 +302,22 @@ def test_migration_maps_number_address_vpt_and_outcome():
     }
 
 
-def test_step_texts_are_seeded_for_every_step():
+def test_step_texts_are_seeded_for_every_step_once_without_overwriting_edits():
+    """The seed (migration 0019) makes one row per step; run again, it keeps an edited text.
+    (Called directly: a transactional test elsewhere may have flushed the seeded rows.)"""
+    from django.apps import apps
+
     from incidents.constants import AangifteStep
 
+    AangifteStepText.objects.all().delete()
+    migration.step_texts_seed(apps, None)
     texts = dict(AangifteStepText.objects.values_list("step", "text_nl"))
     assert set(texts) == set(AangifteStep.values)
     assert "VPT" in texts["vpt_asked"] and "huisadres" in texts["domicilie"]
+    AangifteStepText.objects.filter(step="filed").update(text_nl="Bewerkt.")
+    migration.step_texts_seed(apps, None)
+    assert AangifteStepText.objects.count() == len(AangifteStep.values)
+    assert AangifteStepText.objects.get(step="filed").text_nl == "Bewerkt."
 
 
 # --- Who may see and update the track ------------------------------------------------------------
@@ -432,3 +442,36 @@ def test_desk_queue_shows_the_stage(client, officeholder, registrar):
     assert "Aangifte: Aangifte gedaan" in text
     detail = client.get(reverse("desk:detail", kwargs={"reference": incident.reference}))
     assert "volgende stap: Werkadres of adres advocaat gebruikt" in detail.content.decode()
+
+
+def test_support_case_page_shows_the_track_without_a_form(client, officeholder, support_user):
+    from tests.factories import case_open
+
+    incident = IncidentFactory(escalated=True, officeholder=officeholder)
+    incident.aangifte = AangifteTrack(filed=True, vpt_asked=True).normalised().stored()
+    incident.save()
+    case_open(incident.escalations.get())
+    verified_login(client, support_user)
+    text = client.get(
+        reverse("support:case", kwargs={"reference": incident.reference})
+    ).content.decode()
+    assert "Stand: Aangifte gedaan." in text
+    assert 'name="aangifte-version"' not in text
+
+
+def test_step_texts_are_editable_and_a_missing_row_reads_the_default():
+    """The administrator's text wins (English when the page is English and it is filled in);
+    a step whose row was removed still says why it matters."""
+    from django.utils import translation
+
+    from incidents.selectors import aangifte_step_texts
+
+    AangifteStepText.objects.filter(step="domicilie").update(
+        text_nl="Eigen tekst van de beheerder.", text_en="Administrator's own text."
+    )
+    AangifteStepText.objects.filter(step="vpt_asked").delete()
+    texts = aangifte_step_texts()
+    assert texts["domicilie"] == "Eigen tekst van de beheerder."
+    assert texts["vpt_asked"].startswith("Vraag zelf om de VPT-code")
+    with translation.override("en"):
+        assert aangifte_step_texts()["domicilie"] == "Administrator's own text."
