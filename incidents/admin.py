@@ -1,12 +1,12 @@
 """The functional administrator's part of incidents in the Django admin: the national standard
-replies. The desks' own replies are their coordinators' (the "Beheer" pages); which rows the
-administrator sees and changes is `standard_reply_policy`, and every save goes through
-`standard_reply_save`."""
+replies and the texts of the aangifte track's steps. The desks' own replies are their
+coordinators' (the "Beheer" pages); which rows the administrator sees and changes is
+`standard_reply_policy`, and every save goes through `standard_reply_save`."""
 
 from django.contrib import admin
 
 from incidents import services
-from incidents.models import MonitorFigure, StandardReply
+from incidents.models import AangifteStepText, MonitorFigure, StandardReply
 from incidents.policies import standard_reply_policy
 
 
@@ -45,3 +45,19 @@ class MonitorFigureAdmin(admin.ModelAdmin):
     list_display = ["measure", "edition", "percent", "source"]
     list_filter = ["edition", "measure"]
     fields = ["edition", "measure", "percent", "source"]
+
+
+@admin.register(AangifteStepText)
+class AangifteStepTextAdmin(admin.ModelAdmin):
+    """The short "why this step matters" of each step of the aangifte track. One row per
+    step (seeded by a migration): the texts change, the steps do not."""
+
+    list_display = ["step", "text_nl"]
+    fields = ["step", "text_nl", "text_en"]
+    readonly_fields = ["step"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

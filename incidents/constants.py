@@ -93,11 +93,25 @@ class AffectedPerson(models.TextChoices):
     STAFF = "staff", _("Medewerkers of collega's")
 
 
-class PoliceStatus(models.TextChoices):
-    NOT_REPORTED = "not_reported", _("Nog niet gemeld bij de politie")
-    WANTS_ADVICE = "wants_advice", _("Ik wil advies over aangifte doen")
-    POLICE_NOTIFIED = "police_notified", _("Gemeld bij de politie, geen aangifte gedaan")
-    REPORTED = "reported", _("Aangifte gedaan")
+class AangifteStep(models.TextChoices):
+    """The steps of the aangifte track (`incidents.aangifte`), in the order they are taken.
+    The codes are also the values the fact counts use (kind `aangifte`)."""
+
+    WANTS_TO_REPORT = "wants_to_report", _("Wil aangifte doen")
+    POLICE_CONTACTED = "police_contacted", _("Contact met de politie")
+    FILED = "filed", _("Aangifte gedaan")
+    VPT_ASKED = "vpt_asked", _("VPT-code gevraagd")
+    VPT_CONFIRMED = "vpt_confirmed", _("VPT-code bevestigd")
+    DOMICILIE = "domicilie", _("Werkadres of adres advocaat gebruikt (domicilie)")
+    EMPLOYER_FILED = "employer_filed", _("Aangifte gedaan door de werkgever")
+    OUTCOME = "outcome", _("Uitkomst bekend")
+
+
+class AangifteOutcome(models.TextChoices):
+    SEPOT = "sepot", _("Geseponeerd (geen vervolging)")
+    PROSECUTION = "prosecution", _("Vervolging")
+    CONVICTION = "conviction", _("Veroordeling")
+    OTHER = "other", _("Andere uitkomst")
 
 
 class SupportWish(models.TextChoices):
@@ -287,6 +301,7 @@ class EventKind(models.TextChoices):
     )
     # The officeholder asked for a security advice (the Ondersteuningsteam plans it).
     SECURITY_ADVICE_REQUESTED = "security_advice_requested", _("Beveiligingsadvies aangevraagd")
+    AANGIFTE = "aangifte", _("Aangifte bijgewerkt")
 
 
 class CallDirection(models.TextChoices):
@@ -311,6 +326,7 @@ OFFICEHOLDER_VISIBLE_EVENTS = frozenset(
         EventKind.SUMMARY_CONSENT_GIVEN,
         EventKind.SUMMARY_CONSENT_WITHDRAWN,
         EventKind.SECURITY_ADVICE_REQUESTED,
+        EventKind.AANGIFTE,
     }
 )
 
@@ -335,11 +351,6 @@ FACT_FIELDS = (
     "perpetrator_description",
     "impacts",
     "affected_people",
-    "police_status",
-    "police_report_number",
-    "police_used_work_address",
-    "police_vpt_requested",
-    "police_outcome",
     "support_wish",
     "unsafe_or_call",
     "contact_phone",
@@ -356,9 +367,9 @@ class FactKind(models.TextChoices):
     AFFECTED_PERSON = "affected_person", _("Ook geraakt")
     RISK_FLAG = "risk_flag", _("Risico's")
     POLICE_STATUS = "police_status", _("Politie")
+    AANGIFTE = "aangifte", _("Aangifte")
     RULE_CODE = "rule_code", _("Doorverwijsregel")
     ACTION_TYPE = "action_type", _("Soort hulp")
-    AANGIFTE = "aangifte", _("Aangifte")
     MONITOR_GROUP = "monitor_group", _("Soort incident (indeling van de Monitor)")
     # The snapshot of who and where at filing (plain codes on the incident) and plain facts.
     FUNCTION = "function", _("Functie")

@@ -142,8 +142,6 @@ def incident_facts(incident: Incident) -> Facts:
             facts[(kind.value, code)] += 1
     for group in {MONITOR_GROUPS.get(code, MonitorGroup.OTHER) for code in incident.types or ()}:
         facts[(FactKind.MONITOR_GROUP.value, group.value)] += 1
-    if incident.police_status:
-        facts[(FactKind.POLICE_STATUS.value, incident.police_status)] += 1
     for kind, field in PLAIN_FACTS:
         value = getattr(incident, field)
         if value:
@@ -154,6 +152,9 @@ def incident_facts(incident: Incident) -> Facts:
         ] += 1
         on_time = "on_time" if incident.triaged_at <= incident.triage_due_at else "late"
         facts[(FactKind.TRIAGE_ON_TIME.value, on_time)] += 1
+    # One row per step of the aangifte track reached (values: incidents.aangifte.STEP_VALUES).
+    for step in incident.aangifte_steps:
+        facts[(FactKind.AANGIFTE.value, step)] += 1
     return facts
 
 

@@ -14,7 +14,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.constants import ONLINE_CHANNELS, PoliceStatus, SupportWish
+from incidents.constants import ONLINE_CHANNELS, SupportWish
 from portal.phones import phone_clean
 
 # What a full report must answer (a quick report asks only what happened and when).
@@ -88,9 +88,5 @@ def facts_problems(facts: Mapping[str, Any]) -> dict[str, str]:
     if channel and channel not in ONLINE_CHANNELS and (facts.get("platform") or facts.get("links")):
         problems["platform"] = _(
             "Platform en links horen bij sociale media of een ander online kanaal."
-        )
-    if facts.get("police_report_number") and facts.get("police_status") != PoliceStatus.REPORTED:
-        problems["police_status"] = _(
-            "U vulde een registratienummer in. Kies dan 'Aangifte gedaan'."
         )
     return problems

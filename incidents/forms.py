@@ -15,10 +15,12 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from incidents import facts
+from incidents import aangifte, facts
 from incidents.constants import (
     FACT_FIELDS,
     MAX_EVIDENCE_FILES,
+    AangifteOutcome,
+    AangifteStep,
     AffectedPerson,
     Channel,
     IdentifierKind,
@@ -27,7 +29,6 @@ from incidents.constants import (
     PerpetratorKind,
     PerpetratorKnown,
     PerpetratorRelation,
-    PoliceStatus,
     ReporterSeverity,
     SupportWish,
 )
@@ -320,28 +321,6 @@ class FullReportForm(SubmissionTokenMixin):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    # 4. Police
-    police_status = forms.ChoiceField(
-        label=_("Heeft u het gemeld bij de politie?"),
-        choices=PoliceStatus.choices,
-        widget=forms.RadioSelect,
-        required=False,
-    )
-    police_report_number = forms.CharField(
-        label=_("Registratienummer van de aangifte (mag leeg)"), max_length=50, required=False
-    )
-    police_used_work_address = forms.BooleanField(
-        label=_("Ik gaf bij de aangifte mijn werkadres of het adres van mijn advocaat op"),
-        required=False,
-    )
-    police_vpt_requested = forms.BooleanField(
-        label=_("Ik vroeg de politie om de VPT-markering"), required=False
-    )
-    police_outcome = forms.CharField(
-        label=_("Wat deed de politie ermee? (mag leeg)"),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-    )
     # 5. Support
     support_wish = forms.ChoiceField(
         label=_("Wat wilt u?"),
@@ -370,6 +349,8 @@ class FullReportForm(SubmissionTokenMixin):
         "(domicilie kiezen).</li><li>Vraag om de VPT-markering (Veilige Publieke Taak). "
         "Dan weet de politie dat het om iemand met een publieke taak gaat en geeft zij "
         "de zaak voorrang.</li></ul>"
+        "<p>Na het versturen houdt u op de pagina van uw melding bij hoe het gaat met de "
+        "aangifte. Het meldpunt ziet dat ook.</p>"
     )
 
     def __init__(self, *args, with_evidence=True, officeholder=None, **kwargs):
@@ -415,11 +396,6 @@ class FullReportForm(SubmissionTokenMixin):
             Fieldset(
                 _("4. Politie"),
                 HTML(f'<div class="alert alert-info">{self.POLICE_GUIDANCE}</div>'),
-                "police_status",
-                "police_report_number",
-                "police_used_work_address",
-                "police_vpt_requested",
-                "police_outcome",
             ),
             Fieldset(
                 _("5. Wat u wilt"),
@@ -657,3 +633,113 @@ class SummaryConsentForm(forms.Form):
 
     def given(self) -> bool:
         return self.cleaned_data["consent"] == "give"
+
+
+class AangifteForm(VersionedForm):
+    """The aangifte track in one short form (officeholder and desk alike); each step shows
+    why it matters (`AangifteStepText`, passed in as `texts`)."""
+
+    prefix = "aangifte"
+
+    wants_to_report = forms.BooleanField(label=_("Ik wil aangifte doen"), required=False)
+    police_contacted = forms.BooleanField(
+        label=_("Ik heb contact gehad met de politie"), required=False
+    )
+    police_contacted_on = forms.DateField(
+        label=_("Wanneer had u contact met de politie? (mag leeg)"),
+        widget=DateInput,
+        required=False,
+    )
+    filed = forms.BooleanField(label=_("Aangifte is gedaan"), required=False)
+    filed_on = forms.DateField(
+        label=_("Datum van de aangifte (mag leeg)"), widget=DateInput, required=False
+    )
+    report_number = forms.CharField(
+        label=_("Registratienummer van de aangifte (mag leeg)"),
+        max_length=aangifte.REPORT_NUMBER_MAX,
+        required=False,
+    )
+    vpt_asked = forms.BooleanField(label=_("Om de VPT-code gevraagd"), required=False)
+    vpt_confirmed = forms.BooleanField(
+        label=_("De politie heeft de VPT-code bevestigd"), required=False
+    )
+    domicilie = forms.BooleanField(
+        label=_("Werkadres of adres van de advocaat opgegeven, niet het huisadres"),
+        required=False,
+    )
+    employer_filed = forms.BooleanField(
+        label=_("De werkgever deed de aangifte namens mij"), required=False
+    )
+    employer = forms.CharField(
+        label=_("Wie deed de aangifte namens u? (mag leeg)"),
+        max_length=aangifte.EMPLOYER_MAX,
+        required=False,
+        help_text=_("Bijvoorbeeld: de gemeente, de griffie of de provincie."),
+    )
+    outcome = forms.ChoiceField(
+        label=_("Uitkomst"),
+        choices=[("", _("Nog niet bekend"))] + list(AangifteOutcome.choices),
+        required=False,
+    )
+    outcome_note = forms.CharField(
+        label=_("Toelichting bij de uitkomst (mag leeg)"),
+        max_length=aangifte.OUTCOME_NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+    # The field of each step whose help text is the step's "why it matters".
+    STEP_FIELDS = {
+        AangifteStep.WANTS_TO_REPORT: "wants_to_report",
+        AangifteStep.POLICE_CONTACTED: "police_contacted",
+        AangifteStep.FILED: "filed",
+        AangifteStep.VPT_ASKED: "vpt_asked",
+        AangifteStep.VPT_CONFIRMED: "vpt_confirmed",
+        AangifteStep.DOMICILIE: "domicilie",
+        AangifteStep.EMPLOYER_FILED: "employer_filed",
+        AangifteStep.OUTCOME: "outcome",
+    }
+
+    def __init__(self, *args, texts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.apply_texts(texts or {})
+
+    def apply_texts(self, texts) -> None:
+        """Show each step's "why it matters" under its field."""
+        for step, name in self.STEP_FIELDS.items():
+            if texts.get(step):
+                self.fields[name].help_text = texts[step]
+
+    @classmethod
+    def initial_from(cls, incident) -> dict:
+        track = incident.aangifte_track
+        return {
+            "version": incident.version,
+            **{k: getattr(track, k) for k in cls.base_fields if k != "version"},
+        }
+
+    def track(self) -> aangifte.AangifteTrack:
+        data = self.cleaned_data
+        return aangifte.AangifteTrack(
+            **{
+                name: data.get(name) or _field_empty(field)
+                for name, field in self.fields.items()
+                if name != "version"
+            }
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            for name, message in aangifte.track_problems(self.track().normalised()).items():
+                self.add_error(name, message)
+        return cleaned
+
+
+def _field_empty(field):
+    """The track's empty value for a form field: False, None or ""."""
+    if isinstance(field, forms.BooleanField):
+        return False
+    if isinstance(field, forms.DateField):
+        return None
+    return ""

@@ -9,9 +9,11 @@ from django.urls import reverse
 from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
+from incidents.aangifte import AangifteTrack, track_lines
 from incidents.actions import OPEN, URGENCY_SOURCES, urgency_rank
 from incidents.constants import (
     OUTCOME_EXPLANATIONS,
+    AangifteStep,
     Advice,
     AffectedPerson,
     CallDirection,
@@ -32,7 +34,6 @@ from incidents.constants import (
     PerpetratorKind,
     PerpetratorKnown,
     PerpetratorRelation,
-    PoliceStatus,
     ReporterSeverity,
     RiskFlag,
     SavedViewWorkspace,
@@ -41,12 +42,22 @@ from incidents.constants import (
     TriageSeverity,
 )
 from portal.crypto import (
-    EncryptedBooleanField,
     EncryptedCharField,
     EncryptedJSONField,
     EncryptedTextField,
     FactTokensField,
+    fact_tokens,
 )
+
+
+class AangifteTokensField(FactTokensField):
+    """The keyed tokens of the steps the aangifte track (`source`, a stored track) reached."""
+
+    def pre_save(self, model_instance, add):
+        steps = AangifteTrack.from_stored(getattr(model_instance, self.source)).steps()
+        value = fact_tokens(self.fact_kind, steps)
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class PrivateStorage(LazyObject):
@@ -183,20 +194,10 @@ class Incident(models.Model):
     impacts = EncryptedJSONField(_("gevolgen"), default=list, reads_plaintext=True)
     affected_people = EncryptedJSONField(_("ook geraakt"), default=list, reads_plaintext=True)
 
-    # Police and support
-    police_status = EncryptedCharField(
-        _("politie"), max_length=20, choices=PoliceStatus.choices, blank=True, reads_plaintext=True
-    )
-    police_report_number = EncryptedCharField(
-        _("registratienummer aangifte"), max_length=50, blank=True
-    )
-    police_used_work_address = EncryptedBooleanField(
-        _("werkadres of adres advocaat gebruikt (domicilie)"), default=False, reads_plaintext=True
-    )
-    police_vpt_requested = EncryptedBooleanField(
-        _("VPT-markering gevraagd"), default=False, reads_plaintext=True
-    )
-    police_outcome = EncryptedTextField(_("uitkomst bij de politie"), blank=True)
+    # Police and support. The aangifte track (`incidents.aangifte`): one encrypted value, and
+    # the keyed tokens of the steps it reached so the queue can show the stage undecrypted.
+    aangifte = EncryptedJSONField(_("aangifte"), default=dict)
+    aangifte_tokens = AangifteTokensField(source="aangifte", fact_kind="aangifte")
     support_wish = models.CharField(
         _("wat wilt u"), max_length=40, choices=SupportWish.choices, blank=True
     )
@@ -320,6 +321,7 @@ class Incident(models.Model):
             for field in (
                 self._meta.get_field("type_tokens"),
                 self._meta.get_field("risk_flag_tokens"),
+                self._meta.get_field("aangifte_tokens"),
             ):
                 if field.source in update_fields:
                     update_fields.add(field.name)
@@ -327,6 +329,18 @@ class Incident(models.Model):
 
     def get_absolute_url(self):
         return reverse("incidents:detail", kwargs={"reference": self.reference})
+
+    @property
+    def aangifte_track(self) -> AangifteTrack:
+        return AangifteTrack.from_stored(self.aangifte)
+
+    def aangifte_lines(self) -> list[str]:
+        return track_lines(self.aangifte_track)
+
+    @property
+    def aangifte_steps(self) -> list[str]:
+        """The steps of the aangifte track reached (what `aangifte_tokens` holds)."""
+        return self.aangifte_track.steps()
 
     def type_labels(self) -> list[str]:
         return _labels(IncidentType, self.types)
@@ -658,7 +672,7 @@ class FactCount(models.Model):
     The rollup that statistics read instead of the (encrypted) facts of each incident. The
     services keep it exact in the same transaction as the change (`incidents.fact_counts`):
 
-    - `incident` (value ""), `type`, `impact`, `affected_person`, `risk_flag`, `police_status`:
+    - `incident` (value ""), `type`, `impact`, `affected_person`, `risk_flag`, `aangifte`:
       incidents that stand, i.e. not withdrawn and not closed as a duplicate, with their
       current facts; a list value counts once per incident.
     - `rule_code`: escalations by each rule (an escalation by a person names no rule).
@@ -752,6 +766,30 @@ class FactPeopleCount(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.kind} {self.value}"
+
+
+class AangifteStepText(models.Model):
+    """Why a step of the aangifte track matters, in a few plain words (editable by the
+    administrator; seeded by migration 0019). Shown next to the step on the officeholder's
+    and the desk's page. No legal advice: only the points of the national guidance."""
+
+    step = models.CharField(_("stap"), max_length=20, choices=AangifteStep.choices, unique=True)
+    text_nl = models.TextField(_("tekst (Nederlands)"))
+    text_en = models.TextField(_("tekst (Engels)"), blank=True)
+
+    class Meta:
+        verbose_name = _("uitleg bij een stap van de aangifte")
+        verbose_name_plural = _("uitleg bij de stappen van de aangifte")
+        ordering = ["step"]
+
+    def __str__(self):
+        return self.get_step_display()
+
+    def text_for(self, language: str) -> str:
+        """The text in `language` (English when asked and filled in, else Dutch)."""
+        if language.startswith("en") and self.text_en:
+            return self.text_en
+        return self.text_nl
 
 
 def shared_upload_name(instance, filename):

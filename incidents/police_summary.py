@@ -21,6 +21,7 @@ from django.http import HttpResponse
 from django.template.defaultfilters import date as date_filter
 from django.utils.translation import gettext as _
 
+from incidents.aangifte import track_lines
 from incidents.constants import (
     Channel,
     EventKind,
@@ -106,19 +107,8 @@ def police_summary_page_for(*, user, reference: str) -> SummaryPage:
 
 
 def police_lines(incident: Incident) -> list[tuple[str, str]]:
-    """What the officeholder recorded about the police (the aangifte so far)."""
-    lines = []
-    if incident.police_status:
-        lines.append((_("Politie"), incident.get_police_status_display()))
-    if incident.police_report_number:
-        lines.append((_("Registratienummer aangifte"), incident.police_report_number))
-    if incident.police_used_work_address:
-        lines.append((_("Adres bij de aangifte"), _("Werkadres of adres advocaat (domicilie)")))
-    if incident.police_vpt_requested:
-        lines.append((_("VPT-markering"), _("Gevraagd")))
-    if incident.police_outcome:
-        lines.append((_("Uitkomst bij de politie"), incident.police_outcome))
-    return lines
+    """Where the aangifte stands (the aangifte track), one line per step reached."""
+    return [(_("Aangifte"), line) for line in track_lines(incident.aangifte_track)]
 
 
 def summary_facts(incident: Incident, *, location: bool, impacts: bool) -> list[tuple[str, str]]:

@@ -89,6 +89,13 @@ INCIDENT_RULES = {
         Role.OFFICEHOLDER: OWN & NOT_ANONYMISED & NOT_WITHDRAWN & NO_SUMMARY_CONSENT
     },
     "withdraw_summary_consent": {Role.OFFICEHOLDER: OWN & SUMMARY_CONSENTED},
+    # The aangifte track: the officeholder and their desk keep it up to date; the
+    # Ondersteuningsteam follows it on the cases it holds (it never edits the facts).
+    "view_aangifte": {Role.OFFICEHOLDER: OWN, Role.REGISTRAR: OF_DESK, Role.SUPPORT: WAS_ESCALATED},
+    "update_aangifte": {
+        Role.OFFICEHOLDER: OWN & NOT_WITHDRAWN & NOT_ANONYMISED,
+        Role.REGISTRAR: OF_DESK & NOT_WITHDRAWN & NOT_ANONYMISED,
+    },
     "delete": {Role.OFFICEHOLDER: OWN & WITHDRAWN},
     "export": {Role.REGISTRAR: OF_DESK},
     # The desk's first look is shown to the officeholder ("bekeken door het meldpunt").
@@ -128,6 +135,8 @@ class IncidentPolicy(Policy):
         "withdraw_summary_consent": _(
             "de toestemming voor de samenvatting voor de politie intrekken"
         ),
+        "view_aangifte": _("zien hoe het staat met de aangifte"),
+        "update_aangifte": _("de stappen van de aangifte bijwerken"),
         "delete": _("ingetrokken melding verwijderen"),
         "export": _("exporteren (CSV)"),
         "mark_viewed": _("telt als 'bekeken door het meldpunt'"),

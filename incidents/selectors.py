@@ -20,12 +20,13 @@ from django.db.models import (
     Subquery,
     TextChoices,
 )
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from incidents import fact_counts
+from incidents.aangifte import DEFAULT_STEP_TEXTS, AangifteTrack, stage_of, step_label
 from incidents.actions import (
     OPEN,
     is_overdue,
@@ -36,6 +37,7 @@ from incidents.actions import (
 )
 from incidents.constants import (
     REFERENCE_DIGITS,
+    AangifteStep,
     EventKind,
     FactKind,
     IdentifierKind,
@@ -48,6 +50,7 @@ from incidents.constants import (
 )
 from incidents.identifiers import identifier_normalise
 from incidents.models import (
+    AangifteStepText,
     Escalation,
     Event,
     Evidence,
@@ -151,6 +154,74 @@ def next_steps_for(*, incident: Incident) -> NextSteps:
     )
 
 
+# Types for which the next useful step is the aangifte track (issue 20, "guidance").
+THREAT_TYPES = frozenset({IncidentType.THREAT, IncidentType.THREAT_TO_FAMILY})
+
+
+@dataclass(frozen=True)
+class AangifteStepRow:
+    code: str
+    label: str
+    reached: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class AangifteOverview:
+    """The aangifte track of one incident for a page: each step, whether it was reached and
+    why it matters; the next useful step; and which guidance applies (threat, doxing)."""
+
+    track: AangifteTrack
+    rows: list[AangifteStepRow]
+    stage_label: str
+    next_step: str
+    next_label: str
+    next_why: str
+    threat: bool
+    doxing: bool
+
+
+def aangifte_step_texts() -> dict[str, str]:
+    """{step: why it matters} in the active language (one query; editable data). A step
+    without its row reads the default text (`aangifte.DEFAULT_STEP_TEXTS`)."""
+    language = translation.get_language() or "nl"
+    texts = {step.value: str(text) for step, text in DEFAULT_STEP_TEXTS.items()}
+    texts.update({text.step: text.text_for(language) for text in AangifteStepText.objects.all()})
+    return texts
+
+
+def aangifte_overview_for(*, incident: Incident) -> AangifteOverview:
+    """The track of an incident the caller may already see (one query: the step texts)."""
+    texts = aangifte_step_texts()
+    track = incident.aangifte_track
+    reached = set(track.steps())
+    rows = [
+        AangifteStepRow(
+            code=step.value,
+            label=str(step.label),
+            reached=(
+                bool(track.outcome) if step == AangifteStep.OUTCOME else step.value in reached
+            ),
+            why=texts.get(step.value, ""),
+        )
+        for step in AangifteStep
+    ]
+    stage, upcoming = track.stage(), track.next_step()
+    if track.outcome:
+        stage = f"outcome_{track.outcome}"
+    types = set(incident.types or ())
+    return AangifteOverview(
+        track=track,
+        rows=rows,
+        stage_label=step_label(stage) if stage else "",
+        next_step=upcoming,
+        next_label=step_label(upcoming) if upcoming else "",
+        next_why=texts.get(upcoming, "") if upcoming else "",
+        threat=bool(types & THREAT_TYPES),
+        doxing=IncidentType.DOXING in types,
+    )
+
+
 def evidence_get_for(*, user, reference: str, pk: int) -> Evidence:
     """One evidence file of an incident this person may see, or 404 (one query)."""
     return evidence_policy.get(
@@ -202,8 +273,22 @@ def _event_label(event: Event) -> str:
     status = event.payload.get("to")
     if event.kind == EventKind.STATUS_CHANGED and status in Status.values:
         return str(_("Nieuwe status: %(status)s") % {"status": Status(status).label})
+    if event.kind == EventKind.AANGIFTE and event.payload.get("steps") is not None:
+        return aangifte_event_label(event.payload)
     # After retention the payload is empty: the kind alone says what happened.
     return event.get_kind_display()
+
+
+def aangifte_event_label(payload) -> str:
+    """ "Aangifte: Aangifte gedaan, VPT-code gevraagd" (the steps newly reached), or what
+    the track now stands at when steps were only taken back or details changed."""
+    added = [step_label(step) for step in payload.get("added") or ()]
+    if added:
+        return str(_("Aangifte: %(steps)s") % {"steps": ", ".join(added)})
+    stage = stage_of(payload.get("steps") or ())
+    if not stage:
+        return str(_("Aangifte: nog niets vastgelegd"))
+    return str(_("Aangifte bijgewerkt: %(stage)s") % {"stage": step_label(stage)})
 
 
 DESK_MOVE_KINDS = frozenset({EventKind.MOVED, EventKind.OFFERED_BACK, EventKind.TAKEN_BACK})
@@ -795,6 +880,18 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _aangifte_export(incident: Incident) -> dict[str, Any]:
+    track = incident.aangifte_track
+    return {
+        "steps": [step_label(step) for step in track.steps()],
+        "police_contacted_on": _iso(track.police_contacted_on),
+        "filed_on": _iso(track.filed_on),
+        "report_number": track.report_number,
+        "employer": track.employer,
+        "outcome_note": track.outcome_note,
+    }
+
+
 def _incident_export(incident: Incident) -> dict[str, Any]:
     return {
         "reference": incident.reference,
@@ -822,9 +919,7 @@ def _incident_export(incident: Incident) -> dict[str, Any]:
         ],
         "impacts": incident.impact_labels(),
         "affected_people": incident.affected_people_labels(),
-        "police_status": incident.get_police_status_display(),
-        "police_report_number": incident.police_report_number,
-        "police_outcome": incident.police_outcome,
+        "aangifte": _aangifte_export(incident),
         "support_wish": incident.get_support_wish_display(),
         # Since when the desk may make the police summary for an aangifte by the employer.
         "summary_consent_at": _iso(incident.summary_consent_at),

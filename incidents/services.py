@@ -8,7 +8,7 @@ offer. Every event is recorded with its outbox entries in the same transaction
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import deadlines, fact_counts, notify
+from incidents.aangifte import AangifteTrack, track_problems
 from incidents.actions import OPEN, SYSTEM, WITH_DESK, Action, action_get, is_serious
 from incidents.constants import (
     FACT_FIELDS,
@@ -573,6 +574,68 @@ def phone_call_add(
     return call
 
 
+def aangifte_anonymised(track: AangifteTrack) -> AangifteTrack:
+    """The track without its number, dates and names: only the steps reached remain."""
+    return replace(
+        track,
+        police_contacted_on=None,
+        filed_on=None,
+        report_number="",
+        employer="",
+        outcome_note="",
+    )
+
+
+def aangifte_update(
+    *, incident: Incident, actor: User, track: AangifteTrack, version: int
+) -> Incident:
+    """Record where the aangifte stands (the officeholder or their desk; policy rule
+    `update_aangifte`).
+
+    In one transaction, with the incident locked: refuses an older `version` and a track with
+    problems (`incidents.aangifte.track_problems`, as FactsInvalid per field), stores the
+    track with what its steps imply (`AangifteTrack.normalised`), records an `aangifte` event
+    on the timeline ("Aangifte: ..." with the steps that changed; the officeholder sees it)
+    and moves the fact counts (kind `aangifte`, one row per step reached). Saving the same
+    track again changes nothing and records nothing.
+    """
+    track = track.normalised()
+    problems = track_problems(track)
+    if problems:
+        raise FactsInvalid(problems)
+    with transaction.atomic():
+        locked = _locked(incident)
+        _check_version(locked, version)
+        incident_policy.require(
+            actor,
+            "update_aangifte",
+            locked,
+            _("U kunt de aangifte van deze melding niet meer bijwerken."),
+        )
+        before = locked.aangifte_track
+        changed = track.changes_from(before)
+        if not changed:
+            return locked
+        counted = fact_counts.snapshot(locked)
+        locked.aangifte = track.stored()
+        locked.version += 1
+        locked.updated_at = timezone.now()
+        locked.save()
+        fact_counts.follow(locked, counted)
+        event_record(
+            incident=locked,
+            kind=EventKind.AANGIFTE,
+            actor=actor,
+            payload={
+                "steps": track.steps(),
+                "added": [step for step in track.steps() if step not in before.steps()],
+                "removed": [step for step in before.steps() if step not in track.steps()],
+                "fields": changed,
+            },
+        )
+    return locked
+
+
 def incident_mark_viewed(*, incident: Incident, actor: User) -> None:
     """Record the first time the desk opened the incident (shown to the officeholder).
 
@@ -1110,8 +1173,6 @@ INCIDENT_FREE_TEXT_FIELDS = (
     "platform",
     "links",
     "perpetrator_description",
-    "police_report_number",
-    "police_outcome",
     "advice_note",
     "outcome",
     "callback_note",
@@ -1151,6 +1212,8 @@ def incident_anonymise(*, incident: Incident) -> Incident:
         officeholder_id = locked.officeholder_id
         for field in INCIDENT_FREE_TEXT_FIELDS:
             setattr(locked, field, "")
+        # The aangifte's steps stay for statistics; its number, dates and names go.
+        locked.aangifte = aangifte_anonymised(locked.aangifte_track).stored()
         locked.officeholder = None
         locked.filed_by = None
         locked.submission_token = None
@@ -1430,9 +1493,6 @@ ENCRYPTED_FACT_FIELDS = (
     "affected_people",
     "risk_flags",
     "advice_given",
-    "police_status",
-    "police_used_work_address",
-    "police_vpt_requested",
 )
 
 
@@ -1496,6 +1556,8 @@ def incident_facts_convert(
                 "status",
                 "duplicate_of_id",
                 "submitted_at",
+                # Written encrypted from the start; read for the counts.
+                "aangifte",
                 *ENCRYPTED_FACT_FIELDS,
             )[:limit]
         )

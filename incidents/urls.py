@@ -19,6 +19,7 @@ urlpatterns = [
     path("<str:reference>/bericht/", officeholder.send_message, name="message"),
     path("<str:reference>/intrekken/", officeholder.withdraw, name="withdraw"),
     path("<str:reference>/verwijderen/", officeholder.delete_withdrawn, name="delete"),
+    path("<str:reference>/aangifte/", officeholder.aangifte_update, name="aangifte"),
     path("<str:reference>/politie/", officeholder.police_summary, name="police_summary"),
     path(
         "<str:reference>/politie/toestemming/",

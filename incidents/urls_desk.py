@@ -29,6 +29,7 @@ urlpatterns = [
     path("meldingen/<str:reference>/afsluiten/", desk.act, {"action": "close"}, name="close"),
     path("meldingen/<str:reference>/heropenen/", desk.act, {"action": "reopen"}, name="reopen"),
     path("meldingen/<str:reference>/doorgeven/", desk.act, {"action": "escalate"}, name="escalate"),
+    path("meldingen/<str:reference>/aangifte/", desk.aangifte_update, name="aangifte"),
     path("meldingen/<str:reference>/notitie/", desk.note, name="note"),
     path("meldingen/<str:reference>/bericht/", desk.message, name="message"),
     path("meldingen/<str:reference>/overleg/", desk.staff_message, name="staff_message"),

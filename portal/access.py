@@ -69,6 +69,8 @@ FUNCTIONAL_ADMINISTRATOR_PERMISSIONS = {
     "incidents.standardreply": ("view", "add", "change"),
     # The Monitor's reference figures shown beside the statistics.
     "incidents.monitorfigure": ("view", "add", "change", "delete"),
+    # Why each step of the aangifte track matters (one row per step, seeded).
+    "incidents.aangiftesteptext": ("view", "change"),
     "support.supportcase": ("view",),
     "support.supportaction": ("view",),
     # Unblocking a person after too many failed logins.

@@ -264,6 +264,12 @@ def _case_page(request, detail: CaseDetail, *, bound: dict[str, Any] | None = No
         "staff_message_form": bound.get("staff_message") or StaffMessageForm(),
         "note_form": bound.get("note") or NoteForm(),
         "case_file_form": CaseFileForm(),
+        # The team follows the aangifte; the officeholder and the desk keep it up to date.
+        "aangifte": (
+            incident_selectors.aangifte_overview_for(incident=incident)
+            if incident_policy.allows(user, "view_aangifte", incident)
+            else None
+        ),
     }
     return render(request, "support/case.html", context)
 

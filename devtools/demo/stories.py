@@ -55,6 +55,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from incidents import deadlines, services
+from incidents.aangifte import AangifteTrack
 from incidents.actions import is_serious
 from incidents.constants import EvidenceProcessing, MessageAudience, OutcomeCategory
 from incidents.evidence import InspectedFile, evidence_inspect
@@ -413,6 +414,7 @@ def _facts(story: Story, submitted_at: datetime, time_zone: str) -> dict:
         submitted_at - story.occurred_before, zoneinfo.ZoneInfo(time_zone)
     )
     facts = dict(story.facts)
+    facts.pop("aangifte", None)  # not a fact: recorded after filing (`_submit`)
     facts["occurred_on"] = occurred.date()
     if story.time_known and not story.quick:
         facts["occurred_at"] = occurred.time().replace(
@@ -439,6 +441,15 @@ def _submit(*, story: Story, submitted_at: datetime) -> Incident:
         submission_token=demo_token(story.key),
         filed_by=filed_by,
     )
+    aangifte = story.facts.get("aangifte")
+    if aangifte:
+        # Where the aangifte stands, as the officeholder (or the desk that filed) records it.
+        incident = services.aangifte_update(
+            incident=incident,
+            actor=filed_by or officeholder,
+            track=AangifteTrack(**aangifte),
+            version=incident.version,
+        )
     # The demo's photos are cleaned here and now, as the worker would: the demo does not
     # depend on a running worker (a task queued for them later finds nothing to do).
     pending = incident.evidence.filter(processing=EvidenceProcessing.PENDING)

@@ -166,6 +166,22 @@ class StaffIncidentListSerializer(IncidentListSerializer):
         ]
 
 
+class AangifteSerializer(serializers.Serializer):
+    """The aangifte track (read-only here; the pages update it)."""
+
+    steps = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Steps reached: wants_to_report, police_contacted, filed, vpt_asked, "
+        "vpt_confirmed, domicilie, employer_filed, outcome_<sepot|prosecution|conviction|other>.",
+    )
+    police_contacted_on = serializers.DateField(allow_null=True)
+    filed_on = serializers.DateField(allow_null=True)
+    report_number = serializers.CharField()
+    employer = serializers.CharField()
+    outcome = serializers.CharField()
+    outcome_note = serializers.CharField()
+
+
 class IncidentDetailSerializer(IncidentListSerializer):
     """One incident as the officeholder's own page shows it, field for field: their facts,
     files and the outcome; never the desk's triage, assignee, rules or reasons."""
@@ -173,11 +189,13 @@ class IncidentDetailSerializer(IncidentListSerializer):
     identifiers = IdentifierSerializer(many=True, read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
     occurred_at = LocalTimeField(allow_null=True, read_only=True)
+    aangifte = AangifteSerializer(source="aangifte_track", read_only=True)
 
     class Meta(IncidentListSerializer.Meta):
         fields = [
             *IncidentListSerializer.Meta.fields,
             *FACT_FIELDS,
+            "aangifte",
             "outcome_category",
             "outcome",
             "closed_at",

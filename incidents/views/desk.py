@@ -22,11 +22,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents import selectors, services
+from incidents.aangifte import stage_from_tokens, step_label
 from incidents.case_file import case_file_response
 from incidents.case_file import desk_case_file_for as case_file_for
 from incidents.constants import MessageAudience, SavedViewWorkspace
 from incidents.errors import IncidentError
-from incidents.forms import CaseFileForm
+from incidents.forms import AangifteForm, CaseFileForm
 from incidents.forms_desk import (
     BULK_MAX_ROWS,
     AssignForm,
@@ -90,6 +91,8 @@ QUEUE_COLUMNS = (
     "assignee__first_name",
     "assignee__last_name",
     "callback_at",
+    # The aangifte stage from its keyed tokens: no row's track is decrypted for the queue.
+    "aangifte_tokens",
 )
 
 
@@ -149,6 +152,8 @@ def _queue_page(request, *, saved_view_form=None, bulk_form=None, absence_form=N
         incident.deadline_words = selectors.deadline_in_words(incident.triage_due_at, now=now)
         incident.callback_words = selectors.callback_in_words(incident.callback_at, now=now)
         incident.covering_for = covered.get(incident.assignee_id, "")
+        stage = stage_from_tokens(incident.aangifte_tokens)
+        incident.aangifte_stage = step_label(stage) if stage else ""
     return render(
         request,
         "incidents/desk/queue.html",
@@ -490,7 +495,15 @@ def _detail_page(request, incident: Incident, *, bound: dict | None = None):
     action_forms = {
         name: bound.get(name) or _action_form(name, request, incident) for name in ACTION_FORMS
     }
+    aangifte = selectors.aangifte_overview_for(incident=incident)
+    aangifte_form = None
+    if incident_policy.allows(user, "update_aangifte", incident):
+        aangifte_form = bound.get("aangifte") or AangifteForm(
+            initial=AangifteForm.initial_from(incident)
+        )
+        aangifte_form.apply_texts({row.code: row.why for row in aangifte.rows})
     other_forms = {
+        "aangifte_form": aangifte_form,
         "note_form": bound.get("note") or NoteForm(),
         "message_form": bound.get("message") or _message_form(request, incident),
         "staff_form": bound.get("staff_message") or StaffMessageForm(),
@@ -525,6 +538,8 @@ def _detail_page(request, incident: Incident, *, bound: dict | None = None):
         "form_errors": page_error_summary(bound.values()),
         "action_forms": action_forms,
         "case_file_form": CaseFileForm(),
+        "aangifte": aangifte,
+        "aangifte_url": reverse("desk:aangifte", kwargs={"reference": incident.reference}),
         **other_forms,
     }
     return render(request, "incidents/desk/detail.html", context)
@@ -581,6 +596,23 @@ def _post(request, reference, *, key: str, form, run, success):
             request, _incident(request, reference), bound={key: posted}
         ),
         current_version=lambda: _incident(request, reference).version,
+    )
+
+
+@desk_required
+@require_POST
+def aangifte_update(request, reference):
+    """The desk records a step of the aangifte (policy rule `update_aangifte`)."""
+    form = AangifteForm(request.POST)
+    return _post(
+        request,
+        reference,
+        key="aangifte",
+        form=form,
+        run=lambda incident, data: services.aangifte_update(
+            incident=incident, actor=request.user, track=form.track(), version=data["version"]
+        ),
+        success=_("De aangifte is bijgewerkt. De ambtsdrager ziet dit ook."),
     )
 
 

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -11,6 +12,7 @@ from incidents.constants import MessageAudience, Status
 from incidents.errors import IncidentError, TransitionNotAllowed
 from incidents.evidence import EvidenceRejected
 from incidents.forms import (
+    AangifteForm,
     CompleteReportForm,
     FollowUpForm,
     FullReportForm,
@@ -100,6 +102,7 @@ def confirmation(request, reference):
         {
             "incident": incident,
             "steps": selectors.next_steps_for(incident=incident),
+            "aangifte": selectors.aangifte_overview_for(incident=incident),
             "configuration": site_configuration_get(),
         },
     )
@@ -115,8 +118,28 @@ def detail(request, reference):
     return _detail_page(request, incident)
 
 
-def _detail_page(request, incident, *, message_form=None, follow_up_form=None, withdraw_form=None):
+def _aangifte_form(request, incident, aangifte, form=None):
+    """The aangifte form for the page, or None when this person may not update the track."""
+    if not incident_policy.allows(request.user, "update_aangifte", incident):
+        return None
+    texts = {row.code: row.why for row in aangifte.rows}
+    if form is not None:
+        form.apply_texts(texts)
+        return form
+    return AangifteForm(initial=AangifteForm.initial_from(incident), texts=texts)
+
+
+def _detail_page(
+    request,
+    incident,
+    *,
+    message_form=None,
+    follow_up_form=None,
+    withdraw_form=None,
+    aangifte_form=None,
+):
     user = request.user
+    aangifte = selectors.aangifte_overview_for(incident=incident)
     return render(
         request,
         "incidents/officeholder/detail.html",
@@ -141,7 +164,38 @@ def _detail_page(request, incident, *, message_form=None, follow_up_form=None, w
             "protection": selectors.protection_for(user=user, incident=incident),
             "configuration": site_configuration_get(),
             "access_history": selectors.access_history_for(incident=incident),
+            "aangifte": aangifte,
+            "aangifte_form": _aangifte_form(request, incident, aangifte, aangifte_form),
+            "aangifte_url": reverse("incidents:aangifte", kwargs={"reference": incident.reference}),
         },
+    )
+
+
+@officeholder_required
+@require_POST
+def aangifte_update(request, reference):
+    """The officeholder records a step of the aangifte (policy rule `update_aangifte`)."""
+    incident = selectors.incident_detail_for(user=request.user, reference=reference)
+    if not incident_policy.allows(request.user, "update_aangifte", incident):
+        messages.error(request, _("U kunt de aangifte van deze melding niet meer bijwerken."))
+        return redirect(incident)
+    form = AangifteForm(request.POST)
+    return change_post(
+        request,
+        form=form,
+        run=lambda data: services.aangifte_update(
+            incident=incident, actor=request.user, track=form.track(), version=data["version"]
+        ),
+        success=_("De aangifte is bijgewerkt. Het meldpunt ziet dit ook."),
+        redirect_to=incident.get_absolute_url() + "#aangifte",
+        page=lambda posted: _detail_page(
+            request,
+            selectors.incident_detail_for(user=request.user, reference=reference),
+            aangifte_form=posted,
+        ),
+        current_version=lambda: (
+            selectors.incident_detail_for(user=request.user, reference=reference).version
+        ),
     )
 
 

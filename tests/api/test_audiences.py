@@ -46,8 +46,7 @@ def filled(private_storage_in_tmp):
         perpetrator_description="Man met pet",
         impacts=["mental_health"],
         affected_people=["children"],
-        police_status="reported",
-        police_report_number="2026-123",
+        aangifte={"filed": True, "report_number": "2026-123"},
         support_wish="contact_with_desk",
     )
     incident.identifiers.create(kind=IdentifierKind.HANDLE, value="@boos", normalised="x" * 64)

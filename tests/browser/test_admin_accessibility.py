@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import Page, expect
 
-from incidents.models import MonitorFigure, StandardReply
+from incidents.models import AangifteStepText, MonitorFigure, StandardReply
 from portal.constants import OfficeholderFunction, Role
 from portal.models import (
     AccessAction,
@@ -96,6 +96,8 @@ def _one_of_every_model(administrator) -> None:
         linked_by=administrator,
     )
     site_configuration_get()
+    # Seeded by a migration, gone after a transactional test's flush.
+    AangifteStepText.objects.get_or_create(step="filed", defaults={"text_nl": "Schrijf het op."})
     WorkerHeartbeat.objects.create(name="celery@worker", last_seen_at=now)
     # Seeded by a migration, which a live-server test's database no longer has.
     SecurityAdviceEligibility.objects.get_or_create(

@@ -19,7 +19,6 @@ from incidents.constants import (
     FactKind,
     Impact,
     IncidentType,
-    PoliceStatus,
     RiskFlag,
     Status,
 )
@@ -58,8 +57,6 @@ def _facts(**overrides):
         "summary": "Mijn adres stond online, met een dreigement erbij.",
         "impacts": [Impact.MENTAL_HEALTH],
         "affected_people": [AffectedPerson.CHILDREN],
-        "police_status": PoliceStatus.REPORTED,
-        "police_vpt_requested": True,
     }
     facts.update(overrides)
     return facts
@@ -117,7 +114,6 @@ def test_submit_counts_the_facts_once_each_in_the_month_filed(officeholder):
     assert _count(FactKind.TYPE, IncidentType.DOXING) == 1
     assert _count(FactKind.IMPACT, Impact.MENTAL_HEALTH) == 1
     assert _count(FactKind.AFFECTED_PERSON, AffectedPerson.CHILDREN) == 1
-    assert _count(FactKind.POLICE_STATUS, PoliceStatus.REPORTED) == 1
     month = FactCount.objects.values_list("month", flat=True).distinct()
     assert list(month) == [fact_counts.month_of(incident)]
     assert month[0].day == 1
@@ -144,7 +140,6 @@ def test_counts_follow_completion_triage_escalation_actions_and_closing(
             types=[IncidentType.VERBAL_AGGRESSION],
             impacts=[Impact.SICK_LEAVE, Impact.MENTAL_HEALTH],
             affected_people=[],
-            police_status=PoliceStatus.NOT_REPORTED,
         ),
         identifiers=[],
         version=second.version,

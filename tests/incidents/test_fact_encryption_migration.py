@@ -15,9 +15,10 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from incidents.constants import FactKind, Impact, IncidentType, PoliceStatus, RiskFlag
+from incidents.constants import FactKind, Impact, IncidentType, RiskFlag
 from incidents.models import Escalation, FactCount, Incident
 from incidents.selectors import incident_queue_for
+from portal.crypto import decrypt_text
 from support.constants import ServiceType
 from support.models import SupportAction, SupportCase
 from tests.factories import IncidentFactory, UserFactory
@@ -35,11 +36,16 @@ PLAIN_FACTS = {
     "affected_people": '["children"]',
     "risk_flags": '["weapon"]',
     "advice_given": "[]",
+}
+# The police facts as they were until 0019 (which maps them into the aangifte track), written
+# in plain text on 0018's schema (where they still are columns).
+OLD_POLICE_FACTS = {
     "police_status": "reported",
     "police_used_work_address": "true",
     "police_vpt_requested": "false",
 }
-FACT_COLUMNS = list(PLAIN_FACTS)
+BEFORE_TRACK = [("incidents", "0024_monitor_figures_seed")]
+FACT_COLUMNS = [*PLAIN_FACTS, "aangifte"]
 
 
 def _migrate(targets) -> None:
@@ -96,7 +102,7 @@ def test_rows_in_the_old_shape_are_converted_once_and_read_as_before(capsys):
     # The rows as the old code stored them: plain text (cast back to the old column types
     # when migrating back).
     with connection.cursor() as cursor:
-        assignments = ", ".join(f"{column} = %s" for column in FACT_COLUMNS)
+        assignments = ", ".join(f"{column} = %s" for column in PLAIN_FACTS)
         cursor.execute(
             f"UPDATE incidents_incident SET {assignments} WHERE id = %s",  # noqa: S608
             [*PLAIN_FACTS.values(), incident.pk],
@@ -109,6 +115,13 @@ def test_rows_in_the_old_shape_are_converted_once_and_read_as_before(capsys):
             "UPDATE support_supportaction SET service_type = %s WHERE id = %s",
             [ServiceType.LEGAL_HELP.value, action.pk],
         )
+    _migrate(BEFORE_TRACK)
+    with connection.cursor() as cursor:
+        columns = ", ".join(f"{column} = %s" for column in OLD_POLICE_FACTS)
+        cursor.execute(
+            f"UPDATE incidents_incident SET {columns} WHERE id = %s",  # noqa: S608
+            [*OLD_POLICE_FACTS.values(), incident.pk],
+        )
     _migrate(BEFORE)
     assert "incidents_factcount" not in connection.introspection.table_names()
     assert _raw("incidents_incident", ["police_status"], incident.pk) == ("reported",)
@@ -119,8 +132,9 @@ def test_rows_in_the_old_shape_are_converted_once_and_read_as_before(capsys):
     assert before.types == [IncidentType.THREAT, IncidentType.DOXING]
     assert before.impacts == [Impact.MENTAL_HEALTH]
     assert before.risk_flags == [RiskFlag.WEAPON]
-    assert before.police_status == PoliceStatus.REPORTED
-    assert (before.police_used_work_address, before.police_vpt_requested) == (True, False)
+    # 0019 mapped the plain police facts into the (encrypted) aangifte track.
+    steps = ["wants_to_report", "police_contacted", "filed", "domicilie"]
+    assert before.aangifte_track.steps() == steps
     assert not before.facts_counted
     assert Escalation.objects.get(pk=escalation.pk).rules == ["critical"]
     assert SupportAction.objects.get(pk=action.pk).service_type == ServiceType.LEGAL_HELP
@@ -137,8 +151,7 @@ def test_rows_in_the_old_shape_are_converted_once_and_read_as_before(capsys):
     assert _raw("support_supportaction", ["service_type"], action.pk)[0].startswith("gAAAAA")
     after = Incident.objects.get(pk=incident.pk)
     assert after.facts_counted
-    assert [after.types, after.police_status] == [before.types, before.police_status]
-    assert (after.police_used_work_address, after.police_vpt_requested) == (True, False)
+    assert [after.types, after.aangifte] == [before.types, before.aangifte]
     for type_, found in ((IncidentType.DOXING, [incident]), (IncidentType.PHYSICAL_VIOLENCE, [])):
         queue = incident_queue_for(user=registrar, filters={"status": "all", "type": type_})
         assert list(queue) == found
@@ -157,7 +170,7 @@ def test_rows_in_the_old_shape_are_converted_once_and_read_as_before(capsys):
             (FactKind.IMPACT, Impact.MENTAL_HEALTH): 1,
             (FactKind.AFFECTED_PERSON, "children"): 1,
             (FactKind.RISK_FLAG, RiskFlag.WEAPON): 1,
-            (FactKind.POLICE_STATUS, PoliceStatus.REPORTED): 1,
+            **{(FactKind.AANGIFTE, step): 1 for step in steps},
             (FactKind.RULE_CODE, "critical"): 1,
             (FactKind.ACTION_TYPE, ServiceType.LEGAL_HELP): 1,
         }
@@ -170,3 +183,60 @@ def test_rows_in_the_old_shape_are_converted_once_and_read_as_before(capsys):
     assert "0 incidents converted" in out and "0 support actions converted" in out
     assert _raw("incidents_incident", FACT_COLUMNS, incident.pk) == raw
     assert _counts() == counts
+
+
+def test_0025_moves_counted_police_statuses_to_aangifte_counts_and_back():
+    """An incident counted before 0019 (with its police status in the rollup) is counted by
+    its track's steps afterwards, in the same rows' key; a withdrawn one stays uncounted;
+    migrating back restores the police status and its count."""
+    counted = IncidentFactory()
+    withdrawn = IncidentFactory(withdrawn=True)
+    for incident in (counted, withdrawn):
+        incident.facts_counted = True
+        incident.save(update_fields=["facts_counted"])
+    month = fact_counts_month(counted)
+    _migrate(BEFORE_TRACK)
+    with connection.cursor() as cursor:
+        for incident in (counted, withdrawn):
+            cursor.execute(
+                "UPDATE incidents_incident SET police_status = %s, police_report_number = %s "
+                "WHERE id = %s",
+                ["police_notified", "", incident.pk],
+            )
+        # The rollup as 0018's code kept it: the counted, standing incident's police status.
+        cursor.execute(
+            "INSERT INTO incidents_factcount (organisation_id, desk_id, month, kind, value, count) "
+            "VALUES (%s, %s, %s, 'police_status', 'police_notified', 1)",
+            [counted.organisation_id, counted.desk_id, month],
+        )
+    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+    assert Incident.objects.get(pk=counted.pk).aangifte_track.steps() == [
+        "wants_to_report",
+        "police_contacted",
+    ]
+    assert Incident.objects.get(pk=withdrawn.pk).aangifte_track.steps() == [
+        "wants_to_report",
+        "police_contacted",
+    ]
+    assert _counts() == Counter(
+        {(FactKind.AANGIFTE, "wants_to_report"): 1, (FactKind.AANGIFTE, "police_contacted"): 1}
+    )
+    assert not FactCount.objects.filter(kind=FactKind.POLICE_STATUS).exists()
+    row = FactCount.objects.get(kind=FactKind.AANGIFTE, value="police_contacted")
+    assert (row.organisation_id, row.desk_id) == (counted.organisation_id, counted.desk_id)
+
+    _migrate(BEFORE_TRACK)
+    # Written back encrypted, as 0018's code would write them.
+    for incident in (counted, withdrawn):
+        (stored,) = _raw("incidents_incident", ["police_status"], incident.pk)
+        assert decrypt_text(stored) == "police_notified"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT kind, value, count FROM incidents_factcount WHERE count <> 0")
+        assert cursor.fetchall() == [("police_status", "police_notified", 1)]
+
+
+def fact_counts_month(incident):
+    from incidents.fact_counts import month_of
+
+    return month_of(Incident.objects.select_related("organisation").get(pk=incident.pk))

@@ -21,7 +21,6 @@ from incidents.constants import (
     EventKind,
     IncidentType,
     MessageAudience,
-    PoliceStatus,
     ReporterSeverity,
     Status,
     SupportWish,
@@ -122,9 +121,6 @@ def _full_report_data(**overrides) -> dict:
         "handles": "",
         "emails": "",
         "phones": "",
-        "police_status": PoliceStatus.NOT_REPORTED,
-        "police_report_number": "",
-        "police_outcome": "",
         "support_wish": SupportWish.CONTACT_WITH_DESK,
     }
     data.update(overrides)

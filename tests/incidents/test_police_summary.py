@@ -24,7 +24,6 @@ from incidents.constants import (
     Impact,
     IncidentType,
     MessageAudience,
-    PoliceStatus,
     RiskFlag,
 )
 from incidents.errors import TransitionNotAllowed
@@ -78,9 +77,7 @@ def world(db):
         location=LOCATION,
         channel=Channel.AT_HOME,
         impacts=[Impact.MENTAL_HEALTH, Impact.SICK_LEAVE],
-        police_status=PoliceStatus.REPORTED,
-        police_report_number=REPORT_NUMBER,
-        police_vpt_requested=True,
+        aangifte={"filed": True, "report_number": REPORT_NUMBER, "vpt_asked": True},
         contact_phone=INCIDENT_PHONE,
         contact_preference="Liefst 's avonds",
     )
@@ -210,7 +207,7 @@ def test_the_default_pdf_holds_facts_files_and_timeline_and_nothing_private(clie
         DESCRIPTION,
         "Bedreiging",
         REPORT_NUMBER,
-        "VPT-markering",
+        "VPT-code gevraagd",
         "Anna Jansen",
         "foto-voordeur.jpg",
         "screenshot-bericht.png",
@@ -312,12 +309,15 @@ def test_a_file_of_another_incident_or_nothing_at_all_is_refused(client, world):
 
 
 def test_the_facts_section_is_one_function_that_follows_the_choices(world):
-    """`summary_facts` is the one place the facts are put together (the aangifte track will
-    take over its police lines)."""
+    """`summary_facts` is the one place the facts are put together (its police lines come
+    from the aangifte track)."""
     incident = world["incident"]
-    plain = dict(summary_facts(incident, location=False, impacts=False))
+    lines = summary_facts(incident, location=False, impacts=False)
+    plain = dict(lines)
     assert "Waar" not in plain and "Gevolgen voor de ambtsdrager" not in plain
-    assert plain["Registratienummer aangifte"] == REPORT_NUMBER
+    aangifte = [value for label, value in lines if label == "Aangifte"]
+    assert any(REPORT_NUMBER in value for value in aangifte)
+    assert "VPT-code gevraagd" in aangifte
     full = dict(summary_facts(incident, location=True, impacts=True))
     assert full["Waar"] == LOCATION
     assert MENTAL_HEALTH in full["Gevolgen voor de ambtsdrager"]

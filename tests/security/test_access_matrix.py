@@ -237,6 +237,9 @@ TABLE = [
     # the incident with a message.
     ("incidents:summary_consent", "GET", LOGIN, 405, 405, 404, 404, 404, 404, 404, CODE),
     ("incidents:summary_consent", "POST", LOGIN, 302, 404, 404, 404, 404, 404, 404, CODE),
+    # The aangifte track: the owner only (their desk updates it on the desk's own page).
+    ("incidents:aangifte", "GET", LOGIN, 405, 405, 404, 404, 404, 404, 404, CODE),
+    ("incidents:aangifte", "POST", LOGIN, 200, 404, 404, 404, 404, 404, 404, CODE),
     # Own data: every officeholder exports their own; only the owner deletes (a withdrawn one;
     # an empty POST lacks the confirmation and shows the incident again).
     ("incidents:export", "GET", LOGIN, 200, 200, 404, 404, 404, 404, 404, CODE),
@@ -291,7 +294,7 @@ TABLE = [
         row
         for step in ("take", "assign", "triage", "close", "reopen", "escalate", "note",
                      "message", "staff_message", "link", "duplicate", "set_callback",
-                     "clear_callback", "phone_call")
+                     "clear_callback", "phone_call", "aangifte")
         for row in (
             (f"desk:{step}", "GET", LOGIN, 404, 404, 405, 405, 404, 404, 404, CODE),
             (f"desk:{step}", "POST", LOGIN, 404, 404, 200, 404, 404, 404, 404, CODE),

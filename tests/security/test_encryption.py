@@ -31,13 +31,13 @@ from django_otp.oath import TOTP
 
 from incidents import services
 from incidents.constants import (
+    AangifteStep,
     AffectedPerson,
     Channel,
     IdentifierKind,
     Impact,
     IncidentType,
     MessageAudience,
-    PoliceStatus,
     ReporterSeverity,
     RiskFlag,
     Status,
@@ -117,18 +117,18 @@ ENCRYPTED_FACT_COLUMNS = (
     "affected_people",
     "risk_flags",
     "advice_given",
-    "police_status",
-    "police_used_work_address",
-    "police_vpt_requested",
+    "aangifte",
 )
 # Tables that may hold fact codes in the clear: the rollup (counts per organisation, desk and
-# month, never per incident) and the configuration of the escalation rules.
+# month, never per incident), the configuration of the escalation rules and the texts of the
+# aangifte track's steps (one row per step, about no incident).
 # The rollups hold codes with counts, never an incident: FactPeopleCount also a keyed token
 # per person that differs per fact value (checked below: no token joins two facts).
 CODES_ALLOWED_IN = {
     "public.incidents_factcount",
     "public.incidents_factpeoplecount",
     "public.support_escalationrule",
+    "public.incidents_aangiftesteptext",
 }
 
 
@@ -171,7 +171,7 @@ def _assert_no_typed_fact_in(dump: bytes, incident) -> None:
         Impact.INFLUENCED_DECISIONS,
         AffectedPerson.OTHER_FAMILY,
         RiskFlag.HOME_ADDRESS_KNOWN,
-        PoliceStatus.REPORTED,
+        AangifteStep.VPT_ASKED,
         ServiceType.LEGAL_HELP,
     }
     # The typed facts really are in the rollup (so the codes would show if stored plainly).
@@ -236,10 +236,6 @@ def test_no_marker_in_a_database_dump_or_the_evidence_folder(
         "phones": "06 98765432",
         "impacts": [Impact.INFLUENCED_DECISIONS],
         "affected_people": [AffectedPerson.OTHER_FAMILY],
-        "police_status": PoliceStatus.REPORTED,
-        "police_vpt_requested": "on",
-        "police_report_number": f"{marker}-pv",
-        "police_outcome": f"{marker} police outcome",
         "support_wish": SupportWish.CONTACT_WITH_DESK,
         "evidence": evidence,
     }
@@ -256,6 +252,21 @@ def test_no_marker_in_a_database_dump_or_the_evidence_folder(
         client.post(
             reverse("incidents:message", kwargs={"reference": incident.reference}),
             {"body": f"{marker} officeholder message"},
+        )
+    )
+    _redirected(
+        client.post(
+            reverse("incidents:aangifte", kwargs={"reference": incident.reference}),
+            {
+                "aangifte-version": _v(incident),
+                "aangifte-filed": "on",
+                "aangifte-vpt_asked": "on",
+                "aangifte-report_number": f"{marker}-pv",
+                "aangifte-employer_filed": "on",
+                "aangifte-employer": f"{marker} employer",
+                "aangifte-outcome": "other",
+                "aangifte-outcome_note": f"{marker} police outcome",
+            },
         )
     )
 

@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.constants import IdentifierKind, IncidentType, PoliceStatus, ReporterSeverity
+from incidents.constants import IdentifierKind, IncidentType, ReporterSeverity
 from incidents.models import Incident, PerpetratorMatch
 from portal.models import Notification
 from portal.services import api_token_create
@@ -42,7 +42,6 @@ def _report(**overrides) -> dict:
         "channel": "phone",
         "reporter_severity": ReporterSeverity.SOMEWHAT_SERIOUS,
         "perpetrator_known": "unknown",
-        "police_status": PoliceStatus.NOT_REPORTED,
         "support_wish": "contact_with_desk",
         "phones": PHONE,
     }

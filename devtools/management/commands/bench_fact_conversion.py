@@ -1,8 +1,8 @@
 """`manage.py bench_fact_conversion`: how fast `encrypt_incident_facts` converts old rows.
 
 Seeds N incidents (default 100,000) in the shape migration incidents 0012 leaves them in: the
-fact columns hold plain text (types, impacts, affected people, risk flags and advice as JSON,
-the police status as its code, the yes/no facts as `true`/`false`), nothing is counted yet, and
+fact columns hold plain text (types, impacts, affected people, risk flags and advice as JSON;
+the aangifte track, encrypted from the start, is copied as it is), nothing is counted yet, and
 every 20th incident has an escalation with plain rule codes. They are copies of one template
 report filed through `incident_submit`, made with one `INSERT ... SELECT generate_series`, so
 seeding takes seconds. Then it runs the conversion exactly as the command does (batches of
@@ -38,9 +38,6 @@ PLAIN_FACTS = {
     "affected_people": '["children"]',
     "risk_flags": '["weapon"]',
     "advice_given": '["aangifte"]',
-    "police_status": "reported",
-    "police_used_work_address": "false",
-    "police_vpt_requested": "true",
 }
 TARGET = 1_000_000
 
