@@ -28,7 +28,7 @@ EMPLOYER_MAX = 200
 OUTCOME_NOTE_MAX = 1000
 
 # Why each step matters, when the administrator's row (`AangifteStepText`, seeded by migration
-# 0019 with these texts) is missing: a missing row never leaves a step without its reason.
+# 0025 with these texts) is missing: a missing row never leaves a step without its reason.
 DEFAULT_STEP_TEXTS = {
     AangifteStep.WANTS_TO_REPORT: gettext_lazy(
         "Aangifte doen helpt. De politie kan dan onderzoek doen. Het meldpunt kan u helpen "

@@ -770,7 +770,7 @@ class FactPeopleCount(models.Model):
 
 class AangifteStepText(models.Model):
     """Why a step of the aangifte track matters, in a few plain words (editable by the
-    administrator; seeded by migration 0019). Shown next to the step on the officeholder's
+    administrator; seeded by migration 0025). Shown next to the step on the officeholder's
     and the desk's page. No legal advice: only the points of the national guidance."""
 
     step = models.CharField(_("stap"), max_length=20, choices=AangifteStep.choices, unique=True)

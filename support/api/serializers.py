@@ -87,6 +87,12 @@ class SupportActionSerializer(serializers.ModelSerializer):
     owner = serializers.IntegerField(
         source="owner_id", allow_null=True, help_text="Empty: planned by the portal, no owner yet."
     )
+    step = serializers.ChoiceField(
+        choices=SecurityAdviceStep.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Only for a security advice: where it stands; empty otherwise.",
+    )
     requested_by_officeholder = serializers.SerializerMethodField()
 
     class Meta:

@@ -19,10 +19,12 @@ from django.template import engines
 from django.test import override_settings
 
 from incidents.models import StandardReply
+from incidents.police_summary import SummaryPage
 from portal import form_html
 from portal.models import Organisation
 from portal.policies import Workspace
 from portal.views_absence import ABSENCE_WORDS
+from tests.factories import IncidentFactory
 
 FORM_MODULES = ("incidents.forms", "incidents.forms_desk", "support.forms", "portal.forms")
 TEMPLATES = (
@@ -61,6 +63,14 @@ def form_arguments(officeholder, registrar):
         "replies": StandardReply.objects.all(),
         "user": officeholder,
         "words": ABSENCE_WORDS[Workspace.SUPPORT],  # portal.forms.AbsenceForm
+        # incidents.forms.PoliceSummaryForm: what the choices page offers
+        "page": SummaryPage(
+            incident=IncidentFactory(officeholder=officeholder),
+            evidence=[],
+            home_sensitive=False,
+            location_offered=True,
+            by_desk=False,
+        ),
     }
 
 
