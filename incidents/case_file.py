@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from incidents import selectors
 from incidents.models import Incident
 from incidents.selectors import TimelineEntry, author_label
-from portal.pdf import render_pdf
+from portal.pdf import pdf_download, render_pdf
 from portal.policies import team_label
 
 TEMPLATE = "incidents/case_file.html"
@@ -136,8 +136,4 @@ def case_file_pdf(case_file: CaseFile) -> bytes:
 
 def case_file_response(case_file: CaseFile) -> HttpResponse:
     """The PDF as a download named after the reference ("MWB-2026-000123-dossier.pdf")."""
-    response = HttpResponse(case_file_pdf(case_file), content_type="application/pdf")
-    name = f"{case_file.incident.reference}-dossier.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_download(case_file_pdf(case_file), f"{case_file.incident.reference}-dossier.pdf")

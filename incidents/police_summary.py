@@ -32,7 +32,7 @@ from incidents.constants import (
 from incidents.models import Evidence, Incident
 from incidents.policies import incident_policy
 from incidents.selectors import _event_label
-from portal.pdf import render_pdf
+from portal.pdf import pdf_download, render_pdf
 from portal.policies import team_label
 
 TEMPLATE = "incidents/police_summary.html"
@@ -271,8 +271,4 @@ def police_summary_pdf(summary: PoliceSummary) -> bytes:
 
 def police_summary_response(summary: PoliceSummary) -> HttpResponse:
     """The PDF as a download named after the reference ("MWB-2026-000123-politie.pdf")."""
-    response = HttpResponse(police_summary_pdf(summary), content_type="application/pdf")
-    name = f"{summary.incident.reference}-politie.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_download(police_summary_pdf(summary), f"{summary.incident.reference}-politie.pdf")

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -115,3 +116,11 @@ def render_pdf(
     document.metadata.generator = ""
     document.metadata.created = timezone.now().isoformat(timespec="seconds")
     return document.write_pdf()
+
+
+def pdf_download(content: bytes, filename: str) -> HttpResponse:
+    """A PDF as a download that no cache keeps (the case file, the police summary)."""
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
